@@ -1,0 +1,91 @@
+/**
+ * canon-remote: drive Canon PowerShot, IXUS and early EOS cameras over USB
+ * with their native protocol, from Deno.
+ *
+ * ```ts ignore
+ * import { Camera } from "@canon-remote/canon-remote";
+ *
+ * await using cam = await Camera.open();
+ * console.log(await cam.identify()); // { model: "Canon PowerShot G3", owner: "Kiril", firmware: "1.0.2.0" }
+ * ```
+ *
+ * No camera at hand? The virtual camera speaks the same protocol:
+ *
+ * ```ts
+ * import { Camera, VirtualCamera } from "./mod.ts";
+ *
+ * await using cam = await Camera.connect(new VirtualCamera());
+ * console.log(cam.model); // "Canon PowerShot G3"
+ * ```
+ *
+ * Run with `--allow-ffi` (libusb) for real cameras. Set `CANON_LOG=info` to
+ * see every command and transfer, `CANON_LOG=debug` for hex dumps too.
+ *
+ * @module
+ */
+
+export { Camera } from "./src/camera/camera.ts";
+export type {
+  CameraConnectOptions,
+  CameraIdentity,
+  CameraOpenOptions,
+} from "./src/camera/camera.ts";
+export { CardPathNotFoundError, Storage } from "./src/camera/storage.ts";
+export type {
+  DownloadOptions,
+  DownloadResult,
+  ListOptions,
+  StorageEntry,
+  StorageHost,
+  StorageInfo,
+  UploadOptions,
+} from "./src/camera/storage.ts";
+export { findCameraDevice, listCameras } from "./src/camera/discovery.ts";
+export type { CameraChoice, CameraInfo } from "./src/camera/discovery.ts";
+export {
+  CANON_VENDOR_ID,
+  modelByName,
+  modelByProductId,
+  MODELS,
+  OTHER_MODE_IDS,
+} from "./src/camera/models.ts";
+export type { CameraClass, CameraModel, CaptureSupport } from "./src/camera/models.ts";
+export type { PowerStatus } from "./src/protocol/codec.ts";
+export {
+  CameraClosedError,
+  CameraNotFoundError,
+  CameraStatusError,
+  CameraTimeoutError,
+  CanonError,
+  ProtocolError,
+} from "./src/protocol/errors.ts";
+export type { CanonErrorOptions } from "./src/protocol/errors.ts";
+export { getLogLevel, hexdump, setLogLevel, setLogSink } from "./src/protocol/log.ts";
+export type { LogLevel, LogSink } from "./src/protocol/log.ts";
+export { Session } from "./src/protocol/session.ts";
+export type {
+  DialogueOptions,
+  InitOutcome,
+  LongDialogueOptions,
+  SessionEndpoints,
+  SessionOptions,
+} from "./src/protocol/session.ts";
+export type {
+  UsbConfigurationInfo,
+  UsbControlSetup,
+  UsbData,
+  UsbDevice,
+  UsbDirection,
+  UsbEndpointInfo,
+  UsbInResult,
+  UsbOutResult,
+  UsbRecipient,
+  UsbRequestType,
+  UsbTransferOptions,
+  UsbTransferStatus,
+} from "./src/usb/device.ts";
+export { LibusbNotFoundError, UsbError } from "./src/usb/errors.ts";
+export type { UsbErrorCode } from "./src/usb/errors.ts";
+export { LibusbDevice } from "./src/usb/libusb_device.ts";
+export { listUsbDevices, openUsbDevice } from "./src/usb/discovery.ts";
+export { VirtualCamera } from "./src/emulator/virtual_camera.ts";

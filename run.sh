@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# canon-remote developer entry point: installs what is missing, then runs a
+# deno task.   ./run.sh demo   |   ./run.sh test   |   ./run.sh <task> [args]
+#
+# Needs: Node.js + npm (for Deno) and Debian/Ubuntu's apt (for libusb,
+# umockdev, gphoto2, tshark). Nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf 'run.sh: %s\n' "$*" >&2; }
+
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+
+missing=()
+have_lib 'libusb-1.0.so.0' || missing+=(libusb-1.0-0)
+have_lib 'libumockdev.so.0' || missing+=(libumockdev0)
+have_lib 'libumockdev-preload.so.0' || missing+=(umockdev)
+command -v gphoto2 >/dev/null 2>&1 || missing+=(gphoto2)
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "missing system packages: ${missing[*]}; this script installs them only with apt-get."
+    say "Install libusb-1.0, umockdev and gphoto2 with your package manager, then run it again."
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      say "missing: ${missing[*]}. As root, run: apt-get update && apt-get install -y ${missing[*]}"
+      exit 1
+    fi
+  fi
+  say "installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v deno >/dev/null 2>&1; then
+  if ! command -v npm >/dev/null 2>&1; then
+    say "Deno is missing and so is npm: install Node.js (with npm) first, or Deno itself."
+    exit 1
+  fi
+  say "installing Deno from npm (npm install -g deno)"
+  npm install -g deno >/dev/null 2>&1 || {
+    say "npm install -g deno failed; try: sudo npm install -g deno"
+    exit 1
+  }
+  hash -r
+fi
+
+if [ $# -eq 0 ]; then
+  say "usage: ./run.sh demo | test | check | emulate -- COMMAND | <any task in deno.json>"
+  exit 2
+fi
+exec deno task "$@"

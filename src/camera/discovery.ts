@@ -1,0 +1,127 @@
+/**
+ * Finding Canon cameras on the USB bus through libusb.
+ *
+ * @module
+ */
+
+import { listUsbDevices, openUsbDevice } from "../usb/discovery.ts";
+import type { UsbDevice } from "../usb/device.ts";
+import { hex } from "../protocol/commands.ts";
+import { CameraNotFoundError } from "../protocol/errors.ts";
+import { CANON_VENDOR_ID, modelByName, modelByProductId, OTHER_MODE_IDS } from "./models.ts";
+
+/** A Canon device on the bus. */
+export interface CameraInfo {
+  /** USB bus number. */
+  bus: number;
+  /** Device address on the bus. */
+  address: number;
+  /** USB product id. */
+  productId: number;
+  /** The model name when the product id is known, else undefined. */
+  model: string | undefined;
+  /** The USB mode the product id means. */
+  mode: "normal" | "ptp" | "mass-storage" | "unknown";
+  /** Whether this library can drive it as it is. */
+  supported: boolean;
+}
+
+/**
+ * Every Canon device (vendor 0x04a9) on the USB bus, with the model name when
+ * the product id is known.
+ *
+ * @returns the devices, in bus order
+ * @example
+ * ```ts ignore
+ * import { listCameras } from "../../mod.ts";
+ * for (const cam of await listCameras()) console.log(cam.bus, cam.address, cam.model);
+ * ```
+ */
+export async function listCameras(): Promise<CameraInfo[]> {
+  const devices = await listUsbDevices({ vendorId: CANON_VENDOR_ID });
+  return devices.map((d) => {
+    const model = modelByProductId(d.productId);
+    const other = OTHER_MODE_IDS[d.productId];
+    return {
+      bus: d.bus,
+      address: d.address,
+      productId: d.productId,
+      model: model?.name ?? other?.name,
+      mode: model ? "normal" : other ? other.mode : "unknown",
+      supported: model !== undefined,
+    };
+  });
+}
+
+function describe(cameras: CameraInfo[]): string {
+  if (cameras.length === 0) return "no Canon device is connected";
+  return "found: " +
+    cameras.map((c) =>
+      `${c.model ?? "unknown Canon device"} (${
+        hex(c.productId)
+      }) at bus ${c.bus} address ${c.address}` +
+      (c.mode === "normal" ? "" : `, ${c.mode} mode`)
+    ).join("; ");
+}
+
+/** Which camera {@link findCameraDevice} should choose. */
+export interface CameraChoice {
+  /** USB product id. */
+  productId?: number;
+  /** Bus number (with `address`). */
+  bus?: number;
+  /** Device address (with `bus`). */
+  address?: number;
+  /** Model name (or alias). */
+  model?: string | { productId: number };
+  /** Accept Canon devices that are not in the model table. */
+  allowUnknown?: unknown;
+}
+
+/**
+ * The libusb device of the camera `choice` names (unopened), or a
+ * {@link CameraNotFoundError} that says what was found instead.
+ *
+ * @param choice product id, bus/address or model; none = the first supported camera
+ * @returns the device, ready to open
+ */
+export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDevice> {
+  const cameras = await listCameras();
+  let wantedId = choice.productId;
+  if (choice.model !== undefined && wantedId === undefined) {
+    const model = typeof choice.model === "string" ? modelByName(choice.model) : choice.model;
+    if (!model) {
+      throw new CameraNotFoundError(`no camera model is called ${JSON.stringify(choice.model)}`);
+    }
+    wantedId = model.productId;
+  }
+  const matches = cameras.filter((c) =>
+    (wantedId === undefined || c.productId === wantedId) &&
+    (choice.bus === undefined || c.bus === choice.bus) &&
+    (choice.address === undefined || c.address === choice.address)
+  );
+  const usable = matches.filter((c) =>
+    c.supported || (choice.allowUnknown && c.mode === "unknown")
+  );
+  const chosen = usable[0] ??
+    (matches.length > 0 && (choice.productId !== undefined || choice.bus !== undefined)
+      ? matches[0]
+      : undefined);
+  if (!chosen) {
+    const what = [
+      wantedId !== undefined ? `product id ${hex(wantedId)}` : "",
+      choice.bus !== undefined ? `bus ${choice.bus}` : "",
+      choice.address !== undefined ? `address ${choice.address}` : "",
+    ].filter(Boolean).join(", ");
+    const ptp = cameras.find((c) => c.mode === "ptp");
+    throw new CameraNotFoundError(
+      `no supported Canon camera${what ? ` with ${what}` : ""} was found; ${describe(cameras)}`,
+      {
+        hint: ptp
+          ? `The ${ptp.model} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
+          : "Check the cable, switch the camera on (in playback mode on most PowerShots), and see `canon cameras`",
+      },
+    );
+  }
+  return await openUsbDevice({ bus: chosen.bus, address: chosen.address });
+}

@@ -1,0 +1,70 @@
+/**
+ * Little-endian integers and C strings in byte buffers.
+ *
+ * @module
+ */
+
+/** The 32-bit little-endian word at `offset` (unsigned). */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) |
+    (bytes[offset + 3] << 24)) >>> 0;
+}
+
+/** The 16-bit little-endian half-word at `offset`. */
+export function readU16(bytes: Uint8Array, offset: number): number {
+  return bytes[offset] | (bytes[offset + 1] << 8);
+}
+
+/** Write `value` as a 32-bit little-endian word at `offset`. */
+export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/**
+ * The NUL-terminated string at `offset`, at most `max` bytes long, decoded as
+ * Latin-1 (the cameras store 8-bit text).
+ */
+export function readCString(bytes: Uint8Array, offset: number, max: number): string {
+  const end = Math.min(bytes.length, offset + max);
+  let stop = offset;
+  while (stop < end && bytes[stop] !== 0) stop++;
+  let text = "";
+  for (let i = offset; i < stop; i++) text += String.fromCharCode(bytes[i]);
+  return text;
+}
+
+/** `text` as Latin-1 bytes followed by `nuls` NUL bytes. Characters above 0xFF are refused. */
+export function cString(text: string, nuls = 1): Uint8Array {
+  const out = new Uint8Array(text.length + nuls);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) {
+      throw new RangeError(`character ${JSON.stringify(text[i])} cannot be sent to the camera`);
+    }
+    out[i] = code;
+  }
+  return out;
+}
+
+/** Concatenate byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** 32-bit little-endian words as bytes. */
+export function words(...values: number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  values.forEach((value, i) => writeU32(out, i * 4, value));
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * Typed errors of the Canon protocol layer. Every error says what failed and,
+ * where there is something to do about it, a hint.
+ *
+ * @module
+ */
+
+import { describeStatus } from "./commands.ts";
+
+/** Options shared by the error classes. */
+export interface CanonErrorOptions {
+  /** What the user can do about it. */
+  hint?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/** Base class of every error the camera layer raises (besides plain USB errors). */
+export class CanonError extends Error {
+  /** What the user can do about it, when there is something. */
+  readonly hint?: string;
+  /**
+   * @param message what failed
+   * @param options hint and cause
+   */
+  constructor(message: string, options: CanonErrorOptions = {}) {
+    super(
+      options.hint ? `${message}. ${options.hint}` : message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "CanonError";
+    if (options.hint) this.hint = options.hint;
+  }
+}
+
+/** The camera answered a command with a non-zero status word. */
+export class CameraStatusError extends CanonError {
+  /** The status word, e.g. 0x02000029. */
+  readonly status: number;
+  /** The command's name, e.g. `DeleteFile`. */
+  readonly command: string;
+  /**
+   * @param command the command's name
+   * @param status the status word
+   * @param options hint and cause
+   */
+  constructor(command: string, status: number, options: CanonErrorOptions = {}) {
+    super(`${command} failed: ${describeStatus(status)}`, options);
+    this.name = "CameraStatusError";
+    this.status = status >>> 0;
+    this.command = command;
+  }
+}
+
+/** The camera sent something that does not follow the protocol. */
+export class ProtocolError extends CanonError {
+  /**
+   * @param message what was wrong with the reply
+   * @param options hint and cause
+   */
+  constructor(message: string, options: CanonErrorOptions = {}) {
+    super(message, options);
+    this.name = "ProtocolError";
+  }
+}
+
+/** The camera did not answer in time. */
+export class CameraTimeoutError extends CanonError {
+  /** The timeout that ran out, in milliseconds. */
+  readonly timeout: number;
+  /**
+   * @param what what was waited for
+   * @param timeout milliseconds waited
+   * @param options hint and cause
+   */
+  constructor(what: string, timeout: number, options: CanonErrorOptions = {}) {
+    super(`${what}: no answer from the camera within ${timeout} ms`, {
+      hint: options.hint ??
+        "Check that the camera is switched on and in its normal (not PTP) USB mode",
+      cause: options.cause,
+    });
+    this.name = "CameraTimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/** The camera is closed, or vanished (unplugged, switched off). */
+export class CameraClosedError extends CanonError {
+  /**
+   * @param message why the camera is unusable
+   * @param options hint and cause
+   */
+  constructor(message = "The camera is closed", options: CanonErrorOptions = {}) {
+    super(message, options);
+    this.name = "CameraClosedError";
+  }
+}
+
+/** No suitable camera was found, or the one found cannot be driven by this library. */
+export class CameraNotFoundError extends CanonError {
+  /**
+   * @param message what was looked for and what was found
+   * @param options hint and cause
+   */
+  constructor(message: string, options: CanonErrorOptions = {}) {
+    super(message, options);
+    this.name = "CameraNotFoundError";
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * Pure encoders and decoders of the storage commands (protocol reference
+ * §4.3.4–4.3.11): camera paths, directory listings, file requests,
+ * attributes, delete, disk info, upload blocks, and camera-local time.
+ *
+ * @module
+ */
+
+import { concat, cString, readCString, readU32, words, writeU32 } from "./bytes.ts";
+import { ProtocolError } from "./errors.ts";
+
+/** Attribute bits of a directory entry (§6.1). */
+export const ATTRIBUTE = {
+  /** Write-protected: the camera refuses to delete it. */
+  PROTECTED: 0x01,
+  /** A directory not descended into by this listing. */
+  DIRECTORY: 0x10,
+  /** Not yet downloaded (the camera sets it on new files). */
+  NOT_DOWNLOADED: 0x20,
+  /** A directory descended into (its contents follow). */
+  DESCENDED: 0x80,
+} as const;
+
+const UNSAFE_NAME = /[\\/\x00-\x1f\x7f:*?"<>|]/;
+
+/**
+ * Refuse a file or directory name that could escape a destination directory
+ * or is not a plain name: path separators, `.`/`..`, NUL and control
+ * characters, drive letters.
+ *
+ * @param name one path segment
+ * @param from where the name came from, for the message
+ * @returns the name
+ * @throws {ProtocolError} for an unsafe name from the camera, {@link RangeError} for one from the user
+ */
+export function checkName(name: string, from: "camera" | "user"): string {
+  let problem: string | undefined;
+  if (name === "") problem = "it is empty";
+  else if (name === "." || name === "..") problem = "it names a directory above or itself";
+  else if (UNSAFE_NAME.test(name)) {
+    problem = "it contains a path separator, a drive colon, or a control character";
+  } else if (name.length > 255) problem = "it is longer than 255 characters";
+  if (problem === undefined) return name;
+  const shown = JSON.stringify(name);
+  if (from === "camera") {
+    throw new ProtocolError(
+      `the camera listed a file named ${shown}, which is refused because ${problem} ` +
+        `(it could escape the destination directory)`,
+    );
+  }
+  throw new RangeError(`the name ${shown} is not a valid camera file name: ${problem}`);
+}
+
+/**
+ * Split a host-style camera path (`/DCIM/100CANON/IMG_0001.JPG`) into
+ * upper-case segments. Backslashes are accepted as separators too; `.` and
+ * `..` segments, NUL and control characters are refused.
+ *
+ * @param path an absolute path on the card ("/" is the root)
+ * @returns the segments, e.g. `["DCIM", "100CANON", "IMG_0001.JPG"]`
+ * @throws {RangeError} for a path that is not a plain path on the card
+ * @example
+ * ```ts
+ * import { splitCardPath } from "./storage_codec.ts";
+ * splitCardPath("/dcim/100canon/img_0001.jpg"); // ["DCIM", "100CANON", "IMG_0001.JPG"]
+ * ```
+ */
+export function splitCardPath(path: string): string[] {
+  if (typeof path !== "string") throw new TypeError("a camera path must be a string");
+  const trimmed = path.replace(/^[A-Za-z]:/, "");
+  const segments = trimmed.split(/[\\/]+/).filter((s) => s !== "");
+  return segments.map((s) => checkName(s.toUpperCase(), "user"));
+}
+
+/**
+ * The camera's form of a path: drive, backslashes (`D:\DCIM\100CANON`).
+ *
+ * @param drive the drive name the camera reported, e.g. "D:"
+ * @param segments path segments below the root
+ * @returns the camera path; the root is the drive alone ("D:")
+ */
+export function toCameraPath(drive: string, segments: readonly string[]): string {
+  return segments.length === 0 ? drive : `${drive}\\${segments.join("\\")}`;
+}
+
+/**
+ * The host form of path segments: `/DCIM/100CANON`.
+ *
+ * @param segments path segments below the root
+ * @returns the host path ("/" for the root)
+ */
+export function toHostPath(segments: readonly string[]): string {
+  return "/" + segments.join("/");
+}
+
+/**
+ * Payload of GetDirectory: depth byte, path, NUL and two more zero bytes.
+ *
+ * @param cameraPath e.g. "D:\DCIM"
+ * @param depth 0 = this directory only; N = descend N levels
+ * @returns the payload
+ */
+export function encodeGetDirectory(cameraPath: string, depth: number): Uint8Array {
+  return concat(Uint8Array.of(depth & 0xff), cString(cameraPath, 3));
+}
+
+/** One raw entry of a directory listing. */
+export interface RawDirectoryEntry {
+  /** Attribute byte (§6.1). */
+  attributes: number;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, camera-local seconds (0 for markers). */
+  time: number;
+  /** The name as sent. */
+  name: string;
+}
+
+/**
+ * Split a listing into its raw entries (attribute, size, time, name),
+ * stopping at the end of the data.
+ *
+ * @param data the listing bytes
+ * @returns the entries, the all-zero terminator included
+ * @throws {ProtocolError} for an entry cut short or a name that is not terminated
+ */
+export function decodeDirectoryEntries(data: Uint8Array): RawDirectoryEntry[] {
+  const entries: RawDirectoryEntry[] = [];
+  let offset = 0;
+  while (offset < data.length) {
+    if (data.length - offset < 11) {
+      throw new ProtocolError(
+        `directory listing: ${
+          data.length - offset
+        } stray bytes at offset ${offset}, too few for an entry`,
+      );
+    }
+    let end = offset + 10;
+    const limit = Math.min(data.length, offset + 10 + 257);
+    while (end < limit && data[end] !== 0) end++;
+    if (end >= limit) {
+      throw new ProtocolError(
+        `directory listing: the name at offset ${offset + 10} is not terminated within 256 bytes`,
+      );
+    }
+    entries.push({
+      attributes: data[offset],
+      size: readU32(data, offset + 2),
+      time: readU32(data, offset + 6),
+      name: readCString(data, offset + 10, end - offset - 10),
+    });
+    offset = end + 1;
+  }
+  return entries;
+}
+
+/** An entry of a decoded listing, placed in the tree. */
+export interface ListingEntry {
+  /** Path segments of the directory holding it. */
+  parent: string[];
+  /** The name. */
+  name: string;
+  /** True for directories. */
+  isDirectory: boolean;
+  /** Size in bytes (0 for directories). */
+  size: number;
+  /** Modification time, camera-local seconds (0 when unknown). */
+  time: number;
+  /** Attribute bits. */
+  attributes: number;
+}
+
+/**
+ * Decode a listing into entries with their place in the tree: the first
+ * entry (the listed directory itself) is dropped, `.\NAME` entries open a
+ * sub-directory, `..` entries close it, the terminator and empty names are
+ * skipped. Every name is checked with {@link checkName}.
+ *
+ * @param data the listing bytes
+ * @param base path segments of the listed directory
+ * @returns the entries in the camera's order
+ */
+export function decodeListing(data: Uint8Array, base: readonly string[]): ListingEntry[] {
+  const raw = decodeDirectoryEntries(data);
+  const out: ListingEntry[] = [];
+  const stack: string[][] = [[...base]];
+  for (const entry of raw.slice(1)) {
+    if (entry.name === "") continue;
+    const current = stack[stack.length - 1];
+    if (entry.name === "..") {
+      if (stack.length > 1) stack.pop();
+      continue;
+    }
+    if (entry.name.startsWith(".\\")) {
+      const name = checkName(entry.name.slice(2), "camera");
+      out.push({
+        parent: current,
+        name,
+        isDirectory: true,
+        size: 0,
+        time: entry.time,
+        attributes: entry.attributes,
+      });
+      stack.push([...current, name]);
+      continue;
+    }
+    const name = checkName(entry.name, "camera");
+    const isDirectory = (entry.attributes & (ATTRIBUTE.DIRECTORY | ATTRIBUTE.DESCENDED)) !== 0;
+    out.push({
+      parent: current,
+      name,
+      isDirectory,
+      size: isDirectory ? 0 : entry.size,
+      time: entry.time,
+      attributes: entry.attributes,
+    });
+  }
+  return out;
+}
+
+/**
+ * Payload of GetFile (§4.3.7).
+ *
+ * @param cameraPath full camera path
+ * @param thumbnail true for the thumbnail (flag 1)
+ * @param transferLength the block size the host will read with (old protocol only)
+ * @param newProtocol class 6 layout: flag, path, two NULs
+ * @returns the payload
+ */
+export function encodeGetFile(
+  cameraPath: string,
+  thumbnail: boolean,
+  transferLength: number,
+  newProtocol: boolean,
+): Uint8Array {
+  if (newProtocol) return concat(words(thumbnail ? 1 : 0), cString(cameraPath, 2));
+  return concat(words(thumbnail ? 1 : 0, transferLength), cString(cameraPath));
+}
+
+/**
+ * Payload of SetAttributes: attribute word, directory, NUL, name, NUL, NUL.
+ *
+ * @param cameraDir camera path of the directory
+ * @param name file name
+ * @param attributes the new attribute bits
+ * @returns the payload
+ */
+export function encodeSetAttributes(
+  cameraDir: string,
+  name: string,
+  attributes: number,
+): Uint8Array {
+  return concat(words(attributes), cString(cameraDir), cString(name, 2));
+}
+
+/**
+ * Payload of DeleteFile (§4.3.9), old or new layout.
+ *
+ * @param cameraDir camera path of the directory
+ * @param name file name
+ * @param newProtocol class 6 layout
+ * @returns the payload
+ */
+export function encodeDeleteFile(
+  cameraDir: string,
+  name: string,
+  newProtocol: boolean,
+): Uint8Array {
+  if (!newProtocol) return concat(cString(cameraDir), cString(name, 2));
+  const full = cString(`${cameraDir}\\${name}`);
+  const field = new Uint8Array(Math.max(0x30, full.length));
+  field.set(full);
+  const dir = cString(`${cameraDir}\\`, 0);
+  return concat(field, dir);
+}
+
+/**
+ * Payload of DiskInfo: "D:\" + NUL (old) or "A:" + NUL (new).
+ *
+ * @param drive the drive name, e.g. "D:"
+ * @param newProtocol class 6 layout
+ * @returns the payload
+ */
+export function encodeDiskInfo(drive: string, newProtocol: boolean): Uint8Array {
+  return cString(newProtocol ? drive : `${drive}\\`);
+}
+
+/** Raw disk-info values (unit depends on the camera). */
+export interface DiskInfoValues {
+  /** Capacity as sent. */
+  capacity: number;
+  /** Free space as sent. */
+  free: number;
+}
+
+/**
+ * Decode a DiskInfo reply's data (from 0x54).
+ *
+ * @param data the data after the status word
+ * @returns capacity and free space as the camera sent them
+ */
+export function decodeDiskInfo(data: Uint8Array): DiskInfoValues {
+  if (data.length < 8) throw new ProtocolError(`DiskInfo: ${data.length} data bytes, expected 8`);
+  const capacity = readU32(data, 0);
+  const free = readU32(data, 4);
+  if (free > capacity) {
+    throw new ProtocolError(`DiskInfo: free space ${free} is larger than the capacity ${capacity}`);
+  }
+  return { capacity, free };
+}
+
+/**
+ * Decode the FlashDeviceIdent data: a drive name like "D:".
+ *
+ * @param data the long reply's data
+ * @returns the drive name
+ */
+export function decodeDriveName(data: Uint8Array): string {
+  const drive = readCString(data, 0, data.length);
+  if (!/^[A-Z]:$/.test(drive)) {
+    throw new ProtocolError(`the camera reported the drive name ${JSON.stringify(drive)}`);
+  }
+  return drive;
+}
+
+/**
+ * Payload of SetFileTime: time word, full path, NUL, NUL.
+ *
+ * @param cameraPath full camera path
+ * @param cameraSeconds camera-local seconds
+ * @returns the payload
+ */
+export function encodeSetFileTime(cameraPath: string, cameraSeconds: number): Uint8Array {
+  return concat(words(cameraSeconds), cString(cameraPath, 2));
+}
+
+/** The largest data block of one upload step (USB_BULK_WRITE_SIZE). */
+export const UPLOAD_BLOCK = 0x1400;
+
+/**
+ * The 0x40-byte pre-header of an upload block, sent by control OUT wValue 0x10
+ * (§4.3.10): cmd3 0x203, word at 6 = len1 + 0x40, serial at 0x4C.
+ *
+ * @param blockLength len1 of the data block that follows
+ * @param serial serial number
+ * @returns the 0x40 bytes
+ */
+export function encodeUploadPreHeader(blockLength: number, serial: number): Uint8Array {
+  const header = new Uint8Array(0x40);
+  header[4] = 0x03;
+  header[5] = 0x02;
+  writeU32(header, 6, blockLength + 0x40);
+  writeU32(header, 0x4c, serial);
+  return header;
+}
+
+/**
+ * One upload data block for bulk OUT (§4.3.10): a command block (cmd3 0x403,
+ * cmd1 0x03, cmd2 0x11) with file offset, data length, path and the data.
+ *
+ * @param cameraPath full camera path of the file
+ * @param offset where this block goes in the file
+ * @param data at most {@link UPLOAD_BLOCK} bytes
+ * @param serial serial number
+ * @returns the block
+ */
+export function encodeUploadBlock(
+  cameraPath: string,
+  offset: number,
+  data: Uint8Array,
+  serial: number,
+): Uint8Array {
+  const path = cString(cameraPath);
+  const len1 = data.length + 0x1c + path.length;
+  const block = new Uint8Array(0x40 + len1);
+  writeU32(block, 0, len1);
+  block[4] = 0x03;
+  block[5] = 0x04;
+  block[0x40] = 0x02;
+  block[0x44] = 0x03;
+  block[0x47] = 0x11;
+  writeU32(block, 0x48, len1);
+  writeU32(block, 0x4c, serial);
+  writeU32(block, 0x54, offset);
+  writeU32(block, 0x58, data.length);
+  block.set(path, 0x5c);
+  block.set(data, 0x5c + path.length);
+  return block;
+}
+
+/**
+ * Camera time (seconds since 1970 counted in the camera's wall clock, no
+ * zone) as a `Date` whose local wall-clock reading is the same: a picture
+ * taken at 14:00 on the camera shows as 14:00 on the host, in any zone, DST
+ * included.
+ *
+ * @param cameraSeconds camera-local seconds; 0 means unknown
+ * @returns the date, or undefined for 0
+ * @example
+ * ```ts
+ * import { fromCameraTime } from "./storage_codec.ts";
+ * fromCameraTime(0x3e43e644)?.getHours(); // 14 in every time zone
+ * ```
+ */
+export function fromCameraTime(cameraSeconds: number): Date | undefined {
+  if (cameraSeconds === 0) return undefined;
+  const wall = new Date(cameraSeconds * 1000);
+  const local = new Date(
+    wall.getUTCFullYear(),
+    wall.getUTCMonth(),
+    wall.getUTCDate(),
+    wall.getUTCHours(),
+    wall.getUTCMinutes(),
+    wall.getUTCSeconds(),
+  );
+  // Years 0–99 would be taken as 1900–1999 by the constructor.
+  local.setFullYear(wall.getUTCFullYear());
+  return local;
+}
+
+/**
+ * A `Date` as camera time: its local wall-clock reading counted as seconds
+ * since 1970.
+ *
+ * @param date the moment, read on the host's local clock
+ * @returns camera-local seconds
+ */
+export function toCameraTime(date: Date): number {
+  return Math.floor(
+    Date.UTC(
+      date.getFullYear(),
+      date.getMonth(),
+      date.getDate(),
+      date.getHours(),
+      date.getMinutes(),
+      date.getSeconds(),
+    ) / 1000,
+  );
+}

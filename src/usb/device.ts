@@ -1,0 +1,160 @@
+/**
+ * The device contract: the subset of WebUSB's `USBDevice` that the Canon
+ * protocol needs. Three things implement it: the libusb-backed device
+ * ({@link LibusbDevice}), the in-process `VirtualCamera`, and any real WebUSB
+ * device (a browser's `navigator.usb`, node-usb's WebUSB). The shapes are
+ * WebUSB's, so a WebUSB device plugs in without an adapter.
+ *
+ * @module
+ */
+
+/** WebUSB `USBRequestType`. */
+export type UsbRequestType = "standard" | "class" | "vendor";
+
+/** WebUSB `USBRecipient`. */
+export type UsbRecipient = "device" | "interface" | "endpoint" | "other";
+
+/** WebUSB `USBTransferStatus`. */
+export type UsbTransferStatus = "ok" | "stall" | "babble";
+
+/** Bytes handed to a transfer: any `BufferSource` (a `Uint8Array` included). */
+export type UsbData = BufferSource | ArrayBufferView;
+
+/** WebUSB `USBDirection`. */
+export type UsbDirection = "in" | "out";
+
+/** WebUSB `USBControlTransferParameters`: the setup packet minus its length. */
+export interface UsbControlSetup {
+  /** `"vendor"` for every Canon request. */
+  requestType: UsbRequestType;
+  /** `"device"` for every Canon request. */
+  recipient: UsbRecipient;
+  /** bRequest. */
+  request: number;
+  /** wValue. */
+  value: number;
+  /** wIndex. */
+  index: number;
+}
+
+/** WebUSB `USBInTransferResult`. */
+export interface UsbInResult {
+  /** The bytes received; absent when nothing was received. */
+  data?: DataView;
+  /** How the transfer ended. */
+  status: UsbTransferStatus;
+}
+
+/** WebUSB `USBOutTransferResult`. */
+export interface UsbOutResult {
+  /** How many bytes the device accepted. */
+  bytesWritten: number;
+  /** How the transfer ended. */
+  status: UsbTransferStatus;
+}
+
+/**
+ * Optional per-transfer options: an extension to WebUSB. Devices that can
+ * time a transfer out (libusb, the virtual camera) honour `timeout`; a plain
+ * WebUSB device ignores the extra argument, and the protocol layer then
+ * bounds the wait itself.
+ */
+export interface UsbTransferOptions {
+  /** Milliseconds before the transfer is abandoned with a timeout error. */
+  timeout?: number;
+}
+
+/** WebUSB `USBEndpoint`, as far as the protocol looks at it. */
+export interface UsbEndpointInfo {
+  /** Endpoint number without the direction bit (1 for 0x81). */
+  endpointNumber: number;
+  /** Transfer direction. */
+  direction: UsbDirection;
+  /** Endpoint type. */
+  type: "bulk" | "interrupt" | "isochronous";
+  /** wMaxPacketSize. */
+  packetSize: number;
+}
+
+/** WebUSB `USBConfiguration`, as far as the protocol looks at it. */
+export interface UsbConfigurationInfo {
+  /** bConfigurationValue. */
+  configurationValue: number;
+  /** The interfaces, each with its current alternate setting. */
+  interfaces: ReadonlyArray<{
+    interfaceNumber: number;
+    alternate: { endpoints: ReadonlyArray<UsbEndpointInfo> };
+  }>;
+}
+
+/**
+ * The device contract: what the Canon protocol layer needs of a USB device.
+ * Method names, arguments and results are WebUSB's.
+ */
+export interface UsbDevice {
+  /** idVendor. */
+  readonly vendorId: number;
+  /** idProduct. */
+  readonly productId: number;
+  /** iProduct string, when known. */
+  readonly productName?: string | undefined;
+  /** iManufacturer string, when known. */
+  readonly manufacturerName?: string | undefined;
+  /** The active configuration, when known. */
+  readonly configuration?: UsbConfigurationInfo | null | undefined;
+  /** Whether {@link UsbDevice.open} has succeeded and `close` has not run. */
+  readonly opened: boolean;
+  /** Open a session with the device. */
+  open(): Promise<void>;
+  /** End the session; safe to call twice. */
+  close(): Promise<void>;
+  /** Claim an interface (detaching a kernel driver where the backend can). */
+  claimInterface(interfaceNumber: number): Promise<void>;
+  /** Release a claimed interface. Optional in this contract. */
+  releaseInterface?(interfaceNumber: number): Promise<void>;
+  /** Control transfer, device to host. */
+  controlTransferIn(
+    setup: UsbControlSetup,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult>;
+  /** Control transfer, host to device. */
+  controlTransferOut(
+    setup: UsbControlSetup,
+    data?: UsbData,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult>;
+  /** Bulk or interrupt IN transfer on `endpointNumber` (no direction bit). */
+  transferIn(
+    endpointNumber: number,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult>;
+  /** Bulk or interrupt OUT transfer on `endpointNumber`. */
+  transferOut(
+    endpointNumber: number,
+    data: UsbData,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult>;
+  /** Clear a halt (stall) condition on an endpoint. Optional. */
+  clearHalt?(direction: UsbDirection, endpointNumber: number): Promise<void>;
+  /** Reset the device. Optional. */
+  reset?(): Promise<void>;
+}
+
+/** Copy any `BufferSource` into a fresh `Uint8Array` view (no copy for a Uint8Array). */
+export function toBytes(data: UsbData | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return new Uint8Array(data);
+}
+
+/** The bytes of a WebUSB IN result (empty when it carried none). */
+export function inResultBytes(result: UsbInResult): Uint8Array {
+  const view = result.data;
+  if (!view) return new Uint8Array(0);
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
