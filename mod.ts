@@ -50,7 +50,14 @@ export {
   OTHER_MODE_IDS,
 } from "./src/camera/models.ts";
 export type { CameraClass, CameraModel, CaptureSupport } from "./src/camera/models.ts";
-export type { PowerStatus } from "./src/protocol/codec.ts";
+export type { FixedReply, IdentifyInfo, InitBlock, PowerStatus } from "./src/protocol/codec.ts";
+export { COMMANDS, NEW_PROTOCOL_COMMANDS, REMOTE, STATUS } from "./src/protocol/commands.ts";
+export type {
+  CommandPurpose,
+  CommandSpec,
+  RemotePurpose,
+  RemoteSubcommand,
+} from "./src/protocol/commands.ts";
 export {
   CameraClosedError,
   CameraNotFoundError,
@@ -86,6 +93,24 @@ export type {
 } from "./src/usb/device.ts";
 export { LibusbNotFoundError, UsbError } from "./src/usb/errors.ts";
 export type { UsbErrorCode } from "./src/usb/errors.ts";
-export { LibusbDevice } from "./src/usb/libusb_device.ts";
+export { LibusbDevice, UsbTimeoutError } from "./src/usb/libusb_device.ts";
 export { listUsbDevices, openUsbDevice } from "./src/usb/discovery.ts";
+export type {
+  UsbDeviceFilter,
+  UsbDeviceInfo,
+  UsbDeviceSelector,
+  UsbSpeed,
+} from "./src/usb/discovery.ts";
 export { VirtualCamera } from "./src/emulator/virtual_camera.ts";
+export type { VirtualCameraOptions } from "./src/emulator/virtual_camera.ts";
+export type { CommandRecord, PowerState } from "./src/emulator/canon_function.ts";
+export { FaultInjector } from "./src/emulator/faults.ts";
+export type { Fault, FaultCandidate, FaultOptions, FaultTarget } from "./src/emulator/faults.ts";
+export type { CardFileSystem, CardNode } from "./src/emulator/card_model.ts";
+export type {
+  FunctionRead,
+  FunctionWrite,
+  SetupPacket,
+  UsbDescriptorSet,
+  UsbFunction,
+} from "./src/emulator/usb_function.ts";

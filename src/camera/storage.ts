@@ -112,6 +112,8 @@ export class CardPathNotFoundError extends CanonError {
   /** The path asked for. */
   readonly path: string;
   /**
+   * Make the error.
+   *
    * @param path the host-style path
    * @param what "file" or "directory"
    */
@@ -141,7 +143,11 @@ export class Storage {
   #host: StorageHost;
   #drive: string | undefined;
 
-  /** @param host the camera */
+  /**
+   * Make the storage of a camera (use `cam.storage`).
+   *
+   * @param host the camera
+   */
   constructor(host: StorageHost) {
     this.#host = host;
   }

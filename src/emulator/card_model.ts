@@ -37,6 +37,8 @@ export class CardError extends Error {
   /** The camera status code, one of {@link CARD_STATUS}. */
   readonly status: number;
   /**
+   * Make the error.
+   *
    * @param status the camera status code
    * @param message what failed
    */

@@ -41,8 +41,33 @@ function long(name: string, cmd1: number, cmd2: number): CommandSpec {
   return { name, cmd1, cmd2, cmd3: LONG_REPLY, replyLength: 0x40, minData: 0 };
 }
 
+/** The purposes a command can serve. */
+export type CommandPurpose =
+  | "identify"
+  | "getTime"
+  | "setTime"
+  | "setOwner"
+  | "powerStatus"
+  | "remoteControl"
+  | "retrieveCapture"
+  | "retrievePreview"
+  | "eosLockKeys"
+  | "eosUnlockKeys"
+  | "eosBodyId"
+  | "pictureAbilities"
+  | "lockKeys"
+  | "getFile"
+  | "mkdir"
+  | "rmdir"
+  | "diskInfo"
+  | "flashDeviceIdent"
+  | "getDirectory"
+  | "deleteFile"
+  | "setAttributes"
+  | "setFileTime";
+
 /** Old-protocol (classes 0–5) commands, by purpose. */
-export const COMMANDS = {
+export const COMMANDS: Readonly<Record<CommandPurpose, CommandSpec>> = {
   identify: fixed("IdentifyCamera", 0x01, 0x12, 0x9c, 0x4c),
   getTime: fixed("GetTime", 0x03, 0x12, 0x60, 0x10),
   setTime: fixed("SetTime", 0x04, 0x12, 0x54),
@@ -65,10 +90,7 @@ export const COMMANDS = {
   deleteFile: fixed("DeleteFile", 0x0d, 0x11, 0x54),
   setAttributes: fixed("SetAttributes", 0x0e, 0x11, 0x54, 0),
   setFileTime: fixed("SetFileTime", 0x0f, 0x11, 0x54, 0),
-} as const satisfies Record<string, CommandSpec>;
-
-/** The purposes a command can serve: the keys of {@link COMMANDS}. */
-export type CommandPurpose = keyof typeof COMMANDS;
+};
 
 /**
  * New-protocol (class 6: EOS 20D, 350D, 5D, SD200) replacements, by purpose.
@@ -90,9 +112,9 @@ export const NEW_PROTOCOL_COMMANDS: Partial<Record<CommandPurpose, CommandSpec>>
 };
 
 /** Extra commands that exist only in the new protocol. */
-export const NEW_PROTOCOL_ONLY = {
+export const NEW_PROTOCOL_ONLY: Readonly<{ getOwner: CommandSpec }> = {
   getOwner: fixed("GetOwner", 0x05, 0x12, 0x74, 0x20),
-} as const satisfies Record<string, CommandSpec>;
+};
 
 /** One remote-control sub-command (protocol reference §4.4.1, errata E3). */
 export interface RemoteSubcommand {
@@ -104,8 +126,24 @@ export interface RemoteSubcommand {
   readonly replyLength: number;
 }
 
+/** The remote-control sub-commands by purpose. */
+export type RemotePurpose =
+  | "init"
+  | "exit"
+  | "viewfinderStart"
+  | "viewfinderStop"
+  | "release"
+  | "setParams"
+  | "setTransferMode"
+  | "getParams"
+  | "getZoom"
+  | "setZoom"
+  | "availableShots"
+  | "getCustomFunction"
+  | "selectOutput";
+
 /** Remote-control sub-commands. */
-export const REMOTE = {
+export const REMOTE: Readonly<Record<RemotePurpose, RemoteSubcommand>> = {
   init: { name: "RemoteInit", code: 0x00, replyLength: 0x5c },
   exit: { name: "RemoteExit", code: 0x01, replyLength: 0x5c },
   viewfinderStart: { name: "ViewfinderStart", code: 0x02, replyLength: 0x5c },
@@ -119,7 +157,7 @@ export const REMOTE = {
   availableShots: { name: "GetAvailableShots", code: 0x0d, replyLength: 0x60 },
   getCustomFunction: { name: "GetCustomFunction", code: 0x0f, replyLength: 0x66 },
   selectOutput: { name: "SelectOutput", code: 0x14, replyLength: 0x5c },
-} as const satisfies Record<string, RemoteSubcommand>;
+};
 
 /** Camera status codes (protocol reference §5.1) and what they mean. */
 export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
@@ -139,7 +177,17 @@ export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
 };
 
 /** Named status codes the library reacts to. */
-export const STATUS = {
+export const STATUS: Readonly<{
+  OK: 0;
+  FILE_NOT_FOUND: 0x02000022;
+  FILE_PROTECTED: 0x02000029;
+  CARD_FULL: 0x0200002a;
+  LOCK_FAILED: 0x02000081;
+  UNLOCK_FAILED: 0x02000082;
+  CAPTURE_MODE_FAILED: 0x02000085;
+  INVALID_PARAMETERS: 0x02000086;
+  NO_CARD: 0x02000087;
+}> = {
   OK: 0,
   FILE_NOT_FOUND: 0x02000022,
   FILE_PROTECTED: 0x02000029,

@@ -20,6 +20,8 @@ export class CanonError extends Error {
   /** What the user can do about it, when there is something. */
   readonly hint?: string;
   /**
+   * Make the error.
+   *
    * @param message what failed
    * @param options hint and cause
    */
@@ -40,6 +42,8 @@ export class CameraStatusError extends CanonError {
   /** The command's name, e.g. `DeleteFile`. */
   readonly command: string;
   /**
+   * Make the error.
+   *
    * @param command the command's name
    * @param status the status word
    * @param options hint and cause
@@ -55,6 +59,8 @@ export class CameraStatusError extends CanonError {
 /** The camera sent something that does not follow the protocol. */
 export class ProtocolError extends CanonError {
   /**
+   * Make the error.
+   *
    * @param message what was wrong with the reply
    * @param options hint and cause
    */
@@ -69,6 +75,8 @@ export class CameraTimeoutError extends CanonError {
   /** The timeout that ran out, in milliseconds. */
   readonly timeout: number;
   /**
+   * Make the error.
+   *
    * @param what what was waited for
    * @param timeout milliseconds waited
    * @param options hint and cause
@@ -87,6 +95,8 @@ export class CameraTimeoutError extends CanonError {
 /** The camera is closed, or vanished (unplugged, switched off). */
 export class CameraClosedError extends CanonError {
   /**
+   * Make the error.
+   *
    * @param message why the camera is unusable
    * @param options hint and cause
    */
@@ -99,6 +109,8 @@ export class CameraClosedError extends CanonError {
 /** No suitable camera was found, or the one found cannot be driven by this library. */
 export class CameraNotFoundError extends CanonError {
   /**
+   * Make the error.
+   *
    * @param message what was looked for and what was found
    * @param options hint and cause
    */

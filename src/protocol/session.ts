@@ -132,6 +132,8 @@ export class Session {
   #pendingDrain = 0;
 
   /**
+   * Start a session on a device.
+   *
    * @param device an opened device with its interface claimed
    * @param options protocol generation and timeout
    */

@@ -21,7 +21,16 @@ export const ATTRIBUTE = {
   DESCENDED: 0x80,
 } as const;
 
-const UNSAFE_NAME = /[\\/\x00-\x1f\x7f:*?"<>|]/;
+// Control characters are looked for explicitly (no-control-regex).
+const UNSAFE_NAME = /[\\/:*?"<>|]/;
+
+function hasControlCharacter(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /**
  * Refuse a file or directory name that could escape a destination directory
@@ -37,7 +46,7 @@ export function checkName(name: string, from: "camera" | "user"): string {
   let problem: string | undefined;
   if (name === "") problem = "it is empty";
   else if (name === "." || name === "..") problem = "it names a directory above or itself";
-  else if (UNSAFE_NAME.test(name)) {
+  else if (UNSAFE_NAME.test(name) || hasControlCharacter(name)) {
     problem = "it contains a path separator, a drive colon, or a control character";
   } else if (name.length > 255) problem = "it is longer than 255 characters";
   if (problem === undefined) return name;

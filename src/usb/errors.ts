@@ -65,6 +65,8 @@ export class UsbError extends Error {
   readonly hint?: string;
 
   /**
+   * Make the error.
+   *
    * @param code the libusb error name
    * @param message what failed
    * @param options hint and cause
@@ -87,6 +89,8 @@ export class LibusbNotFoundError extends Error {
   /** The library names and paths that were tried. */
   readonly tried: readonly string[];
   /**
+   * Make the error.
+   *
    * @param tried the names and paths tried, in order
    * @param hint what to install
    * @param cause the last loading error

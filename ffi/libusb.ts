@@ -1,0 +1,581 @@
+/**
+ * The libusb-1.0 binding: one symbol table, library loading in one place,
+ * and the few helpers that read libusb's structures through raw pointers.
+ * Nothing outside this file decodes memory behind a pointer; the rest of the
+ * code base holds libusb's handles as opaque `Deno.PointerObject`s.
+ *
+ * Every libusb function that may issue an ioctl on a device (open, close,
+ * claim/release, clear halt, reset, string descriptors, every transfer) is a
+ * `nonblocking: true` symbol: it runs on a worker thread and returns a
+ * promise, so the event loop stays free. That is not only politeness: an
+ * emulated device (umockdev) answers those ioctls through a callback on the
+ * main thread, and a blocking call there would deadlock.
+ *
+ * Loading is lazy (first use) and cached. `CANON_LIBUSB_PATH` names the
+ * library explicitly; otherwise the usual per-OS names are tried.
+ *
+ * @module
+ */
+
+import { LibusbNotFoundError } from "../src/usb/errors.ts";
+
+/**
+ * The libusb-1.0 functions canon-remote uses. Signatures as in `libusb.h`
+ * (libusb 1.0.22 or newer); each parameter is commented with its C type and
+ * name. Hotplug (`libusb_has_capability`, `libusb_hotplug_register_callback`,
+ * ...) can be added here when needed.
+ */
+export const symbols = {
+  // ---- library and context ----
+  libusb_init: {
+    parameters: [
+      "buffer", // libusb_context **ctx (out)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    // Enumerates devices (udev/sysfs scan); kept off the main thread.
+    nonblocking: true,
+  },
+  libusb_exit: {
+    parameters: [
+      "pointer", // libusb_context *ctx
+    ],
+    result: "void",
+    // Joins libusb's event and hotplug threads.
+    nonblocking: true,
+  },
+  libusb_set_option: {
+    // Variadic in C: int libusb_set_option(libusb_context *ctx, enum libusb_option option, ...).
+    // Only LIBUSB_OPTION_LOG_LEVEL (0) with one int is used, which the SysV x86-64,
+    // Windows x64 and Linux AArch64 ABIs pass like a fixed argument. Apple's AArch64
+    // ABI passes variadic arguments on the stack: there `libusb_set_debug` is used.
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "i32", // enum libusb_option option
+      "i32", // int level (the variadic argument of LIBUSB_OPTION_LOG_LEVEL)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+  },
+  libusb_set_debug: {
+    // Deprecated but present in every 1.0.x; only used where libusb_set_option's
+    // variadic call cannot be expressed (macOS on Apple silicon).
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "i32", // int level
+    ],
+    result: "void",
+    optional: true,
+  },
+  libusb_error_name: {
+    parameters: [
+      "i32", // int errcode
+    ],
+    result: "pointer", // const char * (static string)
+  },
+  libusb_get_version: {
+    parameters: [],
+    result: "pointer", // const struct libusb_version * (static)
+  },
+
+  // ---- device enumeration (no I/O on the devices) ----
+  libusb_get_device_list: {
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "buffer", // libusb_device ***list (out)
+    ],
+    result: "isize", // ssize_t: number of devices or LIBUSB_ERROR_*
+    // May enumerate (non-udev backends); kept off the main thread.
+    nonblocking: true,
+  },
+  libusb_free_device_list: {
+    parameters: [
+      "pointer", // libusb_device **list
+      "i32", // int unref_devices
+    ],
+    result: "void",
+  },
+  libusb_ref_device: {
+    parameters: [
+      "pointer", // libusb_device *dev
+    ],
+    result: "pointer", // libusb_device * (the same device)
+  },
+  libusb_unref_device: {
+    parameters: [
+      "pointer", // libusb_device *dev
+    ],
+    result: "void",
+  },
+  libusb_get_device_descriptor: {
+    parameters: [
+      "pointer", // libusb_device *dev
+      "buffer", // struct libusb_device_descriptor *desc (out, 18 bytes)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+  },
+  libusb_get_active_config_descriptor: {
+    parameters: [
+      "pointer", // libusb_device *dev
+      "buffer", // struct libusb_config_descriptor **config (out)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_* (NOT_FOUND when unconfigured)
+  },
+  libusb_get_config_descriptor: {
+    parameters: [
+      "pointer", // libusb_device *dev
+      "u8", // uint8_t config_index
+      "buffer", // struct libusb_config_descriptor **config (out)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+  },
+  libusb_free_config_descriptor: {
+    parameters: [
+      "pointer", // struct libusb_config_descriptor *config
+    ],
+    result: "void",
+  },
+  libusb_get_bus_number: {
+    parameters: [
+      "pointer", // libusb_device *dev
+    ],
+    result: "u8", // uint8_t
+  },
+  libusb_get_device_address: {
+    parameters: [
+      "pointer", // libusb_device *dev
+    ],
+    result: "u8", // uint8_t
+  },
+  libusb_get_port_numbers: {
+    parameters: [
+      "pointer", // libusb_device *dev
+      "buffer", // uint8_t *port_numbers (out)
+      "i32", // int port_numbers_len
+    ],
+    result: "i32", // int: count or LIBUSB_ERROR_OVERFLOW
+  },
+  libusb_get_device_speed: {
+    parameters: [
+      "pointer", // libusb_device *dev
+    ],
+    result: "i32", // int: enum libusb_speed
+  },
+
+  // ---- device handles (every call that reaches the device is nonblocking) ----
+  libusb_open: {
+    parameters: [
+      "pointer", // libusb_device *dev
+      "buffer", // libusb_device_handle **dev_handle (out)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_close: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+    ],
+    result: "void",
+    nonblocking: true,
+  },
+  libusb_get_string_descriptor_ascii: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "u8", // uint8_t desc_index
+      "buffer", // unsigned char *data (out)
+      "i32", // int length
+    ],
+    result: "i32", // int: length or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_set_auto_detach_kernel_driver: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "i32", // int enable
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_NOT_SUPPORTED
+  },
+  libusb_claim_interface: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "i32", // int interface_number
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_release_interface: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "i32", // int interface_number
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_clear_halt: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "u8", // unsigned char endpoint
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_reset_device: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_* (NOT_FOUND: re-enumerated, reopen)
+    nonblocking: true,
+  },
+
+  // ---- synchronous transfers (bounded by their timeout; never 0 = infinite) ----
+  libusb_control_transfer: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "u8", // uint8_t bmRequestType
+      "u8", // uint8_t bRequest
+      "u16", // uint16_t wValue
+      "u16", // uint16_t wIndex
+      "buffer", // unsigned char *data
+      "u16", // uint16_t wLength
+      "u32", // unsigned int timeout (ms)
+    ],
+    result: "i32", // int: bytes transferred or LIBUSB_ERROR_*
+    nonblocking: true,
+  },
+  libusb_bulk_transfer: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "u8", // unsigned char endpoint
+      "buffer", // unsigned char *data
+      "i32", // int length
+      "buffer", // int *transferred (out)
+      "u32", // unsigned int timeout (ms)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_* (transferred is valid either way)
+    nonblocking: true,
+  },
+  libusb_interrupt_transfer: {
+    parameters: [
+      "pointer", // libusb_device_handle *dev_handle
+      "u8", // unsigned char endpoint
+      "buffer", // unsigned char *data
+      "i32", // int length
+      "buffer", // int *transferred (out)
+      "u32", // unsigned int timeout (ms)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_* (transferred is valid either way)
+    nonblocking: true,
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The bound libusb functions (`libusb().libusb_open(...)`). */
+export type LibusbSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** `enum libusb_option`: the log level option. */
+export const LIBUSB_OPTION_LOG_LEVEL = 0;
+
+/** The environment variable that names the libusb-1.0 library file explicitly. */
+export const LIBUSB_PATH_ENV = "CANON_LIBUSB_PATH";
+
+/** The environment variable that sets libusb's log level (0 none .. 4 debug). */
+export const LIBUSB_DEBUG_ENV = "CANON_LIBUSB_DEBUG";
+
+/**
+ * Deno's FFI permission was not granted (`--allow-ffi` missing or denied).
+ *
+ * It extends `Deno.errors.NotCapable`, the class Deno itself throws for a
+ * missing permission, so `e instanceof Deno.errors.NotCapable` still holds;
+ * the original error (NotCapable or PermissionDenied) is the `cause`.
+ */
+export class FfiPermissionError extends Deno.errors.NotCapable {
+  /**
+   * Wrap Deno's permission error.
+   *
+   * @param cause the permission error Deno threw
+   */
+  constructor(cause: unknown) {
+    super(
+      "canon-remote drives USB through libusb-1.0 and needs FFI access: run with --allow-ffi " +
+        `(and --allow-env=${LIBUSB_PATH_ENV},${LIBUSB_DEBUG_ENV} to use those variables)`,
+      { cause },
+    );
+    this.name = "FfiPermissionError";
+  }
+}
+
+/** The library names tried on each OS when `CANON_LIBUSB_PATH` is not set. */
+export const DEFAULT_LIBUSB_NAMES: Readonly<Record<string, readonly string[]>> = {
+  linux: ["libusb-1.0.so.0", "libusb-1.0.so"],
+  darwin: [
+    "libusb-1.0.0.dylib",
+    "/opt/homebrew/lib/libusb-1.0.0.dylib",
+    "/usr/local/lib/libusb-1.0.0.dylib",
+    "/opt/local/lib/libusb-1.0.0.dylib",
+  ],
+  windows: ["libusb-1.0.dll"],
+};
+
+/** What to install, per OS. */
+function installHint(os: string): string {
+  switch (os) {
+    case "darwin":
+      return "Install libusb with Homebrew (`brew install libusb`) or MacPorts (`sudo port install libusb`)";
+    case "windows":
+      return "Put libusb-1.0.dll (from https://libusb.info, matching the program's architecture) " +
+        "next to the program or in a directory on PATH";
+    default:
+      return "Install libusb-1.0: Debian/Ubuntu `sudo apt-get install libusb-1.0-0`, " +
+        "Fedora `sudo dnf install libusb1`, Arch `sudo pacman -S libusb`";
+  }
+}
+
+/** Whether `e` is Deno's "permission not granted" error. */
+function isPermissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+}
+
+/**
+ * Read an environment variable only if env access is already granted: never
+ * prompts, never throws. A script run without `--allow-env` simply does not
+ * see the variable.
+ */
+export function readEnvQuietly(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+let loaded: Deno.DynamicLibrary<typeof symbols> | undefined;
+
+/**
+ * Load libusb-1.0 (once; later calls return the cached library).
+ *
+ * `CANON_LIBUSB_PATH`, when set (and readable: env access granted), is the
+ * only candidate: an explicit path that fails to load is an error rather
+ * than a silent fall-back. Otherwise the names in
+ * {@link DEFAULT_LIBUSB_NAMES} are tried in order.
+ *
+ * @returns the loaded library
+ * @throws {LibusbNotFoundError} no candidate loaded; lists the names tried and what to install
+ * @throws {FfiPermissionError} `--allow-ffi` is missing
+ */
+export function loadLibusb(): Deno.DynamicLibrary<typeof symbols> {
+  if (loaded) return loaded;
+  const override = readEnvQuietly(LIBUSB_PATH_ENV);
+  const os = Deno.build.os;
+  const candidates = override ? [override] : [...(DEFAULT_LIBUSB_NAMES[os] ?? ["libusb-1.0.so.0"])];
+  let lastError: unknown;
+  const reasons: string[] = [];
+  for (const name of candidates) {
+    try {
+      loaded = Deno.dlopen(name, symbols);
+      return loaded;
+    } catch (e) {
+      if (isPermissionError(e)) throw new FfiPermissionError(e);
+      lastError = e;
+      const text = e instanceof Error ? e.message : String(e);
+      const symbol = /Failed to register symbol (\w+)/.exec(text)?.[1];
+      if (symbol) {
+        reasons.push(`${name} lacks ${symbol}: not libusb-1.0, or older than libusb 1.0.22`);
+      }
+    }
+  }
+  let hint = installHint(os);
+  if (override) {
+    const why = reasons[0] ??
+      (lastError instanceof Error ? lastError.message : String(lastError));
+    hint = `${LIBUSB_PATH_ENV} is set to "${override}", which could not be loaded (${why}). ` +
+      `Fix or unset it. To use the system's libusb instead: ${hint}`;
+  } else {
+    if (reasons.length > 0) hint = `${reasons.join("; ")}. ${hint}`;
+    hint += `; or set ${LIBUSB_PATH_ENV} to the library's path`;
+  }
+  throw new LibusbNotFoundError(candidates, hint + ".", lastError);
+}
+
+/**
+ * The bound libusb functions, loading the library on first use.
+ *
+ * @returns the symbols of the cached library
+ * @throws {LibusbNotFoundError} see {@link loadLibusb}
+ * @throws {FfiPermissionError} see {@link loadLibusb}
+ */
+export function libusb(): LibusbSymbols {
+  return (loaded ?? loadLibusb()).symbols;
+}
+
+// ---- helpers that read through pointers (the only place that does) ----
+
+/** A pointer returned through an out-parameter box (`NULL` becomes `null`). */
+export function pointerFromBox(box: BigUint64Array): Deno.PointerValue {
+  return Deno.UnsafePointer.create(box[0]);
+}
+
+/** libusb's name for an error code, e.g. `"LIBUSB_ERROR_TIMEOUT"`. */
+export function libusbErrorName(code: number): string {
+  const p = libusb().libusb_error_name(code);
+  return p ? Deno.UnsafePointerView.getCString(p) : `libusb error ${code}`;
+}
+
+/** The libusb version, e.g. `"1.0.26.11724"`. */
+export function libusbVersion(): string {
+  const p = libusb().libusb_get_version();
+  if (!p) return "unknown";
+  const v = new Deno.UnsafePointerView(p);
+  const rcPtr = v.getPointer(8);
+  const rc = rcPtr ? Deno.UnsafePointerView.getCString(rcPtr) : "";
+  return `${v.getUint16(0)}.${v.getUint16(2)}.${v.getUint16(4)}.${v.getUint16(6)}${rc}`;
+}
+
+/**
+ * The devices of a `libusb_device **` list (`n` entries).
+ *
+ * @param list the list returned by `libusb_get_device_list`
+ * @param n its length
+ */
+export function deviceListEntries(list: Deno.PointerObject, n: number): Deno.PointerObject[] {
+  const view = new Deno.UnsafePointerView(list);
+  const out: Deno.PointerObject[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = view.getPointer(i * 8);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** An endpoint descriptor, as `struct libusb_endpoint_descriptor` holds it. */
+export interface EndpointDescriptor {
+  /** bEndpointAddress (direction bit included). */
+  address: number;
+  /** bmAttributes (bits 0..1: transfer type). */
+  attributes: number;
+  /** wMaxPacketSize. */
+  maxPacketSize: number;
+}
+
+/** One alternate setting of an interface. */
+export interface InterfaceDescriptor {
+  /** bInterfaceNumber. */
+  interfaceNumber: number;
+  /** bAlternateSetting. */
+  alternateSetting: number;
+  /** bInterfaceClass. */
+  interfaceClass: number;
+  /** The endpoints. */
+  endpoints: EndpointDescriptor[];
+}
+
+/** A configuration: its value and every interface's alternate settings. */
+export interface ConfigDescriptor {
+  /** bConfigurationValue. */
+  configurationValue: number;
+  /** For each interface, its alternate settings (index 0 first). */
+  interfaces: InterfaceDescriptor[][];
+}
+
+// struct layouts for 64-bit targets (the only ones Deno runs on)
+const CONFIG_INTERFACE_PTR = 16; // libusb_config_descriptor.interface
+const INTERFACE_SIZE = 16; // struct libusb_interface { altsetting*, int num_altsetting }
+const ALTSETTING_SIZE = 40; // struct libusb_interface_descriptor
+const ALTSETTING_ENDPOINT_PTR = 16; // libusb_interface_descriptor.endpoint
+const ENDPOINT_SIZE = 32; // struct libusb_endpoint_descriptor
+
+/**
+ * Read a `struct libusb_config_descriptor` into plain data and free it.
+ *
+ * @param dev the device
+ * @returns the active configuration (or, when the device reports none, its
+ *   first one), or a negative libusb error code
+ */
+export function readConfigDescriptor(dev: Deno.PointerObject): ConfigDescriptor | number {
+  const L = libusb();
+  const box = new BigUint64Array(1);
+  let r = L.libusb_get_active_config_descriptor(dev, box);
+  if (r < 0) r = L.libusb_get_config_descriptor(dev, 0, box);
+  if (r < 0) return r;
+  const config = pointerFromBox(box);
+  if (!config) return -99;
+  try {
+    const cv = new Deno.UnsafePointerView(config);
+    const numInterfaces = cv.getUint8(4);
+    const interfaces: InterfaceDescriptor[][] = [];
+    const ifaces = cv.getPointer(CONFIG_INTERFACE_PTR);
+    for (let i = 0; ifaces && i < numInterfaces; i++) {
+      const iv = new Deno.UnsafePointerView(ifaces);
+      const alts = iv.getPointer(i * INTERFACE_SIZE);
+      const numAlts = iv.getInt32(i * INTERFACE_SIZE + 8);
+      const settings: InterfaceDescriptor[] = [];
+      for (let a = 0; alts && a < numAlts; a++) {
+        const av = new Deno.UnsafePointerView(alts);
+        const base = a * ALTSETTING_SIZE;
+        const numEndpoints = av.getUint8(base + 4);
+        const eps = av.getPointer(base + ALTSETTING_ENDPOINT_PTR);
+        const endpoints: EndpointDescriptor[] = [];
+        for (let e = 0; eps && e < numEndpoints; e++) {
+          const ev = new Deno.UnsafePointerView(eps);
+          const eb = e * ENDPOINT_SIZE;
+          endpoints.push({
+            address: ev.getUint8(eb + 2),
+            attributes: ev.getUint8(eb + 3),
+            maxPacketSize: ev.getUint16(eb + 4),
+          });
+        }
+        settings.push({
+          interfaceNumber: av.getUint8(base + 2),
+          alternateSetting: av.getUint8(base + 3),
+          interfaceClass: av.getUint8(base + 5),
+          endpoints,
+        });
+      }
+      interfaces.push(settings);
+    }
+    return { configurationValue: cv.getUint8(5), interfaces };
+  } finally {
+    L.libusb_free_config_descriptor(config);
+  }
+}
+
+/** The fields of `struct libusb_device_descriptor` that canon-remote uses. */
+export interface DeviceDescriptor {
+  /** idVendor. */
+  vendorId: number;
+  /** idProduct. */
+  productId: number;
+  /** bcdDevice. */
+  bcdDevice: number;
+  /** bcdUSB. */
+  bcdUsb: number;
+  /** iManufacturer (0: none). */
+  manufacturerIndex: number;
+  /** iProduct (0: none). */
+  productIndex: number;
+  /** iSerialNumber (0: none). */
+  serialNumberIndex: number;
+}
+
+/**
+ * Read a device descriptor (libusb caches it; no I/O).
+ *
+ * @param dev the device
+ * @returns the descriptor, or a negative libusb error code
+ */
+export function readDeviceDescriptor(dev: Deno.PointerObject): DeviceDescriptor | number {
+  const raw = new Uint8Array(18);
+  const r = libusb().libusb_get_device_descriptor(dev, raw);
+  if (r < 0) return r;
+  // The struct's fields are naturally aligned and host-endian (little-endian on
+  // every platform Deno runs on), so it reads like the wire format.
+  const v = new DataView(raw.buffer);
+  return {
+    bcdUsb: v.getUint16(2, true),
+    vendorId: v.getUint16(8, true),
+    productId: v.getUint16(10, true),
+    bcdDevice: v.getUint16(12, true),
+    manufacturerIndex: raw[14],
+    productIndex: raw[15],
+    serialNumberIndex: raw[16],
+  };
+}

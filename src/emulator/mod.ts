@@ -1,0 +1,53 @@
+/**
+ * The virtual camera and its tools, for testing software that talks to
+ * Canon cameras: the camera ({@link VirtualCamera}), its memory card
+ * ({@link MemoryCard}), fault injection, and the umockdev bridge that puts it
+ * in front of the real libusb ({@link UmockdevTestbed}).
+ *
+ * ```ts ignore
+ * import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
+ * using testbed = UmockdevTestbed.open();
+ * testbed.attach(new VirtualCamera().usbFunction);
+ * // libusb in this process (started with LD_PRELOAD=libumockdev-preload.so.0)
+ * // or in a child started with testbed.env() now sees a PowerShot G3 at 001/002.
+ * ```
+ *
+ * @module
+ */
+
+export { VirtualCamera } from "./virtual_camera.ts";
+export type { VirtualCameraOptions } from "./virtual_camera.ts";
+export { CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
+export type {
+  CanonFunctionOptions,
+  CapturingCard,
+  CommandRecord,
+  PowerState,
+} from "./canon_function.ts";
+export { EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
+export type {
+  EmulatedModel,
+  PictureAbilities,
+  PictureAbility,
+  UsbProfile,
+} from "./emulated_models.ts";
+export { FaultInjector } from "./faults.ts";
+export type { Fault, FaultCandidate, FaultOptions, FaultTarget } from "./faults.ts";
+export { MemoryCard } from "./memory_card.ts";
+export type {
+  CardFileKind,
+  CardFileSpec,
+  CardSnapshotEntry,
+  MemoryCardOptions,
+} from "./memory_card.ts";
+export { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card_model.ts";
+export type { CardFileSystem, CardNode } from "./card_model.ts";
+export { UmockdevTestbed, withEmulatedDevice } from "./umockdev.ts";
+export type { AttachOptions, EmulatedUsbDevice, UmockdevTestbedOptions } from "./umockdev.ts";
+export type {
+  FunctionRead,
+  FunctionWrite,
+  SetupPacket,
+  UsbDescriptorSet,
+  UsbFunction,
+} from "./usb_function.ts";

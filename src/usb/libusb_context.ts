@@ -1,0 +1,216 @@
+/**
+ * The shared, reference-counted libusb context.
+ *
+ * libusb's Linux (udev) backend enumerates devices once, when the first
+ * context is created, and afterwards only learns about devices from hotplug
+ * events. A context kept alive for the whole process would therefore miss a
+ * device that appeared without an event (a new umockdev testbed, for one).
+ * So the context lives only while someone uses it: it is created on first
+ * need, shared by every open device and in-flight listing, and `libusb_exit`
+ * runs when the last of them lets go. The next user then gets a fresh,
+ * freshly enumerated context.
+ *
+ * The device list of a context is read here too ({@link withDeviceList}).
+ *
+ * `CANON_LIBUSB_DEBUG=0..4` (read only when env access is granted) sets
+ * libusb's log level on each new context.
+ *
+ * @module
+ */
+
+import {
+  type DeviceDescriptor,
+  deviceListEntries,
+  libusb,
+  LIBUSB_DEBUG_ENV,
+  LIBUSB_OPTION_LOG_LEVEL,
+  pointerFromBox,
+  readConfigDescriptor,
+  readDeviceDescriptor,
+  readEnvQuietly,
+} from "../../ffi/libusb.ts";
+import type { UsbConfigurationInfo, UsbEndpointInfo } from "./device.ts";
+import type { UsbDeviceInfo, UsbSpeed } from "./discovery.ts";
+import { UsbError, usbErrorCodeOf } from "./errors.ts";
+
+/** A hold on the shared libusb context; release it exactly once. */
+export interface LibusbContextLease {
+  /** The `libusb_context *`, valid until {@link LibusbContextLease.release}. */
+  readonly context: Deno.PointerObject;
+  /** Drop this hold; the last one out exits the context. Idempotent. */
+  release(): Promise<void>;
+}
+
+let current: Deno.PointerObject | null = null;
+let users = 0;
+let starting: Promise<Deno.PointerObject> | null = null;
+let exiting: Promise<void> | null = null;
+
+/** The log level from `CANON_LIBUSB_DEBUG`, or undefined when unset or invalid. */
+function debugLevel(): number | undefined {
+  const text = readEnvQuietly(LIBUSB_DEBUG_ENV);
+  if (text === undefined || !/^[0-4]$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+async function createContext(): Promise<Deno.PointerObject> {
+  const L = libusb();
+  const box = new BigUint64Array(1);
+  const r = await L.libusb_init(box);
+  const ctx = pointerFromBox(box);
+  if (r < 0 || !ctx) {
+    throw new UsbError(usbErrorCodeOf(r), "libusb_init failed: libusb could not start", {
+      // libusb reads its own LIBUSB_DEBUG during init, before CANON_LIBUSB_DEBUG can apply.
+      hint: "Run with LIBUSB_DEBUG=4 in the environment to see libusb's reason.",
+    });
+  }
+  const level = debugLevel();
+  if (level !== undefined) {
+    if (Deno.build.os === "darwin" && Deno.build.arch === "aarch64" && L.libusb_set_debug) {
+      L.libusb_set_debug(ctx, level);
+    } else {
+      L.libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL, level);
+    }
+  }
+  return ctx;
+}
+
+/**
+ * Take a hold on the shared libusb context, creating it if nobody holds one.
+ *
+ * @returns the lease; call `release()` when done (open devices keep theirs until closed)
+ * @throws {LibusbNotFoundError} libusb-1.0 is not installed
+ * @throws {FfiPermissionError} `--allow-ffi` is missing
+ * @throws {UsbError} libusb_init failed
+ */
+export async function acquireLibusbContext(): Promise<LibusbContextLease> {
+  // A context on its way out is never handed out again.
+  while (exiting) await exiting;
+  let ctx = current;
+  if (!ctx) {
+    if (!starting) {
+      starting = createContext().finally(() => {
+        starting = null;
+      });
+    }
+    ctx = await starting;
+    // Whoever started it publishes it; concurrent starters share the one promise.
+    current = ctx;
+  }
+  users++;
+  let released = false;
+  const context = ctx;
+  return {
+    context,
+    release(): Promise<void> {
+      if (released) return Promise.resolve();
+      released = true;
+      users--;
+      if (users > 0 || current !== context) return Promise.resolve();
+      current = null;
+      const done = libusb().libusb_exit(context).finally(() => {
+        if (exiting === done) exiting = null;
+      });
+      exiting = done;
+      return done;
+    },
+  };
+}
+
+/** How many holds on the shared context exist (0: no context is alive). For diagnostics. */
+export function libusbContextUsers(): number {
+  return users;
+}
+
+/** One entry of a context's device list, valid only inside {@link withDeviceList}'s callback. */
+export interface ListedDevice {
+  /** The `libusb_device *` (take `libusb_ref_device` to keep it beyond the callback). */
+  readonly device: Deno.PointerObject;
+  /** Where it is and what it is. */
+  readonly info: UsbDeviceInfo;
+  /** Its device descriptor. */
+  readonly descriptor: DeviceDescriptor;
+}
+
+/** `enum libusb_speed`, by value. */
+const SPEEDS: readonly UsbSpeed[] = ["unknown", "low", "full", "high", "super", "super-plus"];
+
+/**
+ * Run `use` over the context's current device list, then free the list.
+ *
+ * @param context a context from {@link acquireLibusbContext}
+ * @param use called synchronously with the devices, sorted by bus and address
+ * @returns what `use` returned
+ * @throws {UsbError} libusb_get_device_list failed
+ */
+export async function withDeviceList<T>(
+  context: Deno.PointerObject,
+  use: (devices: readonly ListedDevice[]) => T,
+): Promise<T> {
+  const L = libusb();
+  const box = new BigUint64Array(1);
+  const n = Number(await L.libusb_get_device_list(context, box));
+  const list = pointerFromBox(box);
+  if (n < 0 || !list) {
+    throw new UsbError(
+      usbErrorCodeOf(n),
+      "libusb_get_device_list failed: could not list USB devices",
+    );
+  }
+  try {
+    const devices: ListedDevice[] = [];
+    for (const device of deviceListEntries(list, n)) {
+      const descriptor = readDeviceDescriptor(device);
+      if (typeof descriptor === "number") continue;
+      const bus = L.libusb_get_bus_number(device);
+      const address = L.libusb_get_device_address(device);
+      const ports = new Uint8Array(8);
+      const depth = L.libusb_get_port_numbers(device, ports, ports.length);
+      const info: UsbDeviceInfo = {
+        bus,
+        address,
+        vendorId: descriptor.vendorId,
+        productId: descriptor.productId,
+        bcdDevice: descriptor.bcdDevice,
+        speed: SPEEDS[L.libusb_get_device_speed(device)] ?? "unknown",
+      };
+      if (depth > 0) info.portPath = `${bus}-${[...ports.subarray(0, depth)].join(".")}`;
+      devices.push({ device, info, descriptor });
+    }
+    devices.sort((a, b) => a.info.bus - b.info.bus || a.info.address - b.info.address);
+    return use(devices);
+  } finally {
+    L.libusb_free_device_list(list, 1);
+  }
+}
+
+const ENDPOINT_TYPES = ["control", "isochronous", "bulk", "interrupt"] as const;
+
+/**
+ * A device's active configuration (its first, if none is active) in WebUSB's
+ * shape, each interface with its alternate setting 0. No device I/O.
+ *
+ * @param device a `libusb_device *`
+ * @returns the configuration, or null when libusb cannot read it
+ */
+export function readConfiguration(device: Deno.PointerObject): UsbConfigurationInfo | null {
+  const config = readConfigDescriptor(device);
+  if (typeof config === "number") return null;
+  return {
+    configurationValue: config.configurationValue,
+    interfaces: config.interfaces.filter((alts) => alts.length > 0).map((alts) => {
+      const endpoints: UsbEndpointInfo[] = [];
+      for (const ep of alts[0].endpoints) {
+        const type = ENDPOINT_TYPES[ep.attributes & 0x03];
+        if (type === "control") continue;
+        endpoints.push({
+          endpointNumber: ep.address & 0x0f,
+          direction: ep.address & 0x80 ? "in" : "out",
+          type,
+          packetSize: ep.maxPacketSize & 0x7ff,
+        });
+      }
+      return { interfaceNumber: alts[0].interfaceNumber, alternate: { endpoints } };
+    }),
+  };
+}

@@ -1,0 +1,617 @@
+/**
+ * The libusb-backed implementation of the device contract ({@link UsbDevice}).
+ *
+ * Semantics follow WebUSB: a device is found unopened, `open()` starts the
+ * session, a stalled transfer resolves with `status: "stall"` rather than
+ * throwing, and `close()` ends it. Everything else that fails throws a
+ * {@link UsbError} whose `code` is libusb's error name.
+ *
+ * Every transfer is bounded: the optional `{ timeout }` (milliseconds)
+ * defaults to {@link DEFAULT_TIMEOUT_MS}; libusb's "0 = wait forever" is
+ * never used.
+ *
+ * @module
+ */
+
+import { libusb, pointerFromBox } from "../../ffi/libusb.ts";
+import {
+  toBytes,
+  type UsbConfigurationInfo,
+  type UsbControlSetup,
+  type UsbDevice,
+  type UsbDirection,
+  type UsbInResult,
+  type UsbOutResult,
+  type UsbTransferOptions,
+} from "./device.ts";
+import type { UsbDeviceInfo } from "./discovery.ts";
+import {
+  ACCESS_HINT,
+  BUSY_HINT,
+  LIBUSB_ERROR_CODES,
+  UsbError,
+  type UsbErrorCode,
+  usbErrorCodeOf,
+} from "./errors.ts";
+import {
+  acquireLibusbContext,
+  type LibusbContextLease,
+  readConfiguration,
+  withDeviceList,
+} from "./libusb_context.ts";
+
+/** The timeout of a transfer that names none, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** The hint for a device that went away. */
+export const UNPLUGGED_HINT = "The camera was unplugged or switched off.";
+
+/**
+ * A transfer timed out (code `TIMEOUT`) after moving part of its data.
+ *
+ * libusb reports how many bytes moved before the timeout; they are kept here
+ * rather than returned as a success, because the caller asked for more and
+ * the dialogue is now out of step. `partial` is the count, `received` the
+ * bytes of an IN transfer (empty for OUT and control transfers, for which
+ * libusb does not report a partial count).
+ */
+export class UsbTimeoutError extends UsbError {
+  /** How many bytes moved before the timeout. */
+  readonly partial: number;
+  /** The bytes an IN transfer received before the timeout. */
+  readonly received: Uint8Array;
+
+  /**
+   * Make a timeout error.
+   *
+   * @param message what timed out, and after how long
+   * @param partial bytes moved before the timeout
+   * @param received the bytes received (IN transfers)
+   */
+  constructor(message: string, partial: number, received: Uint8Array = new Uint8Array(0)) {
+    super("TIMEOUT", message);
+    this.name = "UsbTimeoutError";
+    this.partial = partial;
+    this.received = received;
+  }
+}
+
+const REQUEST_TYPE_BITS = { standard: 0x00, class: 0x20, vendor: 0x40 } as const;
+const RECIPIENT_BITS = { device: 0x00, interface: 0x01, endpoint: 0x02, other: 0x03 } as const;
+
+const PIPE = LIBUSB_ERROR_CODES.PIPE;
+const OVERFLOW = LIBUSB_ERROR_CODES.OVERFLOW;
+const TIMEOUT = LIBUSB_ERROR_CODES.TIMEOUT;
+const NOT_FOUND = LIBUSB_ERROR_CODES.NOT_FOUND;
+
+const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`;
+const hex4 = (n: number): string => n.toString(16).padStart(4, "0");
+const bytes = (n: number): string => `${n} byte${n === 1 ? "" : "s"}`;
+
+function checkInteger(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsbError(
+      "INVALID_PARAM",
+      `${what} must be an integer from ${min} to ${max}, not ${value}`,
+    );
+  }
+}
+
+function timeoutOf(options: UsbTransferOptions | undefined): number {
+  const t = options?.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (!(t > 0) || !Number.isFinite(t)) {
+    throw new UsbError(
+      "INVALID_PARAM",
+      `timeout must be a positive number of milliseconds, not ${t} (libusb's 0 would wait forever)`,
+    );
+  }
+  return Math.min(Math.ceil(t), 0xffff_ffff);
+}
+
+function inResult(buffer: Uint8Array, length: number, status: UsbInResult["status"]): UsbInResult {
+  return length > 0 || status === "ok"
+    ? { status, data: new DataView(buffer.buffer, 0, length) }
+    : { status };
+}
+
+/** A string descriptor as ASCII (libusb replaces other characters by '?'); undefined on failure. */
+async function readString(handle: Deno.PointerObject, index: number): Promise<string | undefined> {
+  if (index === 0) return undefined;
+  const buf = new Uint8Array(256);
+  const n = await libusb().libusb_get_string_descriptor_ascii(handle, index, buf, buf.length);
+  return n > 0 ? String.fromCharCode(...buf.subarray(0, n)) : undefined;
+}
+
+/**
+ * A USB device driven through libusb-1.0. Get one from `openUsbDevice()`
+ * (discovery.ts), then `open()` it; `await using` closes it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openUsbDevice } from "./discovery.ts";
+ * await using dev = await openUsbDevice({ vendorId: 0x04a9, productId: 0x306e });
+ * await dev.open();
+ * await dev.claimInterface(0);
+ * const r = await dev.controlTransferIn(
+ *   { requestType: "vendor", recipient: "device", request: 0x0c, value: 0x55, index: 0 },
+ *   1,
+ *   { timeout: 1000 },
+ * );
+ * ```
+ */
+export class LibusbDevice implements UsbDevice, AsyncDisposable {
+  /** Bus number. */
+  readonly bus: number;
+  /** Device address on the bus. */
+  readonly address: number;
+  /** idVendor. */
+  readonly vendorId: number;
+  /** idProduct. */
+  readonly productId: number;
+  /** Where and what the device is, as enumeration saw it. */
+  readonly info: Readonly<UsbDeviceInfo>;
+
+  #configuration: UsbConfigurationInfo | null;
+  #productName: string | undefined;
+  #manufacturerName: string | undefined;
+  #serialNumber: string | undefined;
+  #handle: Deno.PointerObject | null = null;
+  #lease: LibusbContextLease | null = null;
+  #claimed = new Set<number>();
+  /** Calls running on FFI worker threads, with the buffers they use (kept alive until done). */
+  #inFlight = new Map<Promise<unknown>, readonly ArrayBufferView[]>();
+  #opening: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
+
+  /**
+   * Use `openUsbDevice()` rather than constructing one directly.
+   *
+   * @param info where and what the device is
+   * @param configuration its configuration, when known before opening
+   */
+  constructor(info: UsbDeviceInfo, configuration: UsbConfigurationInfo | null = null) {
+    this.info = { ...info };
+    this.bus = info.bus;
+    this.address = info.address;
+    this.vendorId = info.vendorId;
+    this.productId = info.productId;
+    this.#configuration = configuration;
+  }
+
+  /** iProduct string, read at `open()` (undefined if the device has none or it failed). */
+  get productName(): string | undefined {
+    return this.#productName;
+  }
+
+  /** iManufacturer string, read at `open()`. */
+  get manufacturerName(): string | undefined {
+    return this.#manufacturerName;
+  }
+
+  /** iSerialNumber string, read at `open()`. */
+  get serialNumber(): string | undefined {
+    return this.#serialNumber;
+  }
+
+  /** The active configuration (interfaces with their endpoints), when known. */
+  get configuration(): UsbConfigurationInfo | null {
+    return this.#configuration;
+  }
+
+  /** Whether `open()` has succeeded and `close()` has not started. */
+  get opened(): boolean {
+    return this.#handle !== null && this.#closing === null;
+  }
+
+  /** `"USB device 001/002 (04a9:306e)"`. */
+  toString(): string {
+    const pad3 = (n: number) => String(n).padStart(3, "0");
+    return `USB device ${pad3(this.bus)}/${pad3(this.address)} ` +
+      `(${hex4(this.vendorId)}:${hex4(this.productId)})`;
+  }
+
+  /**
+   * Open the device (already open: nothing happens). Enables automatic
+   * kernel-driver detaching where libusb supports it, and reads the product,
+   * manufacturer and serial strings (failures there are ignored).
+   *
+   * @throws {UsbError} `NOT_FOUND` when the device is gone or its address was reused;
+   *   `ACCESS` with the udev-rule hint; `NO_DEVICE` when it was unplugged
+   */
+  async open(): Promise<void> {
+    if (this.#closing) await this.#closing;
+    if (this.#handle) return;
+    if (!this.#opening) {
+      this.#opening = this.#open().finally(() => {
+        this.#opening = null;
+      });
+    }
+    return await this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const L = libusb();
+    const lease = await acquireLibusbContext();
+    try {
+      const found: { device?: Deno.PointerObject; strings?: number[]; other?: UsbDeviceInfo } = {};
+      await withDeviceList(lease.context, (devices) => {
+        const hit = devices.find((d) => d.info.bus === this.bus && d.info.address === this.address);
+        if (!hit) return;
+        if (hit.info.vendorId !== this.vendorId || hit.info.productId !== this.productId) {
+          found.other = hit.info;
+          return;
+        }
+        const d = hit.descriptor;
+        found.strings = [d.productIndex, d.manufacturerIndex, d.serialNumberIndex];
+        found.device = L.libusb_ref_device(hit.device) ?? undefined;
+      });
+      const device = found.device;
+      if (!device) {
+        const other = found.other;
+        const now = other
+          ? `; that address now belongs to ${hex4(other.vendorId)}:${hex4(other.productId)}`
+          : "";
+        throw new UsbError("NOT_FOUND", `${this} is no longer attached${now}`, {
+          hint: "Plug it in again and look it up again (its address changes on re-enumeration).",
+        });
+      }
+      const box = new BigUint64Array(1);
+      let r: number;
+      try {
+        r = await L.libusb_open(device, box);
+        if (r === 0) this.#configuration = readConfiguration(device) ?? this.#configuration;
+      } finally {
+        L.libusb_unref_device(device);
+      }
+      const handle = pointerFromBox(box);
+      if (r < 0 || !handle) throw this.#error(r, "opening the device");
+      // Lets claimInterface detach a kernel driver (usbfs on Linux); other systems
+      // answer NOT_SUPPORTED, which is fine.
+      L.libusb_set_auto_detach_kernel_driver(handle, 1);
+      const [product, manufacturer, serial] = found.strings ?? [0, 0, 0];
+      this.#productName = await readString(handle, product);
+      this.#manufacturerName = await readString(handle, manufacturer);
+      this.#serialNumber = await readString(handle, serial);
+      this.#handle = handle;
+      this.#lease = lease;
+    } catch (e) {
+      await lease.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Claim an interface (already claimed: nothing happens). Where supported,
+   * a kernel driver bound to it is detached first.
+   *
+   * @param interfaceNumber bInterfaceNumber
+   * @throws {UsbError} `BUSY` (with a hint naming the usual culprits) when another program holds it
+   */
+  async claimInterface(interfaceNumber: number): Promise<void> {
+    checkInteger("interfaceNumber", interfaceNumber, 0, 255);
+    const handle = this.#require("claimInterface");
+    if (this.#claimed.has(interfaceNumber)) return;
+    const r = await this.#track(libusb().libusb_claim_interface(handle, interfaceNumber));
+    if (r < 0) throw this.#error(r, `claiming interface ${interfaceNumber}`);
+    this.#claimed.add(interfaceNumber);
+  }
+
+  /**
+   * Release a claimed interface (not claimed: nothing happens).
+   *
+   * @param interfaceNumber bInterfaceNumber
+   */
+  async releaseInterface(interfaceNumber: number): Promise<void> {
+    checkInteger("interfaceNumber", interfaceNumber, 0, 255);
+    const handle = this.#require("releaseInterface");
+    if (!this.#claimed.has(interfaceNumber)) return;
+    this.#claimed.delete(interfaceNumber);
+    const r = await this.#track(libusb().libusb_release_interface(handle, interfaceNumber));
+    if (r < 0) throw this.#error(r, `releasing interface ${interfaceNumber}`);
+  }
+
+  /**
+   * Control transfer, device to host.
+   *
+   * @param setup the setup packet (`requestType`, `recipient`, `request`, `value`, `index`)
+   * @param length wLength: the most bytes to receive (0..65535)
+   * @param options `{ timeout }` in ms (default 5000)
+   * @returns the bytes received; `status: "stall"` when the device stalled the request
+   * @throws {UsbError} `TIMEOUT`, `NO_DEVICE` and other libusb failures
+   */
+  async controlTransferIn(
+    setup: UsbControlSetup,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult> {
+    checkInteger("length", length, 0, 0xffff);
+    const { bmRequestType, what } = this.#setup(setup, 0x80, length);
+    const timeout = timeoutOf(options);
+    const handle = this.#require("controlTransferIn");
+    const buffer = new Uint8Array(length);
+    const r = await this.#track(
+      libusb().libusb_control_transfer(
+        handle,
+        bmRequestType,
+        setup.request,
+        setup.value,
+        setup.index,
+        buffer,
+        length,
+        timeout,
+      ),
+      buffer,
+    );
+    if (r >= 0) return inResult(buffer, r, "ok");
+    if (r === PIPE) return { status: "stall" };
+    if (r === OVERFLOW) return { status: "babble" };
+    throw this.#error(r, what, timeout);
+  }
+
+  /**
+   * Control transfer, host to device.
+   *
+   * @param setup the setup packet
+   * @param data the data stage (at most 65535 bytes; none: a zero-length request)
+   * @param options `{ timeout }` in ms (default 5000)
+   * @returns how many bytes the device accepted; `status: "stall"` when it stalled
+   * @throws {UsbError} `TIMEOUT`, `NO_DEVICE` and other libusb failures
+   */
+  async controlTransferOut(
+    setup: UsbControlSetup,
+    data?: BufferSource,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult> {
+    const payload = toBytes(data).slice();
+    checkInteger("data length", payload.length, 0, 0xffff);
+    const { bmRequestType, what } = this.#setup(setup, 0x00, payload.length);
+    const timeout = timeoutOf(options);
+    const handle = this.#require("controlTransferOut");
+    const r = await this.#track(
+      libusb().libusb_control_transfer(
+        handle,
+        bmRequestType,
+        setup.request,
+        setup.value,
+        setup.index,
+        payload,
+        payload.length,
+        timeout,
+      ),
+      payload,
+    );
+    if (r >= 0) return { status: "ok", bytesWritten: r };
+    if (r === PIPE) return { status: "stall", bytesWritten: 0 };
+    throw this.#error(r, what, timeout);
+  }
+
+  /**
+   * Bulk or interrupt IN transfer, chosen by the endpoint's type in the
+   * configuration (without one: endpoint 3 is interrupt, the others bulk).
+   *
+   * @param endpointNumber endpoint number without the direction bit (1 for 0x81)
+   * @param length the most bytes to receive
+   * @param options `{ timeout }` in ms (default 5000)
+   * @returns the bytes received (possibly fewer: a short packet ended the transfer);
+   *   `status: "stall"` for a halted endpoint, `"babble"` when the device sent too much
+   * @throws {UsbTimeoutError} on timeout, with the bytes that did arrive
+   * @throws {UsbError} `NO_DEVICE` and other libusb failures
+   */
+  async transferIn(
+    endpointNumber: number,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult> {
+    checkInteger("endpointNumber", endpointNumber, 1, 15);
+    checkInteger("length", length, 0, 0x7fff_ffff);
+    const endpoint = 0x80 | endpointNumber;
+    const type = this.#endpointType(endpointNumber, "in");
+    const timeout = timeoutOf(options);
+    const handle = this.#require("transferIn");
+    const buffer = new Uint8Array(length);
+    const transferred = new Int32Array(1);
+    const transfer = type === "interrupt"
+      ? libusb().libusb_interrupt_transfer
+      : libusb().libusb_bulk_transfer;
+    const r = await this.#track(
+      transfer(handle, endpoint, buffer, length, transferred, timeout),
+      buffer,
+      transferred,
+    );
+    const n = transferred[0];
+    if (r === 0) return inResult(buffer, n, "ok");
+    if (r === PIPE) return inResult(buffer, n, "stall");
+    if (r === OVERFLOW) return inResult(buffer, n, "babble");
+    const what = `${type} IN transfer on endpoint ${hex2(endpoint)} (${bytes(length)})`;
+    throw this.#error(r, what, timeout, n, buffer.slice(0, n));
+  }
+
+  /**
+   * Bulk or interrupt OUT transfer (type chosen as for {@link LibusbDevice.transferIn}).
+   *
+   * @param endpointNumber endpoint number (2 for 0x02)
+   * @param data the bytes to send
+   * @param options `{ timeout }` in ms (default 5000)
+   * @returns how many bytes the device accepted; `status: "stall"` for a halted endpoint
+   * @throws {UsbTimeoutError} on timeout, with the count that was sent
+   * @throws {UsbError} `NO_DEVICE` and other libusb failures
+   */
+  async transferOut(
+    endpointNumber: number,
+    data: BufferSource,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult> {
+    checkInteger("endpointNumber", endpointNumber, 1, 15);
+    const payload = toBytes(data).slice();
+    checkInteger("data length", payload.length, 0, 0x7fff_ffff);
+    const type = this.#endpointType(endpointNumber, "out");
+    const timeout = timeoutOf(options);
+    const handle = this.#require("transferOut");
+    const transferred = new Int32Array(1);
+    const transfer = type === "interrupt"
+      ? libusb().libusb_interrupt_transfer
+      : libusb().libusb_bulk_transfer;
+    const r = await this.#track(
+      transfer(handle, endpointNumber, payload, payload.length, transferred, timeout),
+      payload,
+      transferred,
+    );
+    const n = transferred[0];
+    if (r === 0) return { status: "ok", bytesWritten: n };
+    if (r === PIPE) return { status: "stall", bytesWritten: n };
+    const what = `${type} OUT transfer on endpoint ${hex2(endpointNumber)} ` +
+      `(${bytes(payload.length)})`;
+    throw this.#error(r, what, timeout, n);
+  }
+
+  /**
+   * Clear a halt (stall) on an endpoint.
+   *
+   * @param direction `"in"` or `"out"`
+   * @param endpointNumber endpoint number without the direction bit
+   */
+  async clearHalt(direction: UsbDirection, endpointNumber: number): Promise<void> {
+    checkInteger("endpointNumber", endpointNumber, 0, 15);
+    const endpoint = (direction === "in" ? 0x80 : 0) | endpointNumber;
+    const handle = this.#require("clearHalt");
+    const r = await this.#track(libusb().libusb_clear_halt(handle, endpoint));
+    if (r < 0) throw this.#error(r, `clearing the halt on endpoint ${hex2(endpoint)}`);
+  }
+
+  /**
+   * Reset the device (a USB port reset). Claimed interfaces stay claimed.
+   * If the device re-enumerates (its descriptors changed), the session ends:
+   * the device is closed and `NOT_FOUND` is thrown; look it up again.
+   */
+  async reset(): Promise<void> {
+    const handle = this.#require("reset");
+    const r = await this.#track(libusb().libusb_reset_device(handle));
+    if (r === NOT_FOUND) {
+      await this.close();
+      throw new UsbError("NOT_FOUND", `${this} re-enumerated after the reset; it was closed`, {
+        hint: "Look it up again with openUsbDevice() and open it.",
+      });
+    }
+    if (r < 0) throw this.#error(r, "resetting the device");
+  }
+
+  /**
+   * End the session: wait for transfers in flight (each is bounded by its
+   * timeout), release claimed interfaces, close the handle and drop the
+   * libusb context. Safe to call twice, and on a device never opened.
+   */
+  async close(): Promise<void> {
+    if (this.#opening) await this.#opening.catch(() => {});
+    if (this.#closing) return await this.#closing;
+    if (!this.#handle) return;
+    this.#closing = this.#close().finally(() => {
+      this.#closing = null;
+    });
+    return await this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const handle = this.#handle!;
+    const L = libusb();
+    await Promise.allSettled([...this.#inFlight.keys()]);
+    for (const n of this.#claimed) {
+      // Fails harmlessly when the device is gone: closing releases anyway.
+      await L.libusb_release_interface(handle, n);
+    }
+    this.#claimed.clear();
+    await L.libusb_close(handle);
+    this.#handle = null;
+    const lease = this.#lease;
+    this.#lease = null;
+    await lease?.release();
+  }
+
+  /** `await using` support: {@link LibusbDevice.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** The handle, or the "closed" error. */
+  #require(operation: string): Deno.PointerObject {
+    if (!this.#handle || this.#closing) {
+      throw new UsbError("NO_DEVICE", `${operation}: ${this} is closed`, {
+        hint: "Call open() first (and do not use the device after close()).",
+      });
+    }
+    return this.#handle;
+  }
+
+  /** Register a nonblocking call (and the buffers it reads or writes) until it settles. */
+  #track<T>(promise: Promise<T>, ...buffers: ArrayBufferView[]): Promise<T> {
+    this.#inFlight.set(promise, buffers);
+    const forget = () => this.#inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #setup(
+    setup: UsbControlSetup,
+    direction: number,
+    length: number,
+  ): { bmRequestType: number; what: string } {
+    const type = REQUEST_TYPE_BITS[setup.requestType];
+    const recipient = RECIPIENT_BITS[setup.recipient];
+    if (type === undefined || recipient === undefined) {
+      throw new UsbError(
+        "INVALID_PARAM",
+        `unsupported control setup: requestType "${setup.requestType}", recipient "${setup.recipient}"`,
+      );
+    }
+    checkInteger("setup.request", setup.request, 0, 0xff);
+    checkInteger("setup.value", setup.value, 0, 0xffff);
+    checkInteger("setup.index", setup.index, 0, 0xffff);
+    const what = `control ${direction ? "IN" : "OUT"} transfer (${setup.requestType} request ` +
+      `${hex2(setup.request)}, value ${hex2(setup.value)}, index ${setup.index}, ${bytes(length)})`;
+    return { bmRequestType: direction | type | recipient, what };
+  }
+
+  #endpointType(endpointNumber: number, direction: UsbDirection): "bulk" | "interrupt" {
+    const config = this.#configuration;
+    if (config) {
+      for (const iface of config.interfaces) {
+        for (const ep of iface.alternate.endpoints) {
+          if (ep.endpointNumber !== endpointNumber || ep.direction !== direction) continue;
+          if (ep.type === "isochronous") {
+            throw new UsbError(
+              "NOT_SUPPORTED",
+              `endpoint ${hex2(endpointNumber | (direction === "in" ? 0x80 : 0))} is isochronous`,
+            );
+          }
+          return ep.type;
+        }
+      }
+    }
+    return endpointNumber === 3 && direction === "in" ? "interrupt" : "bulk";
+  }
+
+  #error(
+    r: number,
+    what: string,
+    timeout?: number,
+    partial = 0,
+    received?: Uint8Array,
+  ): UsbError {
+    const code: UsbErrorCode = usbErrorCodeOf(r);
+    if (code === "TIMEOUT" || r === TIMEOUT) {
+      const moved = partial > 0 ? ` after ${bytes(partial)} had moved` : "";
+      return new UsbTimeoutError(
+        `${what} on ${this} timed out after ${timeout} ms${moved}`,
+        partial,
+        received,
+      );
+    }
+    const hint = code === "ACCESS"
+      ? ACCESS_HINT
+      : code === "BUSY"
+      ? BUSY_HINT
+      : code === "NO_DEVICE"
+      ? UNPLUGGED_HINT
+      : undefined;
+    return new UsbError(code, `${what} failed on ${this}`, { hint });
+  }
+}
