@@ -106,13 +106,13 @@ export class LibusbNotFoundError extends Error {
 }
 
 /** The hint for a device that the user may not open. */
-export const ACCESS_HINT =
+export const ACCESS_HINT: string =
   "You may not open this USB device. Install the udev rule for Canon cameras " +
   "(`canon udev-rules | sudo tee /etc/udev/rules.d/60-canon-remote.rules`, then " +
   "`sudo udevadm control --reload && sudo udevadm trigger`) and plug the camera in again.";
 
 /** The hint for a device that another program holds. */
-export const BUSY_HINT =
+export const BUSY_HINT: string =
   "Another program holds the camera: on Linux desktops this is usually gvfs " +
   "(`gvfs-gphoto2-volume-monitor`) or a running gphoto2. Quit it " +
   "(e.g. `pkill -f gvfs-gphoto2`) or unmount the camera in the file manager, then try again.";
