@@ -221,7 +221,7 @@ function rootHubDevpath(bus: number): string {
 }
 
 // ---------------------------------------------------------------------------
-// The ioctl dispatcher: one GObject signal callback per process
+// The ioctl dispatcher: one GObject signal callback per isolate
 
 const HANDLE_IOCTL = {
   // gboolean handle_ioctl(UMockdevIoctlBase* handler, UMockdevIoctlClient* client, gpointer user_data)
@@ -253,6 +253,9 @@ function getDispatcher(): Deno.UnsafeCallback<typeof HANDLE_IOCTL> {
   if (!dispatcher) {
     // Never closed: a handler object can outlive its testbed (umockdev's
     // client connections hold it), and a closed callback would crash them.
+    // Made thread-safe (so umockdev's worker thread wakes this isolate's
+    // event loop), then unref'd: an open testbed alone does not keep the
+    // process alive; a script that ends with one open removes it on unload.
     dispatcher = Deno.UnsafeCallback.threadSafe(HANDLE_IOCTL, handleIoctl);
     dispatcher.unref();
   }
@@ -411,7 +414,7 @@ export class UmockdevTestbed implements Disposable {
       throw new UmockdevError("umockdev_testbed_new failed");
     }
     const root = takeString(lib, lib.umockdev.umockdev_testbed_get_root_dir(pointer));
-    getDispatcher().ref();
+    getDispatcher();
     const testbed = new UmockdevTestbed(lib, pointer, root, preloaded, previousDir, lock, options);
     UmockdevTestbed.#live = testbed;
     options.log?.(`[umockdev] testbed ${root}`);
@@ -575,7 +578,6 @@ export class UmockdevTestbed implements Disposable {
       if (this.#previousDir !== undefined) Deno.env.set("UMOCKDEV_DIR", this.#previousDir);
       if (this.#lock) removeDirectory(lib, this.#lock);
       globalThis.removeEventListener("unload", this.#onUnload);
-      dispatcher?.unref();
       if (UmockdevTestbed.#live === this) UmockdevTestbed.#live = undefined;
       this.#log?.(`[umockdev] testbed ${this.root} removed`);
     }
