@@ -40,8 +40,64 @@ export type {
   StorageInfo,
   UploadOptions,
 } from "./src/camera/storage.ts";
+export {
+  Capture,
+  CaptureSession,
+  CaptureTimeoutError,
+  CardUnavailableError,
+  PhotographicFailureError,
+  SettingNotAppliedError,
+  UnsupportedSettingError,
+} from "./src/camera/capture.ts";
+export type {
+  CaptureHost,
+  CaptureSettings,
+  CaptureSettingsChange,
+  CaptureStartOptions,
+  CaptureTarget,
+  PreviewOptions,
+  SettingChoices,
+  ShootOptions,
+  Shot,
+} from "./src/camera/capture.ts";
+export {
+  APERTURES,
+  EXPOSURE_COMPENSATIONS,
+  FLASH_MODES,
+  FOCUS_MODES,
+  IMAGE_FORMATS,
+  ISO_SPEEDS,
+  SHOOTING_MODES,
+  SHUTTER_SPEEDS,
+} from "./src/protocol/capture_codec.ts";
+export type {
+  Aperture,
+  CustomFunction,
+  ExposureCompensationCode,
+  FlashMode,
+  FocusMode,
+  ImageFormat,
+  ImageFormatCode,
+  ImageQuality,
+  ImageSize,
+  IsoSpeed,
+  PictureAbilities,
+  PictureAbility,
+  ReleaseSettings,
+  ShootingMode,
+  ShutterSpeed,
+  ValueCode,
+} from "./src/protocol/capture_codec.ts";
 export { findCameraDevice, listCameras } from "./src/camera/discovery.ts";
 export type { CameraChoice, CameraInfo } from "./src/camera/discovery.ts";
+export { waitForCamera } from "./src/camera/wait_for_camera.ts";
+export type {
+  CameraArrival,
+  WaitForCameraOptions,
+  WaitMethod,
+} from "./src/camera/wait_for_camera.ts";
+export { bodyIdFormat, CLASS_TRAITS, formatBodyId, traitsOf } from "./src/camera/traits.ts";
+export type { BodyIdFormat, CameraTraits, InitStep, ProtocolStep } from "./src/camera/traits.ts";
 export {
   CANON_VENDOR_ID,
   modelByName,
@@ -78,6 +134,7 @@ export type {
   SessionOptions,
 } from "./src/protocol/session.ts";
 export type {
+  UsbBulkChunkOptions,
   UsbConfigurationInfo,
   UsbControlSetup,
   UsbData,
@@ -103,10 +160,30 @@ export type {
 } from "./src/usb/discovery.ts";
 export { VirtualCamera } from "./src/emulator/virtual_camera.ts";
 export type { VirtualCameraOptions } from "./src/emulator/virtual_camera.ts";
+export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./src/emulator/bus_model.ts";
+export type { BusSlot, BusStats } from "./src/emulator/bus_model.ts";
 export type { CommandRecord, PowerState } from "./src/emulator/canon_function.ts";
 export { FaultInjector } from "./src/emulator/faults.ts";
-export type { Fault, FaultCandidate, FaultOptions, FaultTarget } from "./src/emulator/faults.ts";
+export type {
+  CaptureFault,
+  Fault,
+  FaultCandidate,
+  FaultOptions,
+  FaultTarget,
+} from "./src/emulator/faults.ts";
 export type { CardFileSystem, CardNode } from "./src/emulator/card_model.ts";
+export { decodeCanonCapture, TraceDecodeError } from "./src/trace/decode.ts";
+export type {
+  CapturedDevice,
+  DecodedCommand,
+  DecodedTrace,
+  DecodeOptions,
+} from "./src/trace/decode.ts";
+export { CaptureFormatError, PcapngWriter, readCapture } from "./src/trace/pcap.ts";
+export type { CapturedPacket, CaptureFile, PcapngWriterOptions } from "./src/trace/pcap.ts";
+export { recordDevice, recordFunction, UsbRecorder } from "./src/trace/recorder.ts";
+export type { PendingTransfer, RecorderOptions } from "./src/trace/recorder.ts";
+export type { TransferType } from "./src/trace/usbmon.ts";
 export type {
   FunctionRead,
   FunctionWrite,

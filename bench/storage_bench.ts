@@ -5,34 +5,19 @@
 //  - peak memory of a fresh process downloading a 512 MiB file.
 //
 //   deno task bench [--quick]        (results: bench/results/storage.json)
+//  (bench/compare.ts puts these side by side with gphoto2 and node-usb.)
 import { Camera, VirtualCamera } from "../mod.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { benchCard, mbps, median, MIB, nullSink as sink, timeIt } from "./_lib.ts";
 
 const quick = Deno.args.includes("--quick");
-const MIB = 1024 * 1024;
 const SIZE = (quick ? 16 : 64) * MIB;
 const BIG = (quick ? 128 : 512) * MIB;
 const ROUNDS = quick ? 1 : 3;
 const FILE = "/DCIM/100CANON/MVI_0001.AVI";
 const HUGE = "/DCIM/100CANON/MVI_0002.AVI";
 
-function card(): MemoryCard {
-  return new MemoryCard({
-    content: [{ path: FILE, size: SIZE }, { path: HUGE, size: BIG }],
-    capacity: 0xfff00000,
-  });
-}
-
-const sink = () => new WritableStream<Uint8Array>({ write() {} });
-const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function timeIt(body: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await body();
-  return performance.now() - start;
-}
+const card = () => benchCard([{ path: FILE, size: SIZE }, { path: HUGE, size: BIG }]);
 
 const results: Record<string, number | string> = { date: new Date().toISOString(), size: SIZE };
 const dir = await Deno.makeTempDir({ prefix: "canon-bench-" });

@@ -22,8 +22,7 @@ import { LibusbNotFoundError } from "../src/usb/errors.ts";
 /**
  * The libusb-1.0 functions canon-remote uses. Signatures as in `libusb.h`
  * (libusb 1.0.22 or newer); each parameter is commented with its C type and
- * name. Hotplug (`libusb_has_capability`, `libusb_hotplug_register_callback`,
- * ...) can be added here when needed.
+ * name.
  */
 export const symbols = {
   // ---- library and context ----
@@ -74,6 +73,45 @@ export const symbols = {
   libusb_get_version: {
     parameters: [],
     result: "pointer", // const struct libusb_version * (static)
+  },
+  libusb_has_capability: {
+    parameters: [
+      "u32", // uint32_t capability (LIBUSB_CAP_*)
+    ],
+    result: "i32", // int: non-zero when supported
+  },
+
+  // ---- hotplug and event handling ----
+  libusb_hotplug_register_callback: {
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "i32", // int events (LIBUSB_HOTPLUG_EVENT_* bits)
+      "i32", // int flags (LIBUSB_HOTPLUG_ENUMERATE or 0)
+      "i32", // int vendor_id (or LIBUSB_HOTPLUG_MATCH_ANY)
+      "i32", // int product_id (or LIBUSB_HOTPLUG_MATCH_ANY)
+      "i32", // int dev_class (or LIBUSB_HOTPLUG_MATCH_ANY)
+      "function", // libusb_hotplug_callback_fn cb_fn
+      "pointer", // void *user_data
+      "buffer", // libusb_hotplug_callback_handle *callback_handle (out, int)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+  },
+  libusb_hotplug_deregister_callback: {
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "i32", // libusb_hotplug_callback_handle callback_handle
+    ],
+    result: "void",
+  },
+  libusb_handle_events_timeout_completed: {
+    parameters: [
+      "pointer", // libusb_context *ctx
+      "buffer", // struct timeval *tv (tv_sec, tv_usec: two 64-bit longs)
+      "buffer", // int *completed (NULL allowed)
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    // Waits up to tv for events; hotplug callbacks run from inside it.
+    nonblocking: true,
   },
 
   // ---- device enumeration (no I/O on the devices) ----
@@ -264,6 +302,36 @@ export const symbols = {
     result: "i32", // int: 0 or LIBUSB_ERROR_* (transferred is valid either way)
     nonblocking: true,
   },
+
+  // ---- asynchronous transfers (pipelined reads; see src/usb/libusb_pipeline.ts) ----
+  libusb_alloc_transfer: {
+    parameters: [
+      "i32", // int iso_packets
+    ],
+    result: "pointer", // struct libusb_transfer * (NULL when out of memory)
+  },
+  libusb_free_transfer: {
+    parameters: [
+      "pointer", // struct libusb_transfer *transfer (never while it is in flight)
+    ],
+    result: "void",
+  },
+  libusb_submit_transfer: {
+    parameters: [
+      "pointer", // struct libusb_transfer *transfer
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+    // Issues USBDEVFS_SUBMITURB.
+    nonblocking: true,
+  },
+  libusb_cancel_transfer: {
+    parameters: [
+      "pointer", // struct libusb_transfer *transfer
+    ],
+    result: "i32", // int: 0, or LIBUSB_ERROR_NOT_FOUND when it is not in flight
+    // Issues USBDEVFS_DISCARDURB.
+    nonblocking: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The bound libusb functions (`libusb().libusb_open(...)`). */
@@ -271,6 +339,21 @@ export type LibusbSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
 /** `enum libusb_option`: the log level option. */
 export const LIBUSB_OPTION_LOG_LEVEL = 0;
+
+/** `LIBUSB_CAP_HAS_HOTPLUG`: the platform reports device arrival and departure. */
+export const LIBUSB_CAP_HAS_HOTPLUG = 0x0001;
+
+/** `libusb_hotplug_event` bits. */
+export const LIBUSB_HOTPLUG_EVENT = { DEVICE_ARRIVED: 0x01, DEVICE_LEFT: 0x02 } as const;
+
+/** `LIBUSB_HOTPLUG_MATCH_ANY`. */
+export const LIBUSB_HOTPLUG_MATCH_ANY = -1;
+
+/** The signature of `libusb_hotplug_callback_fn` (ctx, device, event, user_data) → int. */
+export const HOTPLUG_CALLBACK = {
+  parameters: ["pointer", "pointer", "i32", "pointer"],
+  result: "i32", // 1 = deregister this callback
+} as const satisfies Deno.UnsafeCallbackDefinition;
 
 /** The environment variable that names the libusb-1.0 library file explicitly. */
 export const LIBUSB_PATH_ENV = "CANON_LIBUSB_PATH";
@@ -577,5 +660,125 @@ export function readDeviceDescriptor(dev: Deno.PointerObject): DeviceDescriptor 
     manufacturerIndex: raw[14],
     productIndex: raw[15],
     serialNumberIndex: raw[16],
+  };
+}
+
+// ---- struct libusb_transfer (asynchronous transfers) ----
+
+/** `enum libusb_transfer_status`. */
+export const LIBUSB_TRANSFER_STATUS = {
+  COMPLETED: 0,
+  ERROR: 1,
+  TIMED_OUT: 2,
+  CANCELLED: 3,
+  STALL: 4,
+  NO_DEVICE: 5,
+  OVERFLOW: 6,
+} as const;
+
+/** `LIBUSB_TRANSFER_TYPE_BULK`. */
+export const LIBUSB_TRANSFER_TYPE_BULK = 2;
+
+/** The signature of `libusb_transfer_cb_fn`: `void (*)(struct libusb_transfer *transfer)`. */
+export const TRANSFER_CALLBACK = {
+  parameters: ["pointer"],
+  result: "void",
+} as const satisfies Deno.UnsafeCallbackDefinition;
+
+// struct libusb_transfer on 64-bit targets (LP64: x86_64 and aarch64 Linux and
+// macOS; LLP64 Windows gives the same offsets, every field being int-sized or a
+// pointer), checked against libusb.h 1.0.26 with offsetof():
+//   libusb_device_handle *dev_handle @0, uint8_t flags @8, unsigned char endpoint @9,
+//   unsigned char type @10, unsigned int timeout @12, enum status @16, int length @20,
+//   int actual_length @24, libusb_transfer_cb_fn callback @32, void *user_data @40,
+//   unsigned char *buffer @48, int num_iso_packets @56; sizeof 64 without iso packets.
+const TRANSFER = {
+  devHandle: 0,
+  flags: 8,
+  endpoint: 9,
+  type: 10,
+  timeout: 12,
+  status: 16,
+  length: 20,
+  actualLength: 24,
+  callback: 32,
+  userData: 40,
+  buffer: 48,
+  numIsoPackets: 56,
+  size: 64,
+} as const;
+
+/** What {@link fillBulkTransfer} writes. */
+export interface BulkTransferFields {
+  /** The `libusb_device_handle *`. */
+  handle: Deno.PointerObject;
+  /** Endpoint address, direction bit included (0x81). */
+  endpoint: number;
+  /** The data buffer; it must stay alive (and unmoved) until the callback ran. */
+  buffer: Uint8Array;
+  /** Timeout in ms (0 = none; canon-remote never passes 0). */
+  timeout: number;
+  /** The completion callback (`Deno.UnsafeCallback.pointer`). */
+  callback: Deno.PointerObject;
+  /** Passed back in the transfer's `user_data` (a small integer). */
+  userData: number;
+}
+
+function transferView(transfer: Deno.PointerObject): DataView {
+  return new DataView(Deno.UnsafePointerView.getArrayBuffer(transfer, TRANSFER.size));
+}
+
+function pointerBits(pointer: Deno.PointerValue): bigint {
+  return BigInt(Deno.UnsafePointer.value(pointer));
+}
+
+/**
+ * Fill a transfer from `libusb_alloc_transfer(0)` for a bulk transfer: what
+ * libusb's `libusb_fill_bulk_transfer` does (a C inline function, so not in
+ * the library). Flags are 0: libusb neither frees the transfer nor fails a
+ * short one.
+ *
+ * @param transfer the `struct libusb_transfer *`
+ * @param fields handle, endpoint, buffer, timeout, callback, user data
+ */
+export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTransferFields): void {
+  const view = transferView(transfer);
+  const buffer = fields.buffer.byteLength > 0 ? Deno.UnsafePointer.of(fields.buffer) : null;
+  view.setBigUint64(TRANSFER.devHandle, pointerBits(fields.handle), true);
+  view.setUint8(TRANSFER.flags, 0);
+  view.setUint8(TRANSFER.endpoint, fields.endpoint);
+  view.setUint8(TRANSFER.type, LIBUSB_TRANSFER_TYPE_BULK);
+  view.setUint32(TRANSFER.timeout, fields.timeout, true);
+  view.setInt32(TRANSFER.status, 0, true);
+  view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);
+  view.setInt32(TRANSFER.actualLength, 0, true);
+  view.setBigUint64(TRANSFER.callback, pointerBits(fields.callback), true);
+  view.setBigUint64(TRANSFER.userData, BigInt(fields.userData), true);
+  view.setBigUint64(TRANSFER.buffer, pointerBits(buffer), true);
+  view.setInt32(TRANSFER.numIsoPackets, 0, true);
+}
+
+/** How a transfer ended, as its struct says after the callback. */
+export interface TransferResult {
+  /** `enum libusb_transfer_status` ({@link LIBUSB_TRANSFER_STATUS}). */
+  status: number;
+  /** Bytes transferred. */
+  actualLength: number;
+  /** The `user_data` given to {@link fillBulkTransfer}. */
+  userData: number;
+}
+
+/**
+ * Read status, actual length and user data of a finished transfer.
+ *
+ * @param transfer the `struct libusb_transfer *` the callback received
+ * @returns its outcome
+ */
+export function readTransferResult(transfer: Deno.PointerObject): TransferResult {
+  const view = new Deno.UnsafePointerView(transfer);
+  return {
+    status: view.getInt32(TRANSFER.status),
+    actualLength: view.getInt32(TRANSFER.actualLength),
+    userData: Number(view.getBigUint64(TRANSFER.userData)),
   };
 }

@@ -1,6 +1,7 @@
 // Writes the "Supported cameras" table of README.md from the model table.
 //   deno run --allow-read --allow-write --allow-run scripts/supported_cameras.ts [--check]
 import { MODELS } from "../src/camera/models.ts";
+import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
 
 const BEGIN = "<!-- supported-cameras:begin -->";
 const END = "<!-- supported-cameras:end -->";
@@ -17,15 +18,18 @@ const CLASS_NOTES: Record<number, string> = {
 
 /** The README table: one row per product id. */
 export function supportedCamerasTable(): string {
+  const emulated = new Set(Object.values(EMULATED_MODELS).map((m) => m.productId));
   const rows = MODELS.map((m) =>
     `| ${[m.name, ...m.aliases].join(" / ")} | \`04a9:${
       m.productId.toString(16).padStart(4, "0")
-    }\` | ${m.cameraClass} (${CLASS_NOTES[m.cameraClass]}) | ${m.capture} |`
+    }\` | ${m.cameraClass} (${CLASS_NOTES[m.cameraClass]}) | ${m.capture} | ${
+      emulated.has(m.productId) ? "yes" : ""
+    } |`
   );
   return [
     BEGIN,
-    "| Model | USB id | Class | Remote capture |",
-    "|---|---|---|---|",
+    "| Model | USB id | Class | Remote capture | Virtual camera |",
+    "|---|---|---|---|---|",
     ...rows,
     END,
   ].join("\n");

@@ -180,7 +180,8 @@ Deno.test("upload pre-header and block follow §4.3.10", () => {
   assert.equal(view.getUint32(0x54, true), 0x1400);
   assert.equal(view.getUint32(0x58, true), 3);
   assert.deepEqual([...block.subarray(block.length - 3)], [1, 2, 3]);
-  const pre = encodeUploadPreHeader(len1, 8);
+  const pre = encodeUploadPreHeader(len1);
+  assert.equal(pre.length, 0x40);
   assert.deepEqual([...pre.subarray(4, 6)], [3, 2]);
   assert.equal(new DataView(pre.buffer).getUint32(6, true), len1 + 0x40);
 });

@@ -10,38 +10,41 @@ import {
   decodeIdentify,
   decodePowerStatus,
   encodeOwner,
+  encodeSetTime,
   type IdentifyInfo,
   type PowerStatus,
 } from "../protocol/codec.ts";
-import { readCString } from "../protocol/bytes.ts";
-import {
-  type CommandPurpose,
-  COMMANDS,
-  type CommandSpec,
-  hex,
-  NEW_PROTOCOL_COMMANDS,
-  NEW_PROTOCOL_ONLY,
-} from "../protocol/commands.ts";
+import { readCString, readU32, words } from "../protocol/bytes.ts";
+import { type CommandPurpose, type CommandSpec, hex, STATUS } from "../protocol/commands.ts";
 import {
   CameraClosedError,
   CameraNotFoundError,
+  CameraStatusError,
   CameraTimeoutError,
   CanonError,
   ProtocolError,
 } from "../protocol/errors.ts";
+import { fromCameraTime, toCameraTime } from "../protocol/storage_codec.ts";
 import { log } from "../protocol/log.ts";
 import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
 import { findCameraDevice } from "./discovery.ts";
 import { Storage } from "./storage.ts";
+import { Capture } from "./capture.ts";
 import {
   type CameraClass,
   type CameraModel,
   CANON_VENDOR_ID,
-  isNewProtocol,
   modelByName,
   modelByProductId,
   OTHER_MODE_IDS,
 } from "./models.ts";
+import {
+  bodyIdFormat,
+  type CameraTraits,
+  formatBodyId,
+  type ProtocolStep,
+  traitsOf,
+} from "./traits.ts";
 
 /** Options of {@link Camera.connect}. */
 export interface CameraConnectOptions {
@@ -134,12 +137,15 @@ export class Camera implements AsyncDisposable {
   readonly modelInfo: CameraModel;
   /** The protocol session (for tools that need raw dialogues). */
   readonly session: Session;
+  /** What the camera's class decides: command codes, key locking, units. */
+  readonly traits: CameraTraits;
   #identity: IdentifyInfo = { model: "", owner: "", firmware: "" };
   #closed = false;
   #ownsOpen: boolean;
   #keysLocked = false;
   #init: InitOutcome | undefined;
   #storage: Storage | undefined;
+  #capture: Capture | undefined;
 
   private constructor(
     device: UsbDevice,
@@ -149,8 +155,9 @@ export class Camera implements AsyncDisposable {
   ) {
     this.device = device;
     this.modelInfo = modelInfo;
+    this.traits = traitsOf(modelInfo);
     this.#ownsOpen = ownsOpen;
-    this.session = new Session(device, { newProtocol: isNewProtocol(modelInfo), timeout });
+    this.session = new Session(device, { newProtocol: this.traits.newProtocol, timeout });
   }
 
   /**
@@ -211,7 +218,7 @@ export class Camera implements AsyncDisposable {
     await this.session.exclusive(async () => {
       this.#init = await this.session.initialize();
       await this.#identifyWithRetries();
-      await this.#lockKeysAtInit();
+      await this.#initSteps();
     });
   }
 
@@ -238,37 +245,80 @@ export class Camera implements AsyncDisposable {
     });
   }
 
-  async #lockKeysAtInit(): Promise<void> {
-    switch (this.modelInfo.cameraClass) {
-      case 1:
-      case 2:
-      case 3:
-        // These need "get picture abilities" before the lock.
-        await this.session.command(this.#spec("pictureAbilities"), undefined, { minData: 0 });
-        await this.session.command(this.#spec("lockKeys"));
-        this.#keysLocked = true;
-        break;
-      case 5:
-        await this.session.command(this.#spec("lockKeys"));
-        this.#keysLocked = true;
-        break;
-      default:
-        // Class 0 has no key lock; classes 4 and 6 lock only around a capture.
-        break;
+  /** What the class sends after identify (§2.2 step 8); a failure aborts the init. */
+  async #initSteps(): Promise<void> {
+    for (const step of this.traits.init) {
+      switch (step) {
+        case "lockKeys":
+          await this.#lockKeysNow();
+          break;
+        case "bodyId":
+          await this.#bodyIdNow();
+          break;
+        case "pictureAbilities":
+          await this.#step({ command: this.traits.pictureAbilities!, optional: true });
+          break;
+        case "powerStatus":
+          await this.session.command(this.#spec("powerStatus"));
+          break;
+      }
     }
+  }
+
+  /** Send one step; an optional step's failure is only logged. */
+  async #step(step: ProtocolStep): Promise<void> {
+    try {
+      await this.session.command(step.command, step.payload, { minData: 0 });
+    } catch (error) {
+      if (!step.optional || error instanceof CameraClosedError) throw error;
+      log.info(`${step.command.name} failed (${error}); carrying on`);
+    }
+  }
+
+  async #lockKeysNow(): Promise<void> {
+    const steps = this.traits.lockKeys;
+    if (steps.length === 0) return;
+    for (const step of steps.slice(0, -1)) await this.#step(step);
+    const last = steps[steps.length - 1];
+    await this.session.command(last.command, last.payload);
+    this.#keysLocked = true;
+  }
+
+  async #unlockKeysNow(): Promise<void> {
+    const unlock = this.traits.unlockKeys;
+    if (!unlock || !this.#keysLocked) return;
+    const reply = await this.session.command(unlock.command, unlock.payload, {
+      allowStatus: true,
+    });
+    // "Not locked" (0x02000082 old, 0x00000086 new) leaves the keys as wanted: unlocked.
+    if (
+      reply.status !== STATUS.OK && reply.status !== STATUS.UNLOCK_FAILED &&
+      reply.status !== 0x86
+    ) {
+      throw new CameraStatusError(unlock.command.name, reply.status);
+    }
+    this.#keysLocked = false;
+  }
+
+  async #bodyIdNow(): Promise<number> {
+    const command = this.traits.bodyId;
+    if (!command) {
+      throw new CanonError(`the ${this.modelInfo.name} has no body id (only EOS bodies do)`);
+    }
+    const reply = await this.session.command(command);
+    return readU32(reply.data, 0);
   }
 
   /** The command for `purpose` in this camera's protocol generation. */
   #spec(purpose: CommandPurpose): CommandSpec {
-    if (isNewProtocol(this.modelInfo)) return NEW_PROTOCOL_COMMANDS[purpose] ?? COMMANDS[purpose];
-    return COMMANDS[purpose];
+    return this.traits.commands[purpose];
   }
 
   async #identifyNow(timeout?: number): Promise<IdentifyInfo> {
-    const reply = await this.session.command(COMMANDS.identify, undefined, { timeout });
+    const reply = await this.session.command(this.#spec("identify"), undefined, { timeout });
     const identity = decodeIdentify(reply.data);
-    if (isNewProtocol(this.modelInfo)) {
-      const owner = await this.session.command(NEW_PROTOCOL_ONLY.getOwner, undefined, { timeout });
+    if (this.traits.getOwner) {
+      const owner = await this.session.command(this.traits.getOwner, undefined, { timeout });
       identity.owner = readCString(owner.data, 0, 32);
     }
     this.#identity = identity;
@@ -289,6 +339,18 @@ export class Camera implements AsyncDisposable {
       spec: (purpose) => this.#spec(purpose),
     });
     return this.#storage;
+  }
+
+  /** Remote capture: settings, shutter release, viewfinder (`await using s = await cam.capture.start()`). */
+  get capture(): Capture {
+    this.#capture ??= new Capture({
+      session: this.session,
+      modelInfo: this.modelInfo,
+      run: (body) => this.#run(body),
+      spec: (purpose) => this.#spec(purpose),
+      storage: this.storage,
+    });
+    return this.#capture;
   }
 
   /** The model string the camera reports, e.g. "Canon PowerShot G3". */
@@ -389,13 +451,180 @@ export class Camera implements AsyncDisposable {
   }
 
   /**
+   * The camera's clock. The camera keeps wall-clock time without a zone
+   * (§4.3.3); the `Date` returned reads the same wall-clock time in the
+   * host's zone (`getHours()` etc.), whatever the zone and DST.
+   *
+   * @returns the camera's time
+   * @example
+   * ```ts
+   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * console.log((await cam.time()).toLocaleString());
+   * ```
+   */
+  time(): Promise<Date> {
+    return this.#run(() => this.#timeNow());
+  }
+
+  async #timeNow(): Promise<Date> {
+    const reply = await this.session.command(this.#spec("getTime"));
+    const seconds = readU32(reply.data, 0);
+    return fromCameraTime(seconds) ?? new Date(1970, 0, 1);
+  }
+
+  /**
+   * Set the camera's clock to the wall-clock time `date` shows in the host's
+   * zone (DST included): `setTime(new Date(2024, 6, 1, 14, 30))` makes the
+   * camera show 14:30 on 1 July 2024, wherever the host is.
+   *
+   * @param date the time to set (whole seconds; milliseconds are dropped)
+   * @throws {RangeError} for an invalid date or one the camera cannot hold (1970–2106)
+   * @example
+   * ```ts
+   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * await cam.setTime(new Date(2024, 6, 1, 14, 30));
+   * (await cam.time()).getHours(); // 14
+   * ```
+   */
+  setTime(date: Date): Promise<void> {
+    const seconds = date instanceof Date ? toCameraTime(date) : NaN;
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > 0xffffffff) {
+      return Promise.reject(
+        new RangeError(`the camera's clock cannot be set to ${String(date)} (1970–2106 only)`),
+      );
+    }
+    return this.#run(async () => {
+      await this.session.command(this.#spec("setTime"), encodeSetTime(seconds));
+    });
+  }
+
+  /**
+   * Set the camera's clock to the host's local time now.
+   *
+   * @returns how far the camera's clock was ahead of the host's before, in
+   *   seconds (negative: behind)
+   * @example
+   * ```ts
+   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * await using cam = await Camera.connect(new VirtualCamera({ clockOffsetSeconds: 90 }));
+   * await cam.syncClock(); // about 90
+   * ```
+   */
+  syncClock(): Promise<number> {
+    return this.#run(async () => {
+      const before = await this.#timeNow();
+      const now = new Date();
+      const drift = toCameraTime(before) - toCameraTime(now);
+      await this.session.command(this.#spec("setTime"), encodeSetTime(toCameraTime(new Date())));
+      return drift;
+    });
+  }
+
+  /**
+   * The body serial number of an EOS camera (§4.3.15), printed as Canon's
+   * software prints it: the D30 as `%04x%05d`, the 20D generation as ten
+   * digits, other EOS bodies in decimal.
+   *
+   * @returns e.g. "0520308238"
+   * @throws {CanonError} for a camera without a body id (PowerShots)
+   * @example
+   * ```ts
+   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 20D" }));
+   * await cam.bodyId(); // "0520308238"
+   * ```
+   */
+  bodyId(): Promise<string> {
+    return this.#run(async () =>
+      formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.modelInfo))
+    );
+  }
+
+  /**
+   * Lock the camera's own buttons, as its class does it (§4.3.16): PowerShots
+   * lock with 0x20 (classes 1–3 after reading the picture abilities), old EOS
+   * bodies with 0x1B, the new generation with 0x35. PowerShots of classes 1,
+   * 2, 3 and 5 are locked from the init on; class 0 has no lock (nothing is
+   * sent). Captures on EOS bodies lock and unlock around the shutter release.
+   *
+   * @returns whether the keys are now locked
+   */
+  lockKeys(): Promise<boolean> {
+    return this.#run(async () => {
+      await this.#lockKeysNow();
+      return this.#keysLocked;
+    });
+  }
+
+  /**
+   * Unlock the camera's buttons (EOS: 0x1C old, 0x36 new). PowerShots cannot
+   * unlock over USB (only unplugging the cable does it): for them, and when
+   * the keys are not locked, nothing is sent.
+   *
+   * @returns whether the keys are still locked (true only for PowerShots that locked them)
+   */
+  unlockKeys(): Promise<boolean> {
+    return this.#run(async () => {
+      await this.#unlockKeysNow();
+      return this.#keysLocked;
+    });
+  }
+
+  /**
+   * The custom-function settings of a new-generation EOS body (20D, 350D,
+   * 5D; 0x1D/0x12, §4.3.14): `values[n - 1]` is C.Fn n as the camera reports
+   * it (the 20D has 18; bytes after the body's last function mean nothing).
+   * Old EOS bodies report theirs one at a time in remote-capture mode.
+   *
+   * @returns the values, one per custom function
+   * @throws {CanonError} for a camera that does not report them this way
+   */
+  customFunctions(): Promise<number[]> {
+    const command = this.traits.customFunctions;
+    if (command === undefined || command === "remote-control") {
+      return Promise.reject(
+        new CanonError(
+          `the ${this.modelInfo.name} does not report its custom functions in one command`,
+          {
+            hint: command === "remote-control"
+              ? "Old EOS bodies report them one at a time in remote-capture mode (RC 0x0F)"
+              : undefined,
+          },
+        ),
+      );
+    }
+    return this.#run(async () => {
+      const reply = await this.session.command(command, words(0));
+      const count = readU32(reply.data, 0);
+      if (count < 4 || count > reply.data.length) {
+        throw new ProtocolError(
+          `${command.name}: the reply announces ${count} bytes, it carries ${reply.data.length}`,
+        );
+      }
+      return [...reply.data.subarray(4, count)];
+    });
+  }
+
+  /**
    * Close the camera: wait for queued work, release the interface and close
    * the device if this object opened it. Safe to call twice.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // A camera left in remote mode keeps its lens out: leave it (as gphoto2 at exit, §5.2).
+    if (this.#capture?.active) {
+      await this.#capture.stop().catch((error) => log.info(`leaving remote mode failed: ${error}`));
+    }
     this.#closed = true;
     await this.session.idle();
+    // As gphoto2 at exit (§5.2): EOS keys a capture left locked are unlocked first.
+    if (this.#keysLocked && this.traits.unlockKeys && !this.session.closed) {
+      await this.session.exclusive(() => this.#unlockKeysNow()).catch((error) =>
+        log.info(`unlocking the keys at close failed: ${error}`)
+      );
+    }
     this.session.markClosed(new CameraClosedError());
     try {
       await this.device.releaseInterface?.(0);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { listUsbDevices, openUsbDevice } from "../usb/discovery.ts";
+import { listUsbDevices, openUsbDevice, type UsbDeviceInfo } from "../usb/discovery.ts";
 import type { UsbDevice } from "../usb/device.ts";
 import { hex } from "../protocol/commands.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
@@ -39,21 +39,35 @@ export interface CameraInfo {
  */
 export async function listCameras(): Promise<CameraInfo[]> {
   const devices = await listUsbDevices({ vendorId: CANON_VENDOR_ID });
-  return devices.map((d) => {
-    const model = modelByProductId(d.productId);
-    const other = OTHER_MODE_IDS[d.productId];
-    return {
-      bus: d.bus,
-      address: d.address,
-      productId: d.productId,
-      model: model?.name ?? other?.name,
-      mode: model ? "normal" : other ? other.mode : "unknown",
-      supported: model !== undefined,
-    };
-  });
+  return devices.map(cameraInfo);
 }
 
-function describe(cameras: CameraInfo[]): string {
+/**
+ * What a Canon device on the bus is, by its product id.
+ *
+ * @param device a Canon device as enumeration saw it
+ * @returns its model, mode and whether this library drives it
+ */
+export function cameraInfo(device: UsbDeviceInfo): CameraInfo {
+  const model = modelByProductId(device.productId);
+  const other = OTHER_MODE_IDS[device.productId];
+  return {
+    bus: device.bus,
+    address: device.address,
+    productId: device.productId,
+    model: model?.name ?? other?.name,
+    mode: model ? "normal" : other ? other.mode : "unknown",
+    supported: model !== undefined,
+  };
+}
+
+/**
+ * "found: PowerShot G3 (0x306e) at bus 1 address 2; ..." for messages.
+ *
+ * @param cameras what was found
+ * @returns the description ("no Canon device is connected" for none)
+ */
+export function describeCameras(cameras: readonly CameraInfo[]): string {
   if (cameras.length === 0) return "no Canon device is connected";
   return "found: " +
     cameras.map((c) =>
@@ -115,7 +129,9 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
     ].filter(Boolean).join(", ");
     const ptp = cameras.find((c) => c.mode === "ptp");
     throw new CameraNotFoundError(
-      `no supported Canon camera${what ? ` with ${what}` : ""} was found; ${describe(cameras)}`,
+      `no supported Canon camera${what ? ` with ${what}` : ""} was found; ${
+        describeCameras(cameras)
+      }`,
       {
         hint: ptp
           ? `The ${ptp.model} is in PTP mode: switch its USB mode to normal, or use a PTP tool`

@@ -1,7 +1,8 @@
 /**
  * The model table: every USB camera of libgphoto2's canon driver (protocol
  * reference §1.2), with the class that decides how the protocol is spoken,
- * and the product ids the same cameras use in PTP mode (§1.3).
+ * and the product ids the same cameras use in PTP mode (§1.3). What each class
+ * decides on the wire is in `traits.ts`.
  *
  * @module
  */
@@ -117,7 +118,7 @@ export const MODELS: readonly CameraModel[] = [
   model("EOS 10D", [], 0x3083, 4, "supported", SL_MOVIE_SMALL, SL_THUMB),
   model(
     "EOS 300D",
-    ["Digital Rebel", "Kiss Digital"],
+    ["EOS Digital Rebel", "EOS Kiss Digital"],
     0x3084,
     4,
     "supported",
@@ -139,7 +140,7 @@ export const MODELS: readonly CameraModel[] = [
   ),
   model(
     "PowerShot SD10 Digital ELPH",
-    ["Digital IXUS i", "IXY Digital L"],
+    ["Digital IXUS i", "PowerShot IXY Digital L"],
     0x309b,
     1,
     "supported",
@@ -171,7 +172,7 @@ export const MODELS: readonly CameraModel[] = [
   model("EOS 20D", [], 0x30eb, 6, "experimental", SL_MOVIE_LARGE, SL_THUMB_CR2, true),
   model(
     "EOS 350D",
-    ["Digital Rebel XT", "Kiss Digital N"],
+    ["Digital Rebel XT", "EOS Kiss Digital N"],
     0x30ee,
     6,
     "experimental",
@@ -267,9 +268,4 @@ function normalise(name: string): string {
 export function modelByName(name: string): CameraModel | undefined {
   const wanted = normalise(name);
   return MODELS.find((m) => [m.name, ...m.aliases].some((n) => normalise(n) === wanted));
-}
-
-/** True for the new protocol generation (class 6). */
-export function isNewProtocol(model: { cameraClass: CameraClass }): boolean {
-  return model.cameraClass === 6;
 }

@@ -32,6 +32,7 @@ import {
   UPLOAD_BLOCK,
 } from "../protocol/storage_codec.ts";
 import type { CameraModel } from "./models.ts";
+import { type CameraTraits, traitsOf } from "./traits.ts";
 
 /** Capacity and free space of the card, in bytes. */
 export interface StorageInfo {
@@ -156,8 +157,12 @@ export class Storage {
     return this.#host.session;
   }
 
+  get #traits(): CameraTraits {
+    return traitsOf(this.#host.modelInfo);
+  }
+
   get #newProtocol(): boolean {
-    return this.#host.modelInfo.cameraClass === 6;
+    return this.#traits.newProtocol;
   }
 
   async #driveName(): Promise<string> {
@@ -196,7 +201,7 @@ export class Storage {
       );
       const raw = decodeDiskInfo(reply.data);
       // The G3 and the new-protocol cameras count in KiB; older bodies in bytes (§4.3.5).
-      const unit = this.#host.modelInfo.cameraClass >= 5 ? 1024 : 1;
+      const unit = this.#traits.diskInfoUnit;
       return { drive, capacity: raw.capacity * unit, free: raw.free * unit };
     });
   }
@@ -475,6 +480,13 @@ export class Storage {
   delete(path: string): Promise<void> {
     const segments = splitCardPath(path);
     if (segments.length === 0) throw new RangeError("the root of the card cannot be deleted");
+    if (!this.#traits.canDelete) {
+      return Promise.reject(
+        new CanonError(`the ${this.#host.modelInfo.name} cannot delete files over USB`, {
+          hint: "Delete them with the camera's own menu",
+        }),
+      );
+    }
     return this.#host.run(async () => {
       await this.#deleteOne(segments);
       const name = segments[segments.length - 1];

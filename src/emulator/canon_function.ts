@@ -26,6 +26,14 @@
  *   ones: a camera answers the newest command (errata §2.1, stale replies).
  * - A USB reset clears the pipes and halts but keeps the camera's state
  *   (remote mode, locked keys); unplugging is a power cycle.
+ * - Remote capture (§4.3.17, §4.4): a release taken to the host keeps the
+ *   picture under a key counting from 1 per remote session until remote mode
+ *   is left; 0x17 (class 6: 0x26) with an unknown key or type, and 0x18
+ *   outside the viewfinder (RC 0x02 … 0x03), answer an empty long reply.
+ *   Pictures are always JPEG (RAW formats included), sized by the format
+ *   triple, EXIF from the release block, the next file number drawn in them.
+ *   A set-parameters value outside the profile's `releaseLimits` keeps the
+ *   old byte, so only the host's read-back shows the refusal.
  *
  * @module
  */
@@ -41,8 +49,18 @@ import { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card_model.ts";
 import type { CardFileSystem, CardNode } from "./card_model.ts";
 import { type EmulatedModel, ENDPOINTS, usbDescriptors } from "./emulated_models.ts";
 import type { Fault, FaultInjector } from "./faults.ts";
-import { makeJpeg } from "./media/photo.ts";
+import {
+  descriptorPacket,
+  eventPacket,
+  exposureOf,
+  failurePacket,
+  statusPacket,
+  type TakenPicture,
+  takePicture,
+  viewfinderFrame,
+} from "./remote_capture.ts";
 import { ByteFifo, type ByteSource, bytesSource, dropSources, limitSources } from "./byte_fifo.ts";
+import type { FullSpeedBus } from "./bus_model.ts";
 import { concatBytes, latin1, putString, putU16, putU32, stringAt, u16At, u32At } from "./wire.ts";
 
 /** Camera status words the engine answers with (§5.1). */
@@ -137,6 +155,8 @@ export interface CanonFunctionOptions {
   faults: FaultInjector;
   /** Milliseconds from the release reply to the "capture started" interrupt packet. */
   captureLatencyMs: number;
+  /** Deliver bulk IN data no faster than this full-speed bus model allows (default: as fast as asked). */
+  bus?: FullSpeedBus;
 }
 
 /** A parsed command block (§3.1). */
@@ -222,6 +242,8 @@ export class CanonFunction implements UsbFunction {
   readonly model: EmulatedModel;
   /** The fault switchboard. */
   readonly faults: FaultInjector;
+  /** The bus model bulk IN data respects, if any (see `bus_model.ts`). */
+  readonly bus: FullSpeedBus | undefined;
   /** Every command received, in order (the newest 100,000). */
   readonly commandLog: CommandRecord[] = [];
   /** The memory card, or undefined when none is inserted. */
@@ -237,6 +259,8 @@ export class CanonFunction implements UsbFunction {
   #handshakeDone: boolean;
   #remoteMode = false;
   #keysLocked = false;
+  /** Class 1: picture abilities were read since power-on (the lock needs them, §1.1). */
+  #abilitiesRead = false;
   #transferMode = 0;
   #zoom = 0;
   #output = 1;
@@ -244,6 +268,11 @@ export class CanonFunction implements UsbFunction {
   #extendedParams: Uint8Array;
   #captureLatencyMs: number;
   #configuration = 1;
+  /** Pictures kept for the host (transfer mode 0x01/0x02), by key; keys count from 1 per remote session. */
+  readonly #captures = new Map<number, TakenPicture>();
+  #captureKey = 0;
+  #viewfinder = false;
+  #frames = 0;
 
   readonly #bulkIn = new ByteFifo();
   readonly #interrupts: Uint8Array[] = [];
@@ -252,6 +281,8 @@ export class CanonFunction implements UsbFunction {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #replyGeneration = 0;
   #unplugAfter: number | undefined;
+  /** Bytes until the transfer in progress ends short (the "split" fault). */
+  #splitAfter: number | undefined;
   #dropNext40 = false;
   #uploadExpected: number | undefined;
   #uploadParts: Uint8Array[] = [];
@@ -265,6 +296,7 @@ export class CanonFunction implements UsbFunction {
    * @param options the model, initial state and fault switchboard
    */
   constructor(options: CanonFunctionOptions) {
+    this.bus = options.bus;
     this.model = options.model;
     this.descriptors = usbDescriptors(options.model);
     this.faults = options.faults;
@@ -363,9 +395,11 @@ export class CanonFunction implements UsbFunction {
     this.#handshakeDone = false;
     this.#remoteMode = false;
     this.#keysLocked = false;
+    this.#abilitiesRead = false;
     this.#transferMode = 0;
     this.#zoom = 0;
     this.#configuration = 1;
+    this.#leaveRemoteMode();
     this.#notify();
   }
 
@@ -421,8 +455,16 @@ export class CanonFunction implements UsbFunction {
     if (!this.#connected) return null;
     if (endpointAddress === ENDPOINTS.BULK_IN) {
       if (this.#halted.has(endpointAddress)) return "stall";
-      const limit = Math.min(maxLength, this.#unplugAfter ?? maxLength);
+      const limit = Math.min(
+        maxLength,
+        this.#unplugAfter ?? maxLength,
+        this.#splitAfter ?? maxLength,
+      );
       const bytes = this.#bulkIn.take(limit);
+      if (this.#splitAfter !== undefined) {
+        this.#splitAfter -= bytes?.length ?? 0;
+        if (this.#splitAfter <= 0) this.#splitAfter = undefined;
+      }
       if (this.#unplugAfter !== undefined) {
         this.#unplugAfter -= bytes?.length ?? 0;
         if (this.#unplugAfter <= 0) {
@@ -437,6 +479,27 @@ export class CanonFunction implements UsbFunction {
       const packet = this.#interrupts.shift();
       return packet ? packet.subarray(0, maxLength) : null;
     }
+    return "stall";
+  }
+
+  /**
+   * How many bytes an IN endpoint could send now (for a bus model: the data
+   * is taken by {@link CanonFunction.read} only when the transfer completes).
+   *
+   * @param endpointAddress 0x81 or 0x83
+   * @returns bytes ready, or "stall" when the endpoint is halted
+   */
+  available(endpointAddress: number): number | "stall" {
+    if (!this.#connected) return 0;
+    if (this.#halted.has(endpointAddress)) return "stall";
+    if (endpointAddress === ENDPOINTS.BULK_IN) {
+      return Math.min(
+        this.#bulkIn.length,
+        this.#unplugAfter ?? Infinity,
+        this.#splitAfter ?? Infinity,
+      );
+    }
+    if (endpointAddress === ENDPOINTS.INTERRUPT_IN) return this.#interrupts[0]?.length ?? 0;
     return "stall";
   }
 
@@ -519,6 +582,7 @@ export class CanonFunction implements UsbFunction {
     this.#halted.clear();
     this.#replyGeneration++;
     this.#unplugAfter = undefined;
+    this.#splitAfter = undefined;
     this.#dropNext40 = false;
     this.#uploadExpected = undefined;
     this.#uploadParts = [];
@@ -628,8 +692,11 @@ export class CanonFunction implements UsbFunction {
     const block = new Uint8Array(0x58);
     putU32(block, 0, 0x18);
     block.set(model.familyBytes, 0x40);
-    putU16(block, 0x44, model.productId);
-    putU16(block, 0x46, 0x04a9);
+    if (model.initModelWord !== undefined) putU32(block, 0x44, model.initModelWord);
+    else {
+      putU16(block, 0x44, model.productId);
+      putU16(block, 0x46, 0x04a9);
+    }
     const [w48, w4c, w50, w54] = model.initWords;
     putU32(block, 0x48, w48);
     putU32(block, 0x4c, w4c);
@@ -658,16 +725,35 @@ export class CanonFunction implements UsbFunction {
   #parse(block: Uint8Array): Command | undefined {
     if (block.length < 0x50) return undefined;
     const length = u32At(block, 0);
+    const cmd3 = u32At(block, 4);
     const wellFormed = length === block.length - 0x40 && u32At(block, 0x48) === length &&
-      block[0x40] === 0x02;
+      block[0x40] === 0x02 && this.#byte46Ok(cmd3, block[0x46]);
     return {
       cmd1: block[0x44],
       cmd2: block[0x47],
-      cmd3: u32At(block, 4),
+      cmd3,
       serial: u32At(block, 0x4c),
       payload: block.slice(0x50),
       wellFormed,
     };
+  }
+
+  /** The new protocol requires byte 0x46 = 0x10 (fixed) or 0x20 (long) (§3.1); the old, anything. */
+  #byte46Ok(cmd3: number, value: number): boolean {
+    if (!this.#newProtocol) return true;
+    if (cmd3 === FIXED) return value === 0x10;
+    if (cmd3 === LONG) return value === 0x20;
+    return true;
+  }
+
+  /** Class 6: the new protocol generation (§1.1). */
+  get #newProtocol(): boolean {
+    return this.model.cameraClass === 6;
+  }
+
+  /** cmd1 of remote control: 0x13 old, 0x25 new (§4.4). */
+  get #remoteCode(): number {
+    return this.#newProtocol ? 0x25 : REMOTE_CONTROL;
   }
 
   #receiveCommand(block: Uint8Array): FunctionWrite {
@@ -686,8 +772,9 @@ export class CanonFunction implements UsbFunction {
     this.#replyGeneration++;
     this.#bulkIn.clear();
     this.#unplugAfter = undefined;
+    this.#splitAfter = undefined;
 
-    const subcommand = command.cmd1 === REMOTE_CONTROL && command.cmd2 === 0x12 &&
+    const subcommand = command.cmd1 === this.#remoteCode && command.cmd2 === 0x12 &&
         command.cmd3 === FIXED && command.payload.length >= 4
       ? u32At(command.payload, 0)
       : undefined;
@@ -811,6 +898,9 @@ export class CanonFunction implements UsbFunction {
       case "unplug":
         this.#unplugAfter = fault.afterBytes;
         break;
+      case "split":
+        this.#splitAfter = fault.at > 0 ? fault.at : undefined;
+        break;
     }
     this.#bulkIn.push(...sources);
     if (this.#unplugAfter === 0) {
@@ -838,27 +928,66 @@ export class CanonFunction implements UsbFunction {
       table.set(key(cmd1, cmd2, LONG), { kind: "long", run });
     };
 
-    // camera control (cmd2 0x12)
+    // camera control (cmd2 0x12), both generations
     fixed(0x01, 0x12, 0x9c, () => this.#identify());
     fixed(0x03, 0x12, 0x60, () => this.#getTime());
     fixed(0x04, 0x12, 0x54, (c) => this.#setTime(c));
-    fixed(0x05, 0x12, 0x54, (c) => this.#setOwner(c));
-    fixed(0x0a, 0x12, 0x58, () => this.#powerStatus());
-    fixed(REMOTE_CONTROL, 0x12, (c) => this.#remoteLength(c), (c) => this.#remoteControl(c));
+    const rc = (c: Command) => this.#remoteControl(c);
+    if (this.#newProtocol) {
+      // The overloaded codes of §4.1: 0x05 get owner, 0x13 power, 0x1D custom functions.
+      fixed(0x05, 0x12, 0x74, () => this.#getOwner());
+      fixed(0x06, 0x12, 0x54, (c) => this.#setOwner(c));
+      fixed(0x13, 0x12, 0x58, () => this.#powerStatus());
+      fixed(0x25, 0x12, (c) => this.#remoteLength(c), rc);
+      fixed(0x1d, 0x12, 0x94, () => this.#customFunctions());
+      fixed(0x23, 0x12, 0x58, () => this.#bodyId());
+      // Lock keys 2 answers 12 zero data bytes; unlock when not locked 0x00000086 (§4.3.16).
+      fixed(0x35, 0x12, 0x5c, () => this.#eosLockKeys());
+      fixed(0x36, 0x12, 0x54, () => this.#eosUnlockKeys(0x00000086));
+      // "20D unknown 2", sent after a release (§4.5): answered, meaning unknown.
+      fixed(0x22, 0x12, 0x54, () => ({ status: 0 }));
+    } else {
+      fixed(0x05, 0x12, 0x54, (c) => this.#setOwner(c));
+      fixed(0x0a, 0x12, 0x58, () => this.#powerStatus());
+      fixed(REMOTE_CONTROL, 0x12, (c) => this.#remoteLength(c), rc);
+      if (this.model.cameraClass === 4) {
+        fixed(0x1b, 0x12, 0x54, () => this.#eosLockKeys());
+        fixed(0x1c, 0x12, 0x54, () => this.#eosUnlockKeys(0x02000082));
+        fixed(0x1d, 0x12, 0x58, () => this.#bodyId());
+      }
+    }
     if (this.model.genericLockKeys) fixed(0x20, 0x12, 0x54, () => this.#lockKeys());
+    // §4.3.17 and §4.4.4: pictures kept for the host, viewfinder frames.
+    long(this.model.cameraClass === 6 ? 0x26 : 0x17, 0x12, (c) => this.#retrieveCapture(c));
+    long(0x18, 0x12, () => this.#viewfinderFrame());
     const abilities = this.model.pictureAbilities;
-    if (abilities) fixed(0x1f, 0x12, abilities.replyLength, () => this.#pictureAbilities());
+    if (abilities) {
+      fixed(
+        this.#newProtocol ? 0x24 : 0x1f,
+        0x12,
+        abilities.replyLength,
+        () => this.#pictureAbilities(),
+      );
+    }
 
     // storage (cmd2 0x11)
     long(0x01, 0x11, (c) => this.#getFile(c));
     fixed(0x05, 0x11, 0x54, (c) => this.#mkdir(c));
     fixed(0x06, 0x11, 0x54, (c) => this.#rmdir(c));
-    fixed(0x09, 0x11, 0x5c, (c) => this.#diskInfo(c));
-    long(0x0a, 0x11, () => this.#flashDeviceIdent());
     long(0x0b, 0x11, (c) => this.#getDirectory(c));
-    fixed(0x0d, 0x11, 0x54, (c) => this.#deleteFile(c));
-    fixed(0x0e, 0x11, 0x54, (c) => this.#setAttributes(c));
     fixed(0x0f, 0x11, 0x54, (c) => this.#setFileTime(c));
+    if (this.#newProtocol) {
+      fixed(0x0d, 0x11, 0x5c, (c) => this.#diskInfo(c));
+      long(0x0e, 0x11, () => this.#flashDeviceIdent());
+      fixed(0x0a, 0x11, 0x54, (c) => this.#deleteFileNew(c));
+      // "Presumed" set attributes: succeeds and changes nothing (§4.3.8).
+      fixed(0x07, 0x11, 0x54, () => ({ status: 0 }));
+    } else {
+      fixed(0x09, 0x11, 0x5c, (c) => this.#diskInfo(c));
+      long(0x0a, 0x11, () => this.#flashDeviceIdent());
+      fixed(0x0d, 0x11, 0x54, (c) => this.#deleteFile(c));
+      fixed(0x0e, 0x11, 0x54, (c) => this.#setAttributes(c));
+    }
     return table;
   }
 
@@ -866,11 +995,45 @@ export class CanonFunction implements UsbFunction {
 
   #identify(): FixedAnswer {
     const data = new Uint8Array(0x9c - 0x54);
-    data.set(this.model.familyBytes, 0x00); // 0x54
+    data.set(this.model.identifyBytes, 0x00); // 0x54
     data.set(this.#firmware, 0x04); // 0x58
     putString(data, 0x08, 32, this.model.identifyName); // 0x5C
-    putString(data, 0x28, 32, this.#owner); // 0x7C
+    // The new protocol leaves 0x7C zero: the owner comes from GetOwner (§4.3.1).
+    if (!this.#newProtocol) putString(data, 0x28, 32, this.#owner); // 0x7C
     return { status: 0, data };
+  }
+
+  #getOwner(): FixedAnswer {
+    const data = new Uint8Array(0x74 - 0x54);
+    putString(data, 0, 32, this.#owner); // 0x54
+    return { status: 0, data };
+  }
+
+  #bodyId(): FixedAnswer {
+    const data = new Uint8Array(4);
+    putU32(data, 0, this.model.bodyId ?? 0); // 0x54
+    return { status: 0, data };
+  }
+
+  #customFunctions(): FixedAnswer {
+    const values = this.model.customFunctions ?? [];
+    const data = new Uint8Array(0x94 - 0x54);
+    putU32(data, 0, 4 + values.length); // 0x54: byte count, itself included
+    data.set(values.slice(0, data.length - 4), 4); // 0x58
+    return { status: 0, data };
+  }
+
+  /** EOS lock (0x1B old, 0x35 new); the new reply carries 12 zero data bytes. */
+  #eosLockKeys(): FixedAnswer {
+    this.#keysLocked = true;
+    return { status: 0, data: new Uint8Array(8) };
+  }
+
+  /** EOS unlock (0x1C old, 0x36 new); `notLocked` is the status when nothing was locked. */
+  #eosUnlockKeys(notLocked: number): FixedAnswer {
+    if (!this.#keysLocked) return { status: notLocked };
+    this.#keysLocked = false;
+    return { status: 0 };
   }
 
   #getTime(): FixedAnswer {
@@ -906,11 +1069,14 @@ export class CanonFunction implements UsbFunction {
   }
 
   #lockKeys(): FixedAnswer {
+    // Class 1 needs "get picture abilities" first (§1.1); chosen: refused as a failed lock.
+    if (this.model.lockNeedsAbilities && !this.#abilitiesRead) return { status: 0x02000081 };
     this.#keysLocked = true;
     return { status: 0, echo: this.model.lockKeysEcho };
   }
 
   #pictureAbilities(): FixedAnswer {
+    this.#abilitiesRead = true;
     const abilities = this.model.pictureAbilities!;
     const data = new Uint8Array(abilities.replyLength - 0x54);
     putU16(data, 0x00, abilities.structureSize); // 0x54
@@ -942,9 +1108,17 @@ export class CanonFunction implements UsbFunction {
     };
     add(0x00, 0x5c, () => this.#remoteInit(), false);
     add(0x01, 0x5c, () => {
-      this.#remoteMode = false;
+      this.#leaveRemoteMode();
       return { status: 0 };
     }, false);
+    add(0x02, 0x5c, () => {
+      this.#viewfinder = true;
+      return { status: 0 };
+    });
+    add(0x03, 0x5c, () => {
+      this.#viewfinder = false;
+      return { status: 0 };
+    });
     add(0x04, 0x5c, () => this.#release());
     add(0x07, 0x5c, (p) => this.#setReleaseParams(p));
     add(0x09, 0x5c, (p) => this.#setTransferMode(p));
@@ -1000,6 +1174,8 @@ export class CanonFunction implements UsbFunction {
       this.#extendedParams.set(block);
       return { status: 0 };
     });
+    // Old EOS custom functions (§4.4.2): one per request, 0 (the default) unless the profile says.
+    if (this.model.cameraClass === 4) add(0x0f, 0x66, (p) => this.#customFunction(p));
     add(0x14, 0x5c, (p) => {
       const output = p[4];
       if (u32At(p, 0) !== 1 || !(output >= 1 && output <= 3)) {
@@ -1009,6 +1185,20 @@ export class CanonFunction implements UsbFunction {
       return { status: 0 };
     });
     return table;
+  }
+
+  /** RC 0x0F: word 0x0A, half index, 8 bytes → word 0x0A, index twice, the value at 0x60. */
+  #customFunction(params: Uint8Array): FixedAnswer {
+    const index = params.length >= 6 ? params[4] | (params[5] << 8) : 0;
+    if (u32At(params, 0) !== 0x0a || index < 1 || index > 0x0f) {
+      return { status: CAMERA_STATUS.INVALID_PARAMETERS };
+    }
+    const data = new Uint8Array(0x66 - 0x58);
+    putU32(data, 0, 0x0a); // 0x58
+    putU16(data, 4, index); // 0x5C
+    putU16(data, 6, index); // 0x5E
+    putU16(data, 8, this.model.customFunctions?.[index - 1] ?? 0); // 0x60
+    return { status: 0, data };
   }
 
   #extendedSizeAsked(params: Uint8Array): number {
@@ -1023,6 +1213,14 @@ export class CanonFunction implements UsbFunction {
   }
 
   #remoteControl(command: Command): FixedAnswer {
+    if (this.#newProtocol) {
+      // New protocol: the payload ends with one extra zero byte, so the block is odd (§4.4.1).
+      const p = command.payload;
+      if (p.length % 2 === 0 || p[p.length - 1] !== 0) {
+        return { status: CAMERA_STATUS.INVALID_PARAMETERS };
+      }
+      command = { ...command, payload: p.subarray(0, p.length - 1) };
+    }
     if (command.payload.length < 4) return { status: CAMERA_STATUS.INVALID_PARAMETERS };
     const code = u32At(command.payload, 0);
     const sub = this.#remote.get(code);
@@ -1041,7 +1239,15 @@ export class CanonFunction implements UsbFunction {
   #remoteInit(): FixedAnswer {
     if (this.#remoteMode) return { status: CAMERA_STATUS.CAPTURE_MODE_FAILED };
     this.#remoteMode = true;
+    this.#captureKey = 0;
     return { status: 0 };
+  }
+
+  /** Out of remote mode: the viewfinder stops and pictures not fetched are gone (§4.3.17). */
+  #leaveRemoteMode(): void {
+    this.#remoteMode = false;
+    this.#viewfinder = false;
+    this.#captures.clear();
   }
 
   #setTransferMode(params: Uint8Array): FixedAnswer {
@@ -1065,7 +1271,19 @@ export class CanonFunction implements UsbFunction {
     if (count === 0 || count > 0x30 || block.length === 0) {
       return { status: CAMERA_STATUS.INVALID_PARAMETERS };
     }
-    this.#releaseParams.set(block.subarray(0, Math.min(count, block.length, 0x30)));
+    const next = this.#releaseParams.slice();
+    next.set(block.subarray(0, Math.min(count, block.length, 0x30)));
+    // A value the body does not take leaves the old byte: the host sees it on reading back.
+    const limits = this.model.releaseLimits;
+    if (limits) {
+      const keep = (at: number, ok: boolean) => {
+        if (!ok) next[at] = this.#releaseParams[at];
+      };
+      keep(0x1a, limits.iso.includes(next[0x1a]));
+      keep(0x1c, next[0x1c] >= limits.aperture[0] && next[0x1c] <= limits.aperture[1]);
+      keep(0x1e, next[0x1e] >= limits.shutter[0] && next[0x1e] <= limits.shutter[1]);
+    }
+    this.#releaseParams.set(next);
     return { status: 0 };
   }
 
@@ -1094,47 +1312,99 @@ export class CanonFunction implements UsbFunction {
     const toDrive = this.#transferMode &
       (TRANSFER_MODE.THUMB_TO_DRIVE | TRANSFER_MODE.FULL_TO_DRIVE);
     if (toDrive && !this.#roomForShot()) return { status: CAMERA_STATUS.CARD_FULL };
-    const started = Uint8Array.of(2, 0, 0, 0, 0x0a, 0, 0, 0, 0x10, 0, 0, 0, 0x1c, 0, 0, 0);
-    const finished = started.slice();
-    finished[0x0c] = 0x1d;
     const plug = this.#plugGeneration;
-    const { width, height } = this.#imageSize();
-    const storeOnCard = (this.#transferMode & TRANSFER_MODE.FULL_TO_DRIVE) !== 0;
-    // Each event is its own interrupt transfer (errata §2.1).
+    const mode = this.#transferMode;
+    const block = this.#releaseParams.slice();
+    const fault = this.faults.takeCapture();
+    if (fault?.kind === "capture-silent") return { status: 0 };
+    const live = () => plug === this.#plugGeneration && this.#connected;
+    const eos = this.model.cameraClass === 4;
+    // Each event is its own interrupt transfer (errata §2.1), in the order of §4.4.3:
+    // started, the descriptors asked for, finished; EOS bodies of class 4 then "written to
+    // card" (when storing) and "complete" (not the 300D). The 20D (class 6) sends only its
+    // descriptors (byte 0x10 = 2) and "written to card": no started/finished.
     this.#schedule(this.#captureLatencyMs, () => {
-      if (plug !== this.#plugGeneration || !this.#connected) return;
-      this.#queueInterrupt(started);
+      if (!live()) return;
+      if (!this.#newProtocol || fault) this.#queueInterrupt(statusPacket(0x1c));
       this.#schedule(RELEASE_GAP_MS, () => {
-        if (plug !== this.#plugGeneration || !this.#connected) return;
-        if (storeOnCard) this.#storeCapture(width, height);
-        this.#queueInterrupt(finished);
+        if (!live()) return;
+        if (fault?.kind === "capture-failure") {
+          this.#queueInterrupt(failurePacket(fault.code));
+          return;
+        }
+        const picture = this.#takePicture(block, toDrive !== 0);
+        const version = this.#newProtocol ? 2 : 1;
+        if (picture && mode & (TRANSFER_MODE.THUMB_TO_PC | TRANSFER_MODE.FULL_TO_PC)) {
+          const key = ++this.#captureKey;
+          this.#captures.set(key, picture);
+          if (mode & TRANSFER_MODE.THUMB_TO_PC) {
+            this.#queueInterrupt(descriptorPacket(0x08, key, picture.thumbnail.length, version));
+          }
+          if (mode & TRANSFER_MODE.FULL_TO_PC) {
+            this.#queueInterrupt(descriptorPacket(0x0c, key, picture.full.length, version));
+          }
+        }
+        if (!this.#newProtocol) this.#queueInterrupt(statusPacket(0x1d));
+        if ((eos || this.#newProtocol) && toDrive) this.#queueInterrupt(eventPacket(0x0e));
+        if (eos && this.model.productId !== 0x3084) this.#queueInterrupt(eventPacket(0x0f));
       });
     });
     return { status: 0 };
   }
 
-  /** Write the picture just taken to the card, as the next DCF file. */
-  #storeCapture(width: number, height: number): void {
+  /**
+   * The picture just taken, with the settings of `block` in its EXIF and the
+   * number the camera gives its next file drawn in it; written to the card as
+   * that file when `toCard`.
+   */
+  #takePicture(block: Uint8Array, toCard: boolean): TakenPicture | undefined {
     const card = this.card;
-    if (!card?.present || !isCapturingCard(card)) return;
+    const capturing = card?.present && isCapturingCard(card) ? card : undefined;
+    let path: string | undefined;
     try {
-      const path = card.nextImagePath();
-      const number = Number.parseInt(/(\d{4})\.JPG$/.exec(path)?.[1] ?? "0", 10);
-      const date = this.cameraTime();
-      const jpeg = makeJpeg({
-        width,
-        height,
-        label: String(number).padStart(4, "0"),
-        seed: number,
-        date,
-        model: this.model.identifyName,
-        flash: this.#releaseParams[0x06] === 1,
-      });
-      card.addFile(path, jpeg, date);
+      path = capturing?.nextImagePath();
     } catch (error) {
-      // A full or protected card: the shot is lost, as on a camera whose card filled up.
       if (!(error instanceof CardError)) throw error;
     }
+    const number = Number.parseInt(/(\d{4})\.JPG$/.exec(path ?? "")?.[1] ?? "0", 10) ||
+      this.#captureKey + 1;
+    const { width, height } = this.#imageSize();
+    const date = this.cameraTime();
+    const picture = takePicture({
+      width,
+      height,
+      number,
+      date,
+      model: this.model.identifyName,
+      exposure: exposureOf(block, /EOS|Rebel/.test(this.model.identifyName)),
+    });
+    if (toCard && capturing && path) {
+      try {
+        capturing.addFile(path, picture.full, date);
+      } catch (error) {
+        // A full or protected card: the shot is lost, as on a camera whose card filled up.
+        if (!(error instanceof CardError)) throw error;
+      }
+    }
+    return picture;
+  }
+
+  /** 0x17/0x12 (class 6: 0x26): word 0, block size, type (1 thumbnail, 2 full, 3 secondary), key. */
+  #retrieveCapture(command: Command): ByteSource {
+    const empty = bytesSource(new Uint8Array(0));
+    if (!this.#remoteMode || command.payload.length < 16) return empty;
+    const type = u32At(command.payload, 8);
+    const picture = this.#captures.get(u32At(command.payload, 12));
+    if (!picture) return empty;
+    if (type === 1) return bytesSource(picture.thumbnail);
+    if (type === 2) return bytesSource(picture.full);
+    return empty; // no secondary image: the virtual camera records JPEG only
+  }
+
+  /** 0x18/0x12: one 320×240 frame while the viewfinder runs (RC 0x02 … 0x03), else nothing. */
+  #viewfinderFrame(): ByteSource {
+    if (!this.#remoteMode || !this.#viewfinder) return bytesSource(new Uint8Array(0));
+    return bytesSource(viewfinderFrame(++this.#frames, this.#zoom));
   }
 
   // ---- storage (§4.3.4–4.3.11) --------------------------------------------
@@ -1202,7 +1472,8 @@ export class CanonFunction implements UsbFunction {
     const payload = command.payload;
     if (payload.length < 9) return empty;
     const thumbnail = u32At(payload, 0) === 1;
-    const path = this.#cardPath(stringAt(payload, 8).text);
+    // Old: flag, block size, path; new: flag, path, two NULs (§4.3.7).
+    const path = this.#cardPath(stringAt(payload, this.#newProtocol ? 4 : 8).text);
     const card = this.card;
     if (!path || !card?.present) return empty;
     const node = card.find(path);
@@ -1247,6 +1518,27 @@ export class CanonFunction implements UsbFunction {
     const { dir, names } = this.#dirAndNames(command.payload, 0);
     this.#directory(card, dir);
     for (const name of names) card.delete([...dir, name]);
+    return { status: 0 };
+  }
+
+  /**
+   * New-protocol delete (§4.3.9): "dir\\file" + NUL in a 0x30-byte field, then
+   * the directory with its trailing separator and no NUL.
+   */
+  #deleteFileNew(command: Command): FixedAnswer {
+    const card = this.#presentCard();
+    const payload = command.payload;
+    if (payload.length <= 0x30) return { status: 0x82220040 };
+    const full = stringAt(payload.subarray(0, 0x30), 0);
+    const dirText = stringAt(payload.subarray(0x30), 0).text;
+    const path = this.#cardPath(full.text);
+    const dir = this.#cardPath(dirText);
+    if (!full.terminated || !path || path.length === 0 || !dir || !/[\\/]$/.test(dirText)) {
+      return { status: 0x82220040 };
+    }
+    if (dir.join("\\") !== path.slice(0, -1).join("\\")) return { status: 0x82220040 };
+    this.#directory(card, dir);
+    card.delete(path);
     return { status: 0 };
   }
 

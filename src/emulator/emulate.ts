@@ -1,7 +1,7 @@
 /**
  * `deno task emulate`: run a command with a virtual Canon camera plugged in.
  *
- *     deno task emulate [--model NAME] [--verbose] [--quiet] -- COMMAND [ARGS...]
+ *     deno task emulate [--model NAME] [--bus-model] [--verbose] [--quiet] -- COMMAND [ARGS...]
  *
  * The camera ({@link VirtualCamera}) is put in front of the real libusb
  * through umockdev ({@link UmockdevTestbed}); COMMAND (gphoto2, a script of
@@ -21,8 +21,10 @@
  * @module
  */
 
+import { emulatedModel } from "./emulated_models.ts";
 import { UmockdevTestbed } from "./umockdev.ts";
 import { VirtualCamera } from "./virtual_camera.ts";
+import { recordFunction, UsbRecorder } from "../trace/recorder.ts";
 
 /** The parsed command line of `deno task emulate`. */
 export interface EmulateOptions {
@@ -32,6 +34,10 @@ export interface EmulateOptions {
   verbose: boolean;
   /** Say nothing of our own on stderr (errors excepted). */
   quiet: boolean;
+  /** Record the USB conversation to this pcapng file. */
+  record?: string;
+  /** Deliver bulk data no faster than a USB 1.1 full-speed bus (`VirtualCamera`'s `busModel`). */
+  busModel?: boolean;
   /** Print the usage text and exit 0. */
   help: boolean;
   /** The command and its arguments. */
@@ -54,7 +60,7 @@ export class EmulateUsageError extends Error {
 /** The usage text. */
 export function emulateUsage(): string {
   return [
-    "Usage: deno task emulate [--model NAME] [--verbose] [--quiet] -- COMMAND [ARGS...]",
+    "Usage: deno task emulate [--model NAME] [--record FILE] [--bus-model] [--verbose] [--quiet] -- COMMAND [ARGS...]",
     "",
     "Runs COMMAND with a virtual Canon camera plugged in. The camera is emulated through",
     "umockdev, so libusb in COMMAND (gphoto2, this project's tools) sees a real USB device.",
@@ -62,6 +68,8 @@ export function emulateUsage(): string {
     "",
     "Options:",
     `  --model NAME   the camera to emulate, one of: ${VirtualCamera.models.join(", ")}`,
+    "  --record FILE  record the USB conversation to FILE (pcapng: Wireshark, canon decode)",
+    "  --bus-model    deliver bulk data no faster than a USB 1.1 full-speed bus (1,216,000 B/s)",
     "  -v, --verbose  trace every USB request on stderr",
     "  -q, --quiet    do not say which camera is attached where",
     "  -h, --help     show this text",
@@ -91,22 +99,33 @@ export function parseEmulateArgs(args: readonly string[]): EmulateOptions {
     if (arg === "-v" || arg === "--verbose") options.verbose = true;
     else if (arg === "-q" || arg === "--quiet") options.quiet = true;
     else if (arg === "-h" || arg === "--help") options.help = true;
+    else if (arg === "--bus-model") options.busModel = true;
     else if (arg === "--model" || arg.startsWith("--model=")) {
       const value = arg === "--model" ? args[++i] : arg.slice("--model=".length);
       if (value === undefined || value === "") {
         throw new EmulateUsageError("--model needs a model name");
       }
       options.model = value;
+    } else if (arg === "--record" || arg.startsWith("--record=")) {
+      const value = arg === "--record" ? args[++i] : arg.slice("--record=".length);
+      if (value === undefined || value === "") {
+        throw new EmulateUsageError("--record needs a file name");
+      }
+      options.record = value;
     } else {
       throw new EmulateUsageError(`unknown option ${arg}`);
     }
   }
   options.command = args.slice(i);
   if (options.help) return options;
-  if (options.model !== undefined && !VirtualCamera.models.includes(options.model)) {
-    throw new EmulateUsageError(
-      `unknown model "${options.model}"; known models: ${VirtualCamera.models.join(", ")}`,
-    );
+  if (options.model !== undefined) {
+    try {
+      options.model = emulatedModel(options.model).name;
+    } catch {
+      throw new EmulateUsageError(
+        `unknown model "${options.model}"; known models: ${VirtualCamera.models.join(", ")}`,
+      );
+    }
   }
   if (options.command.length === 0) throw new EmulateUsageError("no command given");
   return options;
@@ -172,8 +191,12 @@ export async function emulate(args: readonly string[]): Promise<number> {
   // Listen before anything exists to clean up: a signal must never find the
   // default action (death without cleanup) once the testbed is there.
   using signals = new SignalRelay();
-  const camera = new VirtualCamera(options.model === undefined ? {} : { model: options.model });
+  const camera = new VirtualCamera({
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.busModel ? { busModel: true } : {}),
+  });
   let testbed: UmockdevTestbed | undefined;
+  let recorder: UsbRecorder | undefined;
   // Deno.exit() anywhere (and an uncaught error) still removes the testbed.
   const onUnload = (): void => testbed?.close();
   globalThis.addEventListener("unload", onUnload);
@@ -181,7 +204,14 @@ export async function emulate(args: readonly string[]): Promise<number> {
     testbed = UmockdevTestbed.open(
       options.verbose ? { log: (line) => console.error(line) } : {},
     );
-    const device = testbed.attach(camera.usbFunction);
+    recorder = options.record === undefined ? undefined : UsbRecorder.create(options.record);
+    const device = testbed.attach(
+      recorder ? recordFunction(camera.usbFunction, recorder) : camera.usbFunction,
+    );
+    if (recorder) {
+      recorder.bus = device.bus;
+      recorder.device = device.address;
+    }
     if (!options.quiet) {
       const id = `${hex4(camera.vendorId)}:${hex4(camera.productId)}`;
       console.error(
@@ -195,6 +225,7 @@ export async function emulate(args: readonly string[]): Promise<number> {
     return 1;
   } finally {
     testbed?.close();
+    recorder?.close();
     globalThis.removeEventListener("unload", onUnload);
     await camera[Symbol.asyncDispose]();
   }

@@ -46,7 +46,28 @@ export type Fault =
    */
   | { readonly kind: "unplug"; readonly afterBytes?: number }
   /** The next camera-status read of an init handshake answers this instead of 'C'/'A'. */
-  | { readonly kind: "camstat"; readonly value: "I" | "E" };
+  | { readonly kind: "camstat"; readonly value: "I" | "E" }
+  /**
+   * The reply comes in two pieces: the transfer that would carry its byte
+   * `at` (counted from the reply's first byte, a long reply's header
+   * included) ends short just before it; the rest follows in the next
+   * transfers, as from a camera that sends a reply in parts.
+   */
+  | { readonly kind: "split"; readonly at: number }
+  /**
+   * The next shutter release is answered, but the camera never reports the
+   * capture: no interrupt packet follows (the shutter reply never comes).
+   */
+  | { readonly kind: "capture-silent" }
+  /**
+   * The next shutter release fails: "capture started", then a
+   * photographic-failure packet (0x0A/0x0A) with this code (§4.4.3; 1 is an
+   * autofocus failure on the 5D). Nothing is stored.
+   */
+  | { readonly kind: "capture-failure"; readonly code: number };
+
+/** The faults a shutter release takes ({@link FaultInjector.takeCapture}). */
+export type CaptureFault = Extract<Fault, { kind: "capture-silent" | "capture-failure" }>;
 
 /** Which commands a fault applies to. */
 export interface FaultTarget {
@@ -152,6 +173,18 @@ export class FaultInjector {
     return fault.kind === "camstat" ? fault.value : undefined;
   }
 
+  /**
+   * Use up an armed capture fault (taken by the next shutter release).
+   *
+   * @returns the fault, or undefined when the capture is to go normally
+   */
+  takeCapture(): CaptureFault | undefined {
+    const index = this.#armed.findIndex((armed) => isCaptureFault(armed.fault));
+    if (index < 0) return undefined;
+    const fault = this.#use(index);
+    return isCaptureFault(fault) ? fault : undefined;
+  }
+
   #use(index: number): Fault {
     const armed = this.#armed[index];
     armed.remaining--;
@@ -160,9 +193,13 @@ export class FaultInjector {
   }
 }
 
+function isCaptureFault(fault: Fault): fault is CaptureFault {
+  return fault.kind === "capture-silent" || fault.kind === "capture-failure";
+}
+
 function matches(armed: Armed, command: FaultCandidate): boolean {
   const kind = armed.fault.kind;
-  if (kind === "camstat") return false;
+  if (kind === "camstat" || isCaptureFault(armed.fault)) return false;
   if (kind === "status" && command.cmd3 !== 0x201 && command.cmd3 !== 0x403) return false;
   if (kind === "length-claim" && command.cmd3 !== 0x202) return false;
   const target = armed.target;

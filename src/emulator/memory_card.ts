@@ -22,6 +22,7 @@ import {
   type CardNode,
 } from "./card_model.ts";
 import { makeAvi } from "./media/avi.ts";
+import { cr2ThumbnailEnd, makeCr2 } from "./media/cr2.ts";
 import { makeCrw } from "./media/crw.ts";
 import { defaultCardContent } from "./media/default_content.ts";
 import { exifSegmentEnd } from "./media/jpeg_markers.ts";
@@ -43,12 +44,21 @@ export const DEFAULT_START_TIME = 0x3e439fc0;
  * - "jpeg": a camera JPEG (EXIF with thumbnail) showing the file number;
  * - "thm": a 160×120 .THM thumbnail JPEG;
  * - "crw": a CIFF raw file;
+ * - "cr2": a CR2 raw file (TIFF with preview, thumbnail and sensor data);
  * - "avi": an MJPEG movie;
  * - "pattern": `size` deterministic pseudo-random bytes, computed on demand;
  * - "bytes": exactly `bytes`;
  * - "directory": an (empty) directory.
  */
-export type CardFileKind = "jpeg" | "thm" | "crw" | "avi" | "pattern" | "bytes" | "directory";
+export type CardFileKind =
+  | "jpeg"
+  | "thm"
+  | "crw"
+  | "cr2"
+  | "avi"
+  | "pattern"
+  | "bytes"
+  | "directory";
 
 /** One file (or directory) of a card's initial content. */
 export interface CardFileSpec {
@@ -56,7 +66,7 @@ export interface CardFileSpec {
   path: string;
   /**
    * How the bytes are made. When omitted: "bytes" if `bytes` is given,
-   * "pattern" if `size` is given, else by extension (.JPG, .THM, .CRW, .AVI).
+   * "pattern" if `size` is given, else by extension (.JPG, .THM, .CRW, .CR2, .AVI).
    */
   kind?: CardFileKind;
   /** Size in bytes of a "pattern" file (up to 4 GiB − 1). */
@@ -87,6 +97,13 @@ export interface MemoryCardOptions {
   present?: boolean;
   /** Camera model for generated EXIF; default {@link DEFAULT_MODEL}. */
   model?: string;
+  /**
+   * The raw file of the default content: "crw" (with its .THM; the
+   * default), "cr2" (EOS 20D generation) or "none" (cameras without raw).
+   */
+  raw?: "crw" | "cr2" | "none";
+  /** Whether the default content has a movie (default true; EOS bodies have none). */
+  movie?: boolean;
   /** Camera-local time of the first file; default {@link DEFAULT_START_TIME}. */
   startTime?: number;
   /**
@@ -286,7 +303,12 @@ export class MemoryCard implements CardFileSystem {
     const startTime = options.startTime ?? DEFAULT_START_TIME;
     const content = options.content ?? "default";
     const specs = content === "default"
-      ? defaultCardContent({ startTime, model: this.#model })
+      ? defaultCardContent({
+        startTime,
+        model: this.#model,
+        raw: options.raw,
+        movie: options.movie,
+      })
       : content === "empty"
       ? []
       : content;
@@ -353,7 +375,8 @@ export class MemoryCard implements CardFileSystem {
   /**
    * The camera's "thumbnail" of the file at `path`: for a .JPG with an EXIF
    * APP1 segment, the file's leading bytes up to the end of that segment
-   * (which holds the whole IFD1 thumbnail); undefined otherwise (raw files
+   * (which holds the whole IFD1 thumbnail); for a .CR2, its TIFF head up to
+   * the end of the IFD1 thumbnail (§4.3.7); undefined otherwise (CRW files
    * and movies have separate .THM files).
    *
    * @param path the file
@@ -361,9 +384,10 @@ export class MemoryCard implements CardFileSystem {
    */
   thumbnailBlob(path: readonly string[]): Uint8Array | undefined {
     const file = this.#file(path);
-    if (!file.name.endsWith(".JPG")) return undefined;
+    const cr2 = file.name.endsWith(".CR2");
+    if (!file.name.endsWith(".JPG") && !cr2) return undefined;
     const head = this.read(path, 0, 0x20000);
-    const end = exifSegmentEnd(head);
+    const end = cr2 ? cr2ThumbnailEnd(head) : exifSegmentEnd(head);
     return end === undefined ? undefined : head.slice(0, end);
   }
 
@@ -780,6 +804,10 @@ export class MemoryCard implements CardFileSystem {
         const options = { date: mtime, model, fileNumber: number, seed };
         return lazy("crw", options, () => makeCrw(options));
       }
+      case "cr2": {
+        const options = { date: mtime, model, label, seed };
+        return lazy("cr2", options, () => makeCr2(options));
+      }
       case "avi": {
         const options = { label, seed, width: spec.width ?? 160, height: spec.height ?? 120 };
         return lazy("avi", options, () => makeAvi(options));
@@ -801,6 +829,7 @@ function resolveKind(spec: CardFileSpec, name: string): CardFileKind {
     JPG: "jpeg",
     THM: "thm",
     CRW: "crw",
+    CR2: "cr2",
     AVI: "avi",
   };
   const kind = ext === undefined ? undefined : byExtension[ext];

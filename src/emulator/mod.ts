@@ -17,6 +17,8 @@
 
 export { VirtualCamera } from "./virtual_camera.ts";
 export type { VirtualCameraOptions } from "./virtual_camera.ts";
+export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./bus_model.ts";
+export type { BusSlot, BusStats } from "./bus_model.ts";
 export { CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
 export type {
   CanonFunctionOptions,
@@ -29,10 +31,11 @@ export type {
   EmulatedModel,
   PictureAbilities,
   PictureAbility,
+  ReleaseLimits,
   UsbProfile,
 } from "./emulated_models.ts";
 export { FaultInjector } from "./faults.ts";
-export type { Fault, FaultCandidate, FaultOptions, FaultTarget } from "./faults.ts";
+export type { CaptureFault, Fault, FaultCandidate, FaultOptions, FaultTarget } from "./faults.ts";
 export { MemoryCard } from "./memory_card.ts";
 export type {
   CardFileKind,

@@ -12,6 +12,8 @@
  * @module
  */
 
+import type { FullSpeedBus } from "./bus_model.ts";
+
 /** A USB setup packet, as the host sent it (all fields numeric). */
 export interface SetupPacket {
   /** bmRequestType; bit 7 set = device to host. */
@@ -76,4 +78,16 @@ export interface UsbFunction {
    * when the device is disconnected. Returns the unsubscribe function.
    */
   subscribe(listener: () => void): () => void;
+  /**
+   * Optional: the bus model the function's bulk IN data must respect. When
+   * it is set (and {@link UsbFunction.available} is there), transports
+   * complete bulk IN transfers no earlier than the model allows, taking the
+   * data from {@link UsbFunction.read} only when a transfer completes.
+   */
+  readonly bus?: FullSpeedBus | undefined;
+  /**
+   * Optional (needed by a bus model): how many bytes an IN endpoint could
+   * send now, without taking them; `"stall"` when it is halted.
+   */
+  available?(endpointAddress: number): number | "stall";
 }

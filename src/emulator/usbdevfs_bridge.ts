@@ -13,6 +13,13 @@
 
 import type { FunctionRead, FunctionWrite, SetupPacket, UsbFunction } from "./usb_function.ts";
 import {
+  type BusSlot,
+  type FullSpeedBus,
+  type PacedRead,
+  releasePaced,
+  servicePaced,
+} from "./bus_model.ts";
+import {
   BULKTRANSFER,
   CONNECTINFO,
   CTRLTRANSFER,
@@ -272,7 +279,7 @@ interface Outcome {
 const noDevice: Outcome = { status: -ERRNO.ENODEV, actual: 0 };
 
 /** A transfer waiting for the function to produce data on an IN endpoint. */
-interface PendingRead {
+interface PendingRead extends PacedRead {
   readonly client: ClientState;
   readonly endpoint: number;
   readonly length: number;
@@ -284,6 +291,8 @@ interface PendingRead {
 
 /** A submitted URB. Owns its references to the client's URB and buffer blocks. */
 class Urb implements PendingRead {
+  readonly submittedAt: number = performance.now();
+  slot?: BusSlot & { bytes: number };
   status = 0;
   actual = 0;
   data: Uint8Array | undefined;
@@ -323,6 +332,8 @@ class Urb implements PendingRead {
 
 /** A synchronous USBDEVFS_BULK read waiting for data. */
 class SyncBulkRead implements PendingRead {
+  readonly submittedAt: number = performance.now();
+  slot?: BusSlot & { bytes: number };
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -424,6 +435,8 @@ export class DeviceBridge implements EmulatedUsbDevice {
   #clients = new Map<bigint, ClientState>();
   /** Pending reads per IN endpoint, in submission order. */
   #pending = new Map<number, PendingRead[]>();
+  /** With a bus model: when each paced endpoint's next read completes. */
+  #paceTimers = new Map<number, { at: number; timer: ReturnType<typeof setTimeout> }>();
   /** Which client holds each claimed interface. */
   #claims = new Map<number, ClientState>();
   #unsubscribe: (() => void) | undefined;
@@ -482,6 +495,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
     this.#unsubscribe = undefined;
     const pending = [...this.#pending.values()].flat();
     this.#pending.clear();
+    this.#clearPaceTimers();
     for (const read of pending) read.settle(noDevice);
     for (const client of this.#clients.values()) this.#serveReaper(client);
     this.#host.unplug(this);
@@ -495,6 +509,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
 
   /** Free everything held (the testbed is closing). */
   release(): void {
+    this.#clearPaceTimers();
     for (const client of this.#clients.values()) this.#dropClient(client);
     this.#clients.clear();
     if (this.#handler) this.#lib.gobject.g_object_unref(this.#handler);
@@ -796,6 +811,8 @@ export class DeviceBridge implements EmulatedUsbDevice {
     const queue = this.#pending.get(read.endpoint);
     if (queue) {
       queue.push(read);
+      // On a paced endpoint a queued read goes on the bus now, behind the others.
+      if (this.#busFor(read.endpoint)) this.#serviceEndpoint(read.endpoint);
     } else {
       this.#pending.set(read.endpoint, [read]);
       this.#serviceEndpoint(read.endpoint);
@@ -872,6 +889,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
       );
       if (index < 0) continue;
       const [urb] = queue.splice(index, 1) as Urb[];
+      if (urb.slot) this.#unpace(endpoint, queue);
       if (!queue.length) this.#pending.delete(endpoint);
       this.#host.log?.(`${this.#tag} DISCARD #${urb.id}`);
       call.complete(0);
@@ -965,6 +983,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
           const index = queue?.indexOf(read) ?? -1;
           if (index < 0) return;
           queue!.splice(index, 1);
+          if (read.slot) this.#unpace(endpoint, queue!);
           if (!queue!.length) this.#pending.delete(endpoint);
           read.settle({ status: -ERRNO.ETIMEDOUT, actual: 0 });
         });
@@ -1033,6 +1052,8 @@ export class DeviceBridge implements EmulatedUsbDevice {
   #serviceEndpoint(endpoint: number): void {
     const queue = this.#pending.get(endpoint);
     if (!queue) return;
+    const bus = this.#busFor(endpoint);
+    if (bus) return this.#servicePaced(endpoint, queue, bus);
     while (queue.length) {
       const read = queue[0];
       if (!read.client.connected) {
@@ -1054,6 +1075,73 @@ export class DeviceBridge implements EmulatedUsbDevice {
     if (!queue.length && this.#pending.get(endpoint) === queue) this.#pending.delete(endpoint);
   }
 
+  // --- the bus model
+
+  /** The function's bus model, if it has one and `endpoint` is a bulk IN endpoint. */
+  #busFor(endpoint: number): FullSpeedBus | undefined {
+    const fn = this.usbFunction;
+    if (!fn.bus || !fn.available || !(endpoint & 0x80)) return undefined;
+    return this.#layout.endpoints.get(endpoint) === ENDPOINT_BULK ? fn.bus : undefined;
+  }
+
+  /** Complete the reads of a paced endpoint no faster than the bus allows. */
+  #servicePaced(endpoint: number, queue: PendingRead[], bus: FullSpeedBus): void {
+    const fn = this.usbFunction;
+    let abandoned = false;
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const read = queue[i];
+      if (read.client.connected) continue;
+      queue.splice(i, 1);
+      abandoned ||= read.slot !== undefined;
+      read.abandon();
+    }
+    if (abandoned) releasePaced(bus, queue, performance.now());
+    const next = servicePaced(
+      bus,
+      queue,
+      { available: () => fn.available!(endpoint), read: (n) => fn.read(endpoint, n) },
+      (read, result) => {
+        if (result instanceof Error) {
+          this.#reportFault(new FunctionFault("read", result));
+          read.settle({ status: -ERRNO.EIO, actual: 0 });
+        } else {
+          read.settle(readOutcome(result, read.length)!);
+        }
+      },
+    );
+    if (!queue.length && this.#pending.get(endpoint) === queue) this.#pending.delete(endpoint);
+    this.#armPaceTimer(endpoint, next);
+  }
+
+  /** Wake the pump when the paced endpoint's next read is due. */
+  #armPaceTimer(endpoint: number, at: number | undefined): void {
+    const armed = this.#paceTimers.get(endpoint);
+    if (armed && armed.at === at) return;
+    if (armed) clearTimeout(armed.timer);
+    this.#paceTimers.delete(endpoint);
+    if (at === undefined) return;
+    // Timers count whole milliseconds: round up, never complete early.
+    const delay = Math.max(0, Math.ceil(at - performance.now()));
+    const timer = setTimeout(() => {
+      if (this.#paceTimers.get(endpoint)?.timer !== timer) return;
+      this.#paceTimers.delete(endpoint);
+      this.#requestPump();
+    }, delay);
+    this.#paceTimers.set(endpoint, { at, timer });
+  }
+
+  /** A read on the bus left the queue early: the others go back on the bus afresh. */
+  #unpace(endpoint: number, queue: readonly PendingRead[]): void {
+    const bus = this.#busFor(endpoint);
+    if (bus) releasePaced(bus, queue, performance.now());
+    this.#requestPump();
+  }
+
+  #clearPaceTimers(): void {
+    for (const { timer } of this.#paceTimers.values()) clearTimeout(timer);
+    this.#paceTimers.clear();
+  }
+
   // --- clients
 
   /** Forget clients whose file descriptor is closed (the kernel frees their URBs and claims). */
@@ -1067,11 +1155,14 @@ export class DeviceBridge implements EmulatedUsbDevice {
 
   #dropClient(client: ClientState): void {
     for (const [endpoint, queue] of this.#pending) {
+      let paced = false;
       const keep = queue.filter((read) => {
         if (read.client !== client) return true;
+        paced ||= read.slot !== undefined;
         read.abandon();
         return false;
       });
+      if (paced) this.#unpace(endpoint, keep);
       if (keep.length) this.#pending.set(endpoint, keep);
       else this.#pending.delete(endpoint);
     }

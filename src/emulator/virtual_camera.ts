@@ -22,6 +22,7 @@
  */
 
 import type {
+  UsbBulkChunkOptions,
   UsbConfigurationInfo,
   UsbControlSetup,
   UsbDevice,
@@ -38,11 +39,19 @@ import { DEFAULT_EMULATED_MODEL, EMULATED_MODELS, emulatedModel } from "./emulat
 import { FaultInjector } from "./faults.ts";
 import { MemoryCard } from "./memory_card.ts";
 import type { UsbFunction } from "./usb_function.ts";
+import { FullSpeedBus, releasePaced, servicePaced } from "./bus_model.ts";
+import { type PendingTransfer, pipelineReads, type TransferEnd } from "../usb/pipeline.ts";
 
 /** How a {@link VirtualCamera} starts. */
 export interface VirtualCameraOptions {
   /** Model name; default "PowerShot G3". {@link VirtualCamera.models} lists the accepted names. */
   model?: string;
+  /**
+   * Present this USB product id instead of the model's (descriptors and init
+   * block): e.g. the model's PTP-mode id, to see how a client treats a camera
+   * in the wrong USB mode. The camera still speaks the Canon protocol.
+   */
+  productId?: number;
   /** Owner name (at most 30 characters); default "Kiril". */
   owner?: string;
   /** Firmware version "a.b.c.d"; default "1.0.2.0" (stored reversed on the wire, §4.3.1). */
@@ -64,6 +73,14 @@ export interface VirtualCameraOptions {
    * A real G3 takes about 3400.
    */
   captureLatencyMs?: number;
+  /**
+   * Deliver bulk IN data no faster than a USB 1.1 full-speed bus would
+   * (`bus_model.ts`: 1 ms frames of at most 19 packets of 64 bytes; a read
+   * submitted after the previous one completed starts at the next frame), both
+   * in-process and behind umockdev. `true` for a bus of its own, or a
+   * {@link FullSpeedBus} to share. Default false: as fast as the host asks.
+   */
+  busModel?: boolean | FullSpeedBus;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -74,6 +91,15 @@ const RECIPIENT_BITS: Record<string, number> = { device: 0, interface: 1, endpoi
 /** One transfer waiting for the camera. */
 interface Waiter {
   fail(error: UsbError): void;
+}
+
+/** A bulk IN read waiting in the camera's queue (in submission order). */
+interface BulkRead extends Waiter {
+  readonly length: number;
+  readonly submittedAt: number;
+  slot?: { start: number; end: number; bytes: number };
+  /** Taken off the queue with this result. */
+  finish(end: TransferEnd): void;
 }
 
 /**
@@ -93,7 +119,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   readonly faults: FaultInjector;
   /** idVendor (0x04A9). */
   readonly vendorId: number;
-  /** idProduct (0x306E for the G3). */
+  /** idProduct (0x306E for the G3, unless overridden by the `productId` option). */
   readonly productId: number;
   /** iProduct: "Canon Digital Camera". */
   readonly productName: string;
@@ -107,6 +133,10 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   #session = -1;
   readonly #claimed = new Set<number>();
   readonly #waiters = new Set<Waiter>();
+  /** Bulk IN reads waiting, oldest first. */
+  readonly #bulkReads: BulkRead[] = [];
+  #paceTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  readonly #unsubscribe: () => void;
 
   /**
    * A camera just switched on, not yet plugged into any session.
@@ -115,13 +145,21 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
    * @throws RangeError for an unknown model, a bad firmware string or an owner over 30 characters
    */
   constructor(options: VirtualCameraOptions = {}) {
-    const model = emulatedModel(options.model ?? DEFAULT_EMULATED_MODEL);
+    const profile = emulatedModel(options.model ?? DEFAULT_EMULATED_MODEL);
+    const productId = options.productId ?? profile.productId;
+    if (!Number.isInteger(productId) || productId < 0 || productId > 0xffff) {
+      throw new RangeError(`productId must be a 16-bit integer, got ${productId}`);
+    }
+    const model = productId === profile.productId ? profile : { ...profile, productId };
     this.faults = new FaultInjector();
     // The default card's new directories take the camera's clock.
     const clock = () => this.#engine.cameraTime();
-    const card = options.card === false
-      ? undefined
-      : options.card ?? new MemoryCard({ model: model.identifyName, clock });
+    const card = options.card === false ? undefined : options.card ?? new MemoryCard({
+      model: model.identifyName,
+      clock,
+      raw: model.cardContent.raw,
+      movie: model.cardContent.movie,
+    });
     this.#engine = new CanonFunction({
       model,
       owner: options.owner ?? "Kiril",
@@ -132,21 +170,24 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       firstContact: options.firstContact ?? true,
       faults: this.faults,
       captureLatencyMs: options.captureLatencyMs ?? 200,
+      bus: options.busModel === true ? new FullSpeedBus() : options.busModel || undefined,
     });
     this.usbFunction = this.#engine;
+    this.#unsubscribe = this.#engine.subscribe(() => this.#serviceBulk());
     this.vendorId = 0x04a9;
     this.productId = model.productId;
     this.productName = model.usb.product;
     this.manufacturerName = model.usb.manufacturer;
+    const packetSize = model.usb.endpointPacketSize;
     this.configuration = {
       configurationValue: 1,
       interfaces: [{
         interfaceNumber: 0,
         alternate: {
           endpoints: [
-            { endpointNumber: 1, direction: "in", type: "bulk", packetSize: 64 },
-            { endpointNumber: 2, direction: "out", type: "bulk", packetSize: 64 },
-            { endpointNumber: 3, direction: "in", type: "interrupt", packetSize: 64 },
+            { endpointNumber: 1, direction: "in", type: "bulk", packetSize },
+            { endpointNumber: 2, direction: "out", type: "bulk", packetSize },
+            { endpointNumber: 3, direction: "in", type: "interrupt", packetSize },
           ],
         },
       }],
@@ -352,6 +393,19 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       return Promise.reject(error);
     }
     const address = 0x80 | endpointNumber;
+    if (this.#isBulk(endpointNumber, "in")) {
+      let read: PendingTransfer;
+      try {
+        read = this.#submitBulk(length, options?.timeout ?? DEFAULT_TIMEOUT_MS);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return read.done.then((end): UsbInResult => {
+        if (end.status === "error") throw end.error;
+        if (end.status === "stall") return { status: "stall" };
+        return { status: "ok", data: view(end.data) };
+      });
+    }
     const attempt = (): UsbInResult | undefined => {
       const result = this.#engine.read(address, length);
       if (result === null) return undefined;
@@ -404,6 +458,43 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   }
 
   /**
+   * Read bulk IN data with several reads queued at once: the device-contract
+   * extension {@link UsbDevice.readBulkChunks} (its rules apply). Reads
+   * complete in order; with the bus model on, a queued read follows the one
+   * before it on the bus without losing a frame.
+   *
+   * @param endpointNumber 1
+   * @param lengths the length of each read, in order
+   * @param options reads kept queued (default 8), timeout of each (default 5000; 0: none), abort signal
+   * @returns the results, in order
+   * @throws UsbError TIMEOUT, NO_DEVICE, INTERRUPTED (closed meanwhile); the abort reason
+   */
+  async *readBulkChunks(
+    endpointNumber: number,
+    lengths: Iterable<number>,
+    options: UsbBulkChunkOptions = {},
+  ): AsyncGenerator<UsbInResult, void, undefined> {
+    this.#checkSession();
+    this.#checkEndpoint(endpointNumber, "in");
+    if (!this.#isBulk(endpointNumber, "in")) {
+      throw new UsbError("INVALID_PARAM", `Endpoint ${endpointNumber} is not a bulk IN endpoint`);
+    }
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    yield* pipelineReads(
+      {
+        submit: (length) => Promise.resolve(this.#submitBulk(length, timeout)),
+        close: () => {},
+      },
+      lengths,
+      {
+        inFlight: options.inFlight,
+        signal: options.signal,
+        bound: timeout > 0 ? timeout + 2000 : 0x7fff_ffff,
+      },
+    );
+  }
+
+  /**
    * Bulk OUT transfer on endpoint 2 (uploads).
    *
    * @param endpointNumber 2
@@ -446,6 +537,8 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   /** Close the session and cancel the camera's timers. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+    this.#armPace(undefined);
+    this.#unsubscribe();
     this.#engine.dispose();
   }
 
@@ -514,10 +607,135 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     };
   }
 
+  #isBulk(endpointNumber: number, direction: UsbDirection): boolean {
+    return this.configuration.interfaces[0].alternate.endpoints.some((e) =>
+      e.endpointNumber === endpointNumber && e.direction === direction && e.type === "bulk"
+    );
+  }
+
+  /** Queue a bulk IN read on endpoint 1; it completes in order (and, with a bus model, in time). */
+  #submitBulk(length: number, timeout: number): PendingTransfer {
+    this.#checkSession();
+    let resolveEnd!: (end: TransferEnd) => void;
+    const done = new Promise<TransferEnd>((resolve) => resolveEnd = resolve);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let ended = false;
+    const read: BulkRead = {
+      length,
+      submittedAt: performance.now(),
+      finish: (end) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(timer);
+        this.#waiters.delete(read);
+        resolveEnd(end);
+      },
+      fail: (error) => {
+        this.#dequeueBulk(read);
+        read.finish({ status: "error", error, data: new Uint8Array(0) });
+      },
+    };
+    this.#waiters.add(read);
+    this.#bulkReads.push(read);
+    if (timeout > 0) {
+      timer = setTimeout(() => {
+        read.fail(new UsbError("TIMEOUT", `Nothing arrived on endpoint 0x81 within ${timeout} ms`));
+      }, timeout);
+    }
+    this.#serviceBulk();
+    return {
+      done,
+      cancel: () => {
+        if (this.#dequeueBulk(read)) {
+          read.finish({ status: "cancelled", data: new Uint8Array(0) });
+        }
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** Take a read out of the queue before it completed; false when it was not there. */
+  #dequeueBulk(read: BulkRead): boolean {
+    const index = this.#bulkReads.indexOf(read);
+    if (index < 0) return false;
+    this.#bulkReads.splice(index, 1);
+    const bus = this.#engine.bus;
+    if (read.slot && bus) {
+      // The reads behind it go back on the bus from now.
+      releasePaced(bus, this.#bulkReads, performance.now());
+      queueMicrotask(() => this.#serviceBulk());
+    }
+    return true;
+  }
+
+  /** Complete the bulk IN reads the camera has data for (no faster than the bus, if modelled). */
+  #serviceBulk(): void {
+    const reads = this.#bulkReads;
+    if (reads.length === 0) return this.#armPace(undefined);
+    if (!this.#sessionAlive()) {
+      const error = this.#sessionError();
+      for (const read of reads.splice(0)) {
+        read.finish({ status: "error", error, data: new Uint8Array(0) });
+      }
+      return this.#armPace(undefined);
+    }
+    const complete = (read: BulkRead, result: Uint8Array | "stall" | Error): void => {
+      if (result instanceof Error) {
+        read.finish({
+          status: "error",
+          error: new UsbError("IO", "The virtual camera failed to send", { cause: result }),
+          data: new Uint8Array(0),
+        });
+      } else if (result === "stall") {
+        read.finish({ status: "stall", data: new Uint8Array(0) });
+      } else {
+        read.finish({ status: "ok", data: result });
+      }
+    };
+    const engine = this.#engine;
+    const bus = engine.bus;
+    if (bus) {
+      const next = servicePaced(bus, reads, {
+        available: () => engine.available(ENDPOINT_BULK_IN),
+        read: (n) => engine.read(ENDPOINT_BULK_IN, n),
+      }, complete);
+      return this.#armPace(next);
+    }
+    while (reads.length > 0) {
+      const head = reads[0];
+      let result: Uint8Array | "stall" | null | Error;
+      try {
+        result = engine.read(ENDPOINT_BULK_IN, head.length);
+      } catch (error) {
+        result = error instanceof Error ? error : new Error(String(error));
+      }
+      if (result === null) break;
+      reads.shift();
+      complete(head, result);
+    }
+  }
+
+  /** Run {@link VirtualCamera.#serviceBulk} when the next paced read is due. */
+  #armPace(at: number | undefined): void {
+    if (this.#paceTimer && this.#paceTimer.at === at) return;
+    if (this.#paceTimer) clearTimeout(this.#paceTimer.timer);
+    this.#paceTimer = undefined;
+    if (at === undefined) return;
+    const delay = Math.max(0, Math.ceil(at - performance.now()));
+    const timer = setTimeout(() => {
+      if (this.#paceTimer?.timer !== timer) return;
+      this.#paceTimer = undefined;
+      this.#serviceBulk();
+    }, delay);
+    this.#paceTimer = { at, timer };
+  }
+
   #failAll(error: UsbError): void {
     for (const waiter of [...this.#waiters]) waiter.fail(error);
   }
 }
+
+const ENDPOINT_BULK_IN = 0x81;
 
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

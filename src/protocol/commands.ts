@@ -112,9 +112,12 @@ export const NEW_PROTOCOL_COMMANDS: Partial<Record<CommandPurpose, CommandSpec>>
 };
 
 /** Extra commands that exist only in the new protocol. */
-export const NEW_PROTOCOL_ONLY: Readonly<{ getOwner: CommandSpec }> = {
-  getOwner: fixed("GetOwner", 0x05, 0x12, 0x74, 0x20),
-};
+export const NEW_PROTOCOL_ONLY: Readonly<{ getOwner: CommandSpec; customFunctions: CommandSpec }> =
+  {
+    getOwner: fixed("GetOwner", 0x05, 0x12, 0x74, 0x20),
+    // §4.3.14: payload word 0; reply 0x94, byte count (0x28, itself included) at 0x54.
+    customFunctions: fixed("GetCustomFunctions", 0x1d, 0x12, 0x94, 8),
+  };
 
 /** One remote-control sub-command (protocol reference §4.4.1, errata E3). */
 export interface RemoteSubcommand {
@@ -157,6 +160,12 @@ export const REMOTE: Readonly<Record<RemotePurpose, RemoteSubcommand>> = {
   availableShots: { name: "GetAvailableShots", code: 0x0d, replyLength: 0x60 },
   getCustomFunction: { name: "GetCustomFunction", code: 0x0f, replyLength: 0x66 },
   selectOutput: { name: "SelectOutput", code: 0x14, replyLength: 0x5c },
+};
+
+/** Commands only remote capture sends (protocol reference §4.1, §4.4.3). */
+export const CAPTURE_COMMANDS: Readonly<{ afterRelease2: CommandSpec }> = {
+  /** 0x22/0x12 ("20D unknown 2"), payload word 0x0F: sent after a class-6 shutter release. */
+  afterRelease2: fixed("AfterRelease2", 0x22, 0x12, 0x54, 0),
 };
 
 /** Camera status codes (protocol reference §5.1) and what they mean. */

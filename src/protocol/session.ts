@@ -16,6 +16,8 @@ import {
   type UsbOutResult,
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
+import { canPipeline } from "../usb/pipeline.ts";
+import { chunkLengths, nextChunkLength } from "./chunk_plan.ts";
 import { readU32 } from "./bytes.ts";
 import {
   announcedLength,
@@ -41,6 +43,9 @@ import { log, logEnabled } from "./log.ts";
 
 /** Default timeout of one transfer, as gphoto2's port default. */
 export const DEFAULT_TIMEOUT = 5000;
+
+/** Transfers in flight when a long reply is read pipelined. */
+export const DEFAULT_PIPELINE_DEPTH = 8;
 
 /** Control request codes (§2.1). */
 const REQUEST_SHORT = 0x0c;
@@ -125,6 +130,11 @@ export class Session {
   transferLength: number = DEFAULT_TRANSFER_LENGTH;
   /** Default timeout of a transfer. */
   timeout: number;
+  /**
+   * Transfers kept in flight when a long reply is read pipelined (devices
+   * with `readBulkChunks`); 1 reads one transfer at a time all the same.
+   */
+  pipelineDepth: number = DEFAULT_PIPELINE_DEPTH;
   #serial = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closedReason: Error | undefined;
@@ -516,7 +526,15 @@ export class Session {
       this.#pendingDrain = -1;
       throw error;
     }
-    const reply = decodeFixedReply(spec, raw, options.minData ?? spec.minData);
+    let reply: FixedReply;
+    try {
+      reply = decodeFixedReply(spec, raw, options.minData ?? spec.minData);
+    } catch (error) {
+      // A reply that announced less than it carries leaves its tail in the
+      // pipe: drain it, or the next command would take it for its own reply.
+      this.#pendingDrain = -1;
+      throw error;
+    }
     const echoed = readU32(raw, 0x4c);
     if (raw.length >= 0x50 && echoed !== serial) {
       log.info(`${label}: reply carries serial #${echoed}, sent #${serial}`);
@@ -531,7 +549,9 @@ export class Session {
   async #readFixed(label: string, expected: number, timeout: number): Promise<Uint8Array> {
     if (this.newProtocol || expected > 0x400) {
       const raw = await this.bulkRead(expected, timeout);
-      if (raw.length < 0x54) {
+      // A short reply must say so in its header; otherwise it lost its head (the
+      // missing first 0x40 bytes after camstat 'A', §2.2 step 7) or its tail.
+      if (raw.length < 0x54 || (raw.length !== expected && announcedLength(raw) !== raw.length)) {
         throw new ProtocolError(
           `${label}: reply of ${raw.length} bytes, expected ${hex(expected)}`,
         );
@@ -607,14 +627,22 @@ export class Session {
     }
     await options.onLength?.(total);
     let received = 0;
+    let pipelined = false;
     try {
       while (received < total) {
         options.signal?.throwIfAborted();
         const remaining = total - received;
-        let want: number;
-        if (remaining > this.transferLength) want = this.transferLength;
-        else if (remaining > 0x40 && !this.newProtocol) want = remaining - (remaining % 0x40);
-        else want = remaining;
+        if (!pipelined && remaining > this.transferLength && canPipeline(this.device)) {
+          // Several transfers in flight; after a short read, the rest one at a time.
+          pipelined = true;
+          await this.#readPipelined(label, remaining, timeout, options.signal, async (chunk) => {
+            received += chunk.length;
+            // Bytes that arrive after an abort are counted (not drained twice), not delivered.
+            if (!options.signal?.aborted) await sink(chunk);
+          });
+          continue;
+        }
+        const want = nextChunkLength(remaining, this.transferLength, this.newProtocol);
         const chunk = await this.bulkRead(want, timeout);
         if (chunk.length === 0) {
           throw new ProtocolError(
@@ -637,6 +665,101 @@ export class Session {
   }
 
   /**
+   * Read (up to) `length` bytes of a long reply's data with several
+   * transfers in flight ({@link UsbDevice.readBulkChunks}), in the chunk
+   * sizes of §3.4. Ends early, without error, after a short read: the
+   * caller reads the rest one transfer at a time. Every byte received goes
+   * to `take`, in order, also after an abort (the abort reason is thrown
+   * once the transfers in flight have ended).
+   */
+  async #readPipelined(
+    label: string,
+    length: number,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    take: (chunk: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    if (!canPipeline(this.device)) return;
+    const depth = this.pipelineDepth;
+    const what = `bulk_read ${length} (${hex(length)}) b, ${depth} transfers in flight`;
+    const start = performance.now();
+    log.info(what);
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const reads = this.device.readBulkChunks(
+      this.endpoints.bulkIn,
+      chunkLengths(length, this.transferLength, this.newProtocol),
+      { inFlight: this.pipelineDepth, timeout, signal: stop.signal },
+    )[Symbol.asyncIterator]();
+    let got = 0;
+    let stuck = false;
+    // A backstop for a device whose own timeouts fail: one watchdog for the
+    // whole read (not a timer per chunk) fails the wait once nothing has
+    // moved for well over a transfer's timeout.
+    let waiting: ((error: Error) => void) | undefined;
+    let moved = performance.now();
+    const watchdog = setInterval(() => {
+      if (waiting && performance.now() - moved > timeout + 3000) {
+        stuck = true;
+        const error = new CameraTimeoutError(what, timeout);
+        stop.abort(error);
+        waiting(error);
+      }
+    }, 1000);
+    Deno.unrefTimer(watchdog);
+    try {
+      for (;;) {
+        let step: IteratorResult<UsbInResult>;
+        try {
+          Deno.refTimer(watchdog);
+          step = await new Promise<IteratorResult<UsbInResult>>((resolve, reject) => {
+            waiting = reject;
+            reads.next().then(resolve, reject);
+          });
+        } catch (error) {
+          throw this.#translate(what, timeout, error);
+        } finally {
+          Deno.unrefTimer(watchdog);
+          waiting = undefined;
+          moved = performance.now();
+        }
+        if (step.done) break;
+        const result = step.value;
+        if (result.status === "stall") {
+          await reads.return?.();
+          await this.#clearStall("in", this.endpoints.bulkIn);
+          throw new ProtocolError(`${what}: the camera stalled the bulk IN endpoint`, {
+            hint: "The halt was cleared; the next command should work",
+          });
+        }
+        if (result.status === "babble") {
+          throw new ProtocolError(`${what}: the camera sent more than asked for (babble)`);
+        }
+        const chunk = inResultBytes(result);
+        if (chunk.length === 0) {
+          throw new ProtocolError(
+            `${label}: the camera stopped sending after ${got} of ${length} bytes`,
+          );
+        }
+        if (chunk.length > length - got) {
+          throw new ProtocolError(`${label}: the camera sent more than it announced`);
+        }
+        got += chunk.length;
+        await take(chunk);
+      }
+    } finally {
+      clearInterval(watchdog);
+      signal?.removeEventListener("abort", onAbort);
+      if (stuck) reads.return?.().catch(() => undefined);
+      else await reads.return?.();
+    }
+    if (got < length) log.info(`${label}: short read; ${length - got} b left to read one by one`);
+    log.info(`pipelined bulk_read got ${got} (${hex(got)}) b in ${elapsed(start)} s`);
+  }
+
+  /**
    * Send one upload block (§4.3.10): the 0x40-byte pre-header by control OUT,
    * its 0x40-byte reply, the block by bulk OUT, and the 0x5C reply.
    *
@@ -653,12 +776,12 @@ export class Session {
     timeout = this.timeout,
   ): Promise<number> {
     this.#assertOpen();
-    const block = encodeUploadBlock(cameraPath, offset, data, this.#nextSerial());
+    const serial = this.#nextSerial();
+    const block = encodeUploadBlock(cameraPath, offset, data, serial);
     const len1 = block.length - 0x40;
-    const preSerial = this.#nextSerial();
-    log.info(`--> UploadBlock offset ${offset} ${data.length} b #${preSerial}`);
+    log.info(`--> UploadBlock offset ${offset} ${data.length} b #${serial}`);
     try {
-      await this.#controlOut(0x10, encodeUploadPreHeader(len1, preSerial), timeout);
+      await this.#controlOut(0x10, encodeUploadPreHeader(len1), timeout);
       await this.#bulkReadExact(0x40, "upload pre-header reply", timeout);
       await this.bulkWrite(block, timeout);
       const reply = await this.#readFixed("UploadBlock", 0x5c, timeout);
@@ -681,20 +804,23 @@ export class Session {
     let left = known > 0 ? known : Infinity;
     let reads = 0;
     const start = performance.now();
-    while (left > 0 && reads < 100_000) {
+    while (reads < 100_000) {
       reads++;
+      // The announced rest first, then whatever else comes (a reply longer than
+      // it announced) until the pipe stays quiet for 50 ms.
+      const counting = left > 0 && left !== Infinity;
       let chunk: Uint8Array;
       try {
         chunk = await this.bulkRead(
-          Math.min(this.transferLength, left === Infinity ? this.transferLength : left),
-          known > 0 ? this.timeout : 50,
+          counting ? Math.min(this.transferLength, left) : this.transferLength,
+          counting ? this.timeout : 50,
         );
       } catch (error) {
         if (error instanceof CameraTimeoutError || error instanceof ProtocolError) break;
         throw error;
       }
       if (chunk.length === 0) break;
-      if (left !== Infinity) left -= chunk.length;
+      if (counting) left = Math.max(0, left - chunk.length);
     }
     log.info(`drained a stale reply (${reads} reads) in ${elapsed(start)} s`);
   }

@@ -180,10 +180,18 @@ export interface ListingEntry {
 }
 
 /**
+ * How deep a listing may descend below the listed directory. The host asks
+ * for at most 15 levels (GetDirectory depth 0x0F); a listing nested deeper is
+ * refused rather than decoded, since each level costs a copy of the path.
+ */
+export const MAX_LISTING_DEPTH = 32;
+
+/**
  * Decode a listing into entries with their place in the tree: the first
  * entry (the listed directory itself) is dropped, `.\NAME` entries open a
  * sub-directory, `..` entries close it, the terminator and empty names are
- * skipped. Every name is checked with {@link checkName}.
+ * skipped. Every name is checked with {@link checkName}; nesting deeper than
+ * {@link MAX_LISTING_DEPTH} is refused.
  *
  * @param data the listing bytes
  * @param base path segments of the listed directory
@@ -202,6 +210,12 @@ export function decodeListing(data: Uint8Array, base: readonly string[]): Listin
     }
     if (entry.name.startsWith(".\\")) {
       const name = checkName(entry.name.slice(2), "camera");
+      if (stack.length > MAX_LISTING_DEPTH) {
+        throw new ProtocolError(
+          `directory listing: nested more than ${MAX_LISTING_DEPTH} directories deep ` +
+            `(at ${JSON.stringify(name)}), which no camera card holds`,
+        );
+      }
       out.push({
         parent: current,
         name,
@@ -348,18 +362,18 @@ export const UPLOAD_BLOCK = 0x1400;
 
 /**
  * The 0x40-byte pre-header of an upload block, sent by control OUT wValue 0x10
- * (§4.3.10): cmd3 0x203, word at 6 = len1 + 0x40, serial at 0x4C.
+ * (§4.3.10): half-word cmd3 0x203 at 4, word at 6 = len1 + 0x40. The
+ * reference places a serial at 0x4C, but the pre-header is only 0x40 bytes
+ * long: gphoto2 writes it into its buffer and never sends it, and so do we not.
  *
  * @param blockLength len1 of the data block that follows
- * @param serial serial number
  * @returns the 0x40 bytes
  */
-export function encodeUploadPreHeader(blockLength: number, serial: number): Uint8Array {
+export function encodeUploadPreHeader(blockLength: number): Uint8Array {
   const header = new Uint8Array(0x40);
   header[4] = 0x03;
   header[5] = 0x02;
   writeU32(header, 6, blockLength + 0x40);
-  writeU32(header, 0x4c, serial);
   return header;
 }
 

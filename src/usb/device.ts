@@ -64,6 +64,26 @@ export interface UsbTransferOptions {
   timeout?: number;
 }
 
+/**
+ * Options of {@link UsbDevice.readBulkChunks}: an extension to WebUSB.
+ */
+export interface UsbBulkChunkOptions {
+  /** How many transfers to keep submitted at once (default 8, at least 1). */
+  inFlight?: number;
+  /**
+   * Milliseconds each transfer may take, counted from its submission (so a
+   * transfer queued behind others gets its whole time once it is on the bus
+   * only if the others are quick; choose it as for a single read). Default 5000.
+   */
+  timeout?: number;
+  /**
+   * Stop early: no further transfer is submitted, the ones in flight are
+   * cancelled, the data they had received is still yielded (in order), and
+   * the iteration then throws the signal's reason.
+   */
+  signal?: AbortSignal;
+}
+
 /** WebUSB `USBEndpoint`, as far as the protocol looks at it. */
 export interface UsbEndpointInfo {
   /** Endpoint number without the direction bit (1 for 0x81). */
@@ -140,6 +160,30 @@ export interface UsbDevice {
   clearHalt?(direction: UsbDirection, endpointNumber: number): Promise<void>;
   /** Reset the device. Optional. */
   reset?(): Promise<void>;
+  /**
+   * Optional extension (not WebUSB): read bulk IN data with several transfers
+   * in flight, one transfer per entry of `lengths` (read lazily, in order),
+   * and yield each transfer's result in submission order. The protocol layer
+   * uses it for long replies when present, and reads one transfer at a time
+   * otherwise.
+   *
+   * Every byte the device sent is yielded, in order: after a short transfer
+   * (fewer bytes than asked for, status "ok"), a stall or a babble, nothing
+   * more is submitted, the transfers still in flight are cancelled and the
+   * bytes they had received are yielded as further (short) "ok" results;
+   * then the iteration ends (stall, babble, short) or throws (the failure of
+   * a transfer: timeout, no device, I/O error; or the abort reason). A
+   * transfer that received nothing because it was cancelled yields nothing.
+   *
+   * Leaving the loop early (`break`, an exception) cancels the transfers in
+   * flight and discards what they received: to stop and still see every
+   * byte, abort `options.signal` and keep iterating.
+   */
+  readBulkChunks?(
+    endpointNumber: number,
+    lengths: Iterable<number>,
+    options?: UsbBulkChunkOptions,
+  ): AsyncIterable<UsbInResult>;
 }
 
 /** Copy any `BufferSource` into a fresh `Uint8Array` view (no copy for a Uint8Array). */

@@ -1,14 +1,18 @@
 /**
  * The shared, reference-counted libusb context.
  *
- * libusb's Linux (udev) backend enumerates devices once, when the first
- * context is created, and afterwards only learns about devices from hotplug
+ * libusb's Linux (udev) backend scans for devices once per context, in
+ * `libusb_init`, and afterwards learns about devices only from hotplug
  * events. A context kept alive for the whole process would therefore miss a
  * device that appeared without an event (a new umockdev testbed, for one).
  * So the context lives only while someone uses it: it is created on first
  * need, shared by every open device and in-flight listing, and `libusb_exit`
  * runs when the last of them lets go. The next user then gets a fresh,
  * freshly enumerated context.
+ *
+ * The count is per JavaScript realm: a Worker (or another test file under
+ * `deno test --parallel`, which shares the process) has its own context,
+ * and each new context does its own device scan.
  *
  * The device list of a context is read here too ({@link withDeviceList}).
  *

@@ -16,6 +16,7 @@
 import { libusb, pointerFromBox } from "../../ffi/libusb.ts";
 import {
   toBytes,
+  type UsbBulkChunkOptions,
   type UsbConfigurationInfo,
   type UsbControlSetup,
   type UsbDevice,
@@ -25,6 +26,8 @@ import {
   type UsbTransferOptions,
 } from "./device.ts";
 import type { UsbDeviceInfo } from "./discovery.ts";
+import { LibusbBulkInSubmitter } from "./libusb_pipeline.ts";
+import { pipelineReads } from "./pipeline.ts";
 import {
   ACCESS_HINT,
   BUSY_HINT,
@@ -162,6 +165,10 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   #inFlight = new Map<Promise<unknown>, readonly ArrayBufferView[]>();
   #opening: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
+  /** Pipelined reads running: stopped (and waited for) by close(). */
+  #pipelines = new Set<
+    { stop: AbortController; submitter: LibusbBulkInSubmitter; bound: number }
+  >();
 
   /**
    * Use `openUsbDevice()` rather than constructing one directly.
@@ -465,6 +472,65 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   }
 
   /**
+   * Read bulk IN data with several transfers in flight through libusb's
+   * asynchronous API (see {@link UsbDevice.readBulkChunks} for the rules):
+   * one transfer per entry of `lengths`, results in order.
+   *
+   * @param endpointNumber endpoint number without the direction bit (1 for 0x81)
+   * @param lengths the length of each transfer, in order (read lazily)
+   * @param options `{ inFlight, timeout, signal }`: transfers kept in flight
+   *   (default 8), timeout of each transfer in ms (default 5000), abort signal
+   * @returns the results, in order: `"ok"` with the bytes, `"stall"`, `"babble"`
+   * @throws {UsbTimeoutError} when a transfer times out
+   * @throws {UsbError} `NO_DEVICE` (unplugged, or the device was closed meanwhile)
+   *   and other libusb failures; the abort reason when `signal` aborts
+   */
+  async *readBulkChunks(
+    endpointNumber: number,
+    lengths: Iterable<number>,
+    options: UsbBulkChunkOptions = {},
+  ): AsyncGenerator<UsbInResult, void, undefined> {
+    checkInteger("endpointNumber", endpointNumber, 1, 15);
+    const endpoint = 0x80 | endpointNumber;
+    if (this.#endpointType(endpointNumber, "in") !== "bulk") {
+      throw new UsbError("INVALID_PARAM", `endpoint ${hex2(endpoint)} is not a bulk endpoint`);
+    }
+    const timeout = timeoutOf(options);
+    const handle = this.#require("readBulkChunks");
+    const context = this.#lease!.context;
+    const submitter = new LibusbBulkInSubmitter({
+      handle,
+      context,
+      endpoint,
+      timeout,
+      error: (code, length, partial, data) =>
+        this.#error(
+          code,
+          `bulk IN transfer on endpoint ${hex2(endpoint)} (${bytes(length)})`,
+          timeout,
+          partial,
+          data,
+        ),
+    });
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    const pipeline = { stop, submitter, bound: timeout + 2000 };
+    this.#pipelines.add(pipeline);
+    try {
+      yield* pipelineReads(submitter, lengths, {
+        inFlight: options.inFlight,
+        signal: stop.signal,
+        bound: timeout + 2000,
+      });
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      this.#pipelines.delete(pipeline);
+    }
+  }
+
+  /**
    * Clear a halt (stall) on an endpoint.
    *
    * @param direction `"in"` or `"out"`
@@ -513,6 +579,18 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   async #close(): Promise<void> {
     const handle = this.#handle!;
     const L = libusb();
+    // Pipelined reads: cancel their transfers and wait until libusb gave them all back.
+    for (const { stop, submitter, bound } of this.#pipelines) {
+      stop.abort(new UsbError("INTERRUPTED", `${this} was closed during a pipelined read`));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ended = await Promise.race([
+        submitter.idle().then(() => true),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), bound)),
+      ]);
+      clearTimeout(timer);
+      await submitter.close(!ended);
+    }
+    this.#pipelines.clear();
     await Promise.allSettled([...this.#inFlight.keys()]);
     for (const n of this.#claimed) {
       // Fails harmlessly when the device is gone: closing releases anyway.

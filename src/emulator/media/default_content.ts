@@ -13,6 +13,11 @@
  * | /DCIM/CANONMSC/101.CTG | catalogue of 101CANON | 0x20 |
  * | /MISC/AUTPRINT.MRK | DPOF print order (IMG_0003, IMG_0101) | 0x20 |
  *
+ * Other cameras' cards differ in the raw file and the movie: `raw: "cr2"`
+ * (EOS 20D generation) puts IMG_0006.CR2 (thumbnail inside) in place of the
+ * CRW and its .THM, `raw: "none"` leaves file 6 out, and `movie: false`
+ * (EOS bodies) leaves out the movie and its .THM.
+ *
  * Times increase file by file from the start time; every file is at least
  * 256 bytes.
  *
@@ -29,6 +34,10 @@ export interface DefaultContentOptions {
   startTime: number;
   /** Camera model (for the print order's creator field). */
   model: string;
+  /** The raw file: "crw" (default, with its .THM), "cr2", or "none". */
+  raw?: "crw" | "cr2" | "none";
+  /** Whether there is a movie (default true). */
+  movie?: boolean;
 }
 
 /**
@@ -48,17 +57,31 @@ export interface DefaultContentOptions {
 export function defaultCardContent(options: DefaultContentOptions): CardFileSpec[] {
   const t = options.startTime;
   const day2 = t + 86_400;
+  const rawKind = options.raw ?? "crw";
+  const hasMovie = options.movie ?? true;
+  const raw: CardFileSpec[] = rawKind === "cr2"
+    ? [{ path: "/DCIM/100CANON/IMG_0006.CR2", mtime: t + 3600, attributes: 0x20 }]
+    : rawKind === "none"
+    ? []
+    : [
+      { path: "/DCIM/100CANON/CRW_0006.CRW", mtime: t + 3600, attributes: 0x20 },
+      { path: "/DCIM/100CANON/CRW_0006.THM", mtime: t + 3601, attributes: 0x20 },
+    ];
+  const movie: CardFileSpec[] = hasMovie
+    ? [
+      { path: "/DCIM/100CANON/MVI_0007.AVI", mtime: t + 5400, attributes: 0x20 },
+      // The movie's thumbnail shows its first frame, which is labelled "0007 1".
+      { path: "/DCIM/100CANON/MVI_0007.THM", mtime: t + 5401, attributes: 0x20, label: "0007 1" },
+    ]
+    : [];
   return [
     { path: "/DCIM/100CANON/IMG_0001.JPG", mtime: t, attributes: 0x00 },
     { path: "/DCIM/100CANON/IMG_0002.JPG", mtime: t + 95, attributes: 0x01 },
     { path: "/DCIM/100CANON/IMG_0003.JPG", mtime: t + 230, attributes: 0x00 },
     { path: "/DCIM/100CANON/IMG_0004.JPG", mtime: t + 1805, attributes: 0x20 },
     { path: "/DCIM/100CANON/IMG_0005.JPG", mtime: t + 1862, attributes: 0x20 },
-    { path: "/DCIM/100CANON/CRW_0006.CRW", mtime: t + 3600, attributes: 0x20 },
-    { path: "/DCIM/100CANON/CRW_0006.THM", mtime: t + 3601, attributes: 0x20 },
-    { path: "/DCIM/100CANON/MVI_0007.AVI", mtime: t + 5400, attributes: 0x20 },
-    // The movie's thumbnail shows its first frame, which is labelled "0007 1".
-    { path: "/DCIM/100CANON/MVI_0007.THM", mtime: t + 5401, attributes: 0x20, label: "0007 1" },
+    ...raw,
+    ...movie,
     {
       path: "/DCIM/CANONMSC/100.CTG",
       mtime: t + 5402,
@@ -69,8 +92,8 @@ export function defaultCardContent(options: DefaultContentOptions): CardFileSpec
         { fileNumber: 3, kind: "jpeg" },
         { fileNumber: 4, kind: "jpeg" },
         { fileNumber: 5, kind: "jpeg" },
-        { fileNumber: 6, kind: "raw" },
-        { fileNumber: 7, kind: "movie" },
+        ...(rawKind === "none" ? [] : [{ fileNumber: 6, kind: "raw" as const }]),
+        ...(hasMovie ? [{ fileNumber: 7, kind: "movie" as const }] : []),
       ]),
     },
     { path: "/DCIM/101CANON/IMG_0101.JPG", mtime: day2, attributes: 0x20 },

@@ -73,6 +73,8 @@ export interface ExifOptions {
   exposureTime?: readonly [number, number];
   /** Whether the flash fired; default false. */
   flash?: boolean;
+  /** Exposure compensation in EV, in thirds or halves; default 0. */
+  exposureBias?: number;
   /** Focal length in mm; default 7.2 (the G3's wide end). */
   focalLength?: number;
   /** The JPEG thumbnail to embed through IFD1 (normally 160×120); none when omitted. */
@@ -155,7 +157,7 @@ export function buildExifSegment(options: ExifOptions): Uint8Array {
     undefinedBytes(EXIF_TAG.COMPONENTS_CONFIGURATION, new Uint8Array([1, 2, 3, 0])),
     srational(EXIF_TAG.SHUTTER_SPEED_VALUE, Math.round(-Math.log2(expNum / expDen) * 1000), 1000),
     rational(EXIF_TAG.APERTURE_VALUE, Math.round(2 * Math.log2(fNumber) * 1000), 1000),
-    srational(EXIF_TAG.EXPOSURE_BIAS_VALUE, 0, 3),
+    exposureBias(options.exposureBias ?? 0),
     rational(EXIF_TAG.MAX_APERTURE_VALUE, 2, 1),
     short(EXIF_TAG.METERING_MODE, 5),
     short(EXIF_TAG.FLASH, options.flash ? 0x09 : 0x10),
@@ -288,6 +290,13 @@ function srational(tag: number, numerator: number, denominator: number): Entry {
   v.setInt32(0, numerator, true);
   v.setInt32(4, denominator, true);
   return { tag, type: TYPE.SRATIONAL, count: 1, data };
+}
+
+/** ExposureBiasValue in thirds of a stop, or halves when the value is one. */
+function exposureBias(ev: number): Entry {
+  const thirds = Math.round(ev * 3);
+  if (Math.abs(thirds / 3 - ev) < 0.01) return srational(EXIF_TAG.EXPOSURE_BIAS_VALUE, thirds, 3);
+  return srational(EXIF_TAG.EXPOSURE_BIAS_VALUE, Math.round(ev * 2), 2);
 }
 
 function undefinedBytes(tag: number, bytes: Uint8Array): Entry {

@@ -38,6 +38,8 @@ export interface PhotoOptions {
   exposureTime?: readonly [number, number];
   /** Whether the flash fired; default false. */
   flash?: boolean;
+  /** Exposure compensation in EV (EXIF ExposureBiasValue); default 0. */
+  exposureBias?: number;
   /** JPEG quality of the main image (1..100); default 85. */
   quality?: number;
 }
@@ -82,6 +84,7 @@ export function makeJpeg(options: PhotoOptions): Uint8Array {
     fNumber: options.fNumber,
     exposureTime: options.exposureTime,
     flash: options.flash,
+    exposureBias: options.exposureBias,
     thumbnail,
   });
   // main = SOI + tables + scan; the EXIF segment goes between SOI and the tables.

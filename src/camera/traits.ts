@@ -1,0 +1,237 @@
+/**
+ * What a camera's class decides (protocol reference §1.1, §1.4, §2.2 step 8,
+ * §4.1, §4.3.5, §4.3.13–4.3.16), written once per class: the protocol
+ * generation and its command codes, what the init sends after identify, how
+ * keys lock and unlock, the disk-info unit, the owner and body-id commands,
+ * custom functions, and the few product-id special cases. `Camera` and
+ * `Storage` read these records instead of testing the class themselves.
+ *
+ * @module
+ */
+
+import { words } from "../protocol/bytes.ts";
+import {
+  type CommandPurpose,
+  COMMANDS,
+  type CommandSpec,
+  NEW_PROTOCOL_COMMANDS,
+  NEW_PROTOCOL_ONLY,
+} from "../protocol/commands.ts";
+import type { CameraClass, CameraModel } from "./models.ts";
+
+/** One command of a sequence (init, key lock): what to send and whether its failure matters. */
+export interface ProtocolStep {
+  /** The command. */
+  readonly command: CommandSpec;
+  /** Its payload (none when absent). */
+  readonly payload?: Uint8Array;
+  /** True when a failure is only logged (class 6 picture abilities, §2.2 step 8). */
+  readonly optional?: boolean;
+}
+
+/** What the init sends after identify, in order (§2.2 step 8). */
+export type InitStep = "lockKeys" | "bodyId" | "pictureAbilities" | "powerStatus";
+
+/** How a body id is printed (§4.3.15). */
+export type BodyIdFormat = "d30" | "decimal" | "ten-digit";
+
+/** Everything the class of a camera decides. */
+export interface CameraTraits {
+  /** The class these traits are for. */
+  readonly cameraClass: CameraClass;
+  /**
+   * The new protocol generation (class 6): byte 0x46 = 0x10/0x20, the 0x44-byte
+   * init read, fixed replies in one read, long replies without 0x40 rounding.
+   */
+  readonly newProtocol: boolean;
+  /** The command for each purpose in this generation (§4.1, overloaded codes resolved). */
+  readonly commands: Readonly<Record<CommandPurpose, CommandSpec>>;
+  /** Get owner (class 6: the identify reply carries no owner, §4.3.1); undefined elsewhere. */
+  readonly getOwner: CommandSpec | undefined;
+  /** The commands the init sends after identify, in order. */
+  readonly init: readonly InitStep[];
+  /** How the keys are locked (the last step locks); empty when the class has no key lock. */
+  readonly lockKeys: readonly ProtocolStep[];
+  /** Whether the keys are locked at init (classes 1, 2, 3, 5) rather than around captures (4, 6). */
+  readonly lockAtInit: boolean;
+  /** How the keys are unlocked; undefined when only unplugging the cable does it (§4.3.16). */
+  readonly unlockKeys: ProtocolStep | undefined;
+  /** The picture-abilities command the class uses (old 0x1F, new 0x24); undefined when never sent. */
+  readonly pictureAbilities: CommandSpec | undefined;
+  /**
+   * Bytes per unit of the disk-info capacity and free words. Classes 5 and 6:
+   * KiB (the G3 trace and the 20D example); the rest: bytes (the reference's
+   * old-protocol example). Which older bodies really count in bytes is not
+   * verified (§4.3.5, §11).
+   */
+  readonly diskInfoUnit: number;
+  /** The EOS body-id command (class 4 0x1D, class 6 0x23); undefined for PowerShots. */
+  readonly bodyId: CommandSpec | undefined;
+  /**
+   * Where custom functions are read: `"remote-control"` (old EOS: RC 0x0F in
+   * remote mode, §4.4.2), a command (class 6: 0x1D/0x12, §4.3.14), or
+   * undefined (no custom functions).
+   */
+  readonly customFunctions: "remote-control" | CommandSpec | undefined;
+  /** Whether files can be deleted over USB (class 3 cannot). */
+  readonly canDelete: boolean;
+  /** Whether the camera writes EXIF (class 2 does not). */
+  readonly exif: boolean;
+}
+
+const OLD: Readonly<Record<CommandPurpose, CommandSpec>> = COMMANDS;
+const NEW: Readonly<Record<CommandPurpose, CommandSpec>> = {
+  ...COMMANDS,
+  ...NEW_PROTOCOL_COMMANDS,
+};
+
+// gphoto2 locks EOS keys with the payload word 6 (§4.3.16).
+const EOS_LOCK_PAYLOAD = words(6);
+
+const GENERIC_LOCK_WITH_ABILITIES: readonly ProtocolStep[] = [
+  { command: OLD.pictureAbilities },
+  { command: OLD.lockKeys },
+];
+
+function oldClass(
+  cameraClass: CameraClass,
+  overrides: Partial<CameraTraits>,
+): CameraTraits {
+  return {
+    cameraClass,
+    newProtocol: false,
+    commands: OLD,
+    getOwner: undefined,
+    init: ["powerStatus"],
+    lockKeys: [],
+    lockAtInit: false,
+    unlockKeys: undefined,
+    pictureAbilities: undefined,
+    diskInfoUnit: 1,
+    bodyId: undefined,
+    customFunctions: undefined,
+    canDelete: true,
+    exif: true,
+    ...overrides,
+  };
+}
+
+/** The traits of every class. */
+export const CLASS_TRAITS: Readonly<Record<CameraClass, CameraTraits>> = {
+  // G1, Pro90 IS, S100, IXUS, S10, S20: no key lock at all.
+  0: oldClass(0, {}),
+  // A10–A40, S200, S300, S330, G2, camcorders: abilities, then lock; no unlock.
+  1: oldClass(1, {
+    init: ["lockKeys", "powerStatus"],
+    lockKeys: GENERIC_LOCK_WITH_ABILITIES,
+    lockAtInit: true,
+    pictureAbilities: OLD.pictureAbilities,
+  }),
+  // Pro70 (serial only): like 1, no EXIF.
+  2: oldClass(2, {
+    init: ["lockKeys", "powerStatus"],
+    lockKeys: GENERIC_LOCK_WITH_ABILITIES,
+    lockAtInit: true,
+    pictureAbilities: OLD.pictureAbilities,
+    exif: false,
+  }),
+  // A5, A5 Zoom (serial only): like 1, cannot delete.
+  3: oldClass(3, {
+    init: ["lockKeys", "powerStatus"],
+    lockKeys: GENERIC_LOCK_WITH_ABILITIES,
+    lockAtInit: true,
+    pictureAbilities: OLD.pictureAbilities,
+    canDelete: false,
+  }),
+  // D30, D60, 10D, 300D, S230: EOS lock 0x1B (word 6) / unlock 0x1C around captures.
+  4: oldClass(4, {
+    lockKeys: [{ command: OLD.eosLockKeys, payload: EOS_LOCK_PAYLOAD }],
+    unlockKeys: { command: OLD.eosUnlockKeys },
+    bodyId: OLD.eosBodyId,
+    customFunctions: "remote-control",
+  }),
+  // S45, G3, SD20: lock without abilities; no unlock.
+  5: oldClass(5, {
+    init: ["lockKeys", "powerStatus"],
+    lockKeys: [{ command: OLD.lockKeys }],
+    lockAtInit: true,
+    diskInfoUnit: 1024,
+  }),
+  // 20D, 350D, 5D, SD200: the new protocol.
+  6: {
+    cameraClass: 6,
+    newProtocol: true,
+    commands: NEW,
+    getOwner: NEW_PROTOCOL_ONLY.getOwner,
+    init: ["bodyId", "pictureAbilities", "powerStatus"],
+    lockKeys: [
+      { command: NEW.pictureAbilities, optional: true },
+      { command: NEW.lockKeys, payload: EOS_LOCK_PAYLOAD },
+    ],
+    lockAtInit: false,
+    unlockKeys: { command: NEW.eosUnlockKeys },
+    pictureAbilities: NEW.pictureAbilities,
+    diskInfoUnit: 1024,
+    bodyId: NEW.eosBodyId,
+    customFunctions: NEW_PROTOCOL_ONLY.customFunctions,
+    canDelete: true,
+    exif: true,
+  },
+};
+
+/**
+ * The traits of a model (by its class).
+ *
+ * @param model a model table entry
+ * @returns the class's traits
+ * @example
+ * ```ts
+ * import { traitsOf } from "./traits.ts";
+ * import { modelByName } from "./models.ts";
+ * traitsOf(modelByName("EOS 20D")!).commands.diskInfo.cmd1; // 0x0d
+ * ```
+ */
+export function traitsOf(model: { readonly cameraClass: CameraClass }): CameraTraits {
+  return CLASS_TRAITS[model.cameraClass];
+}
+
+/** Product id of the EOS D30, whose body id prints differently (§1.4). */
+const EOS_D30 = 0x3044;
+
+/**
+ * How the body id of `model` prints (§4.3.15): the D30 as `%04x%05d` of its
+ * two halves, the new-protocol bodies as ten zero-padded digits, the other
+ * old EOS bodies in plain decimal.
+ *
+ * @param model a model table entry
+ * @returns the format
+ */
+export function bodyIdFormat(model: CameraModel): BodyIdFormat {
+  if (model.productId === EOS_D30) return "d30";
+  return traitsOf(model).newProtocol ? "ten-digit" : "decimal";
+}
+
+/**
+ * Print a body id the way the camera's software does.
+ *
+ * @param value the word at 0x54 of the body-id reply
+ * @param format from {@link bodyIdFormat}
+ * @returns e.g. "182800490" (D30), "0520308238" (20D)
+ * @example
+ * ```ts
+ * import { formatBodyId } from "./traits.ts";
+ * formatBodyId(0x182801ea, "d30"); // "182800490"
+ * formatBodyId(520308238, "ten-digit"); // "0520308238"
+ * ```
+ */
+export function formatBodyId(value: number, format: BodyIdFormat): string {
+  const id = value >>> 0;
+  switch (format) {
+    case "d30":
+      return (id >>> 16).toString(16).padStart(4, "0") + String(id & 0xffff).padStart(5, "0");
+    case "ten-digit":
+      return String(id).padStart(10, "0");
+    default:
+      return String(id);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * `canon cameras`, `info`, `owner` and `clock`: which cameras are there, and
+ * what one says about itself.
+ *
+ * @module
+ */
+
+import { listCameras } from "../camera/discovery.ts";
+import { MODELS } from "../camera/models.ts";
+import { VirtualCamera } from "../emulator/virtual_camera.ts";
+import { hex } from "../protocol/commands.ts";
+import { CanonError } from "../protocol/errors.ts";
+import type { CommandContext, CommandDef } from "./command.ts";
+import { pad3, virtualModel } from "./connect.ts";
+import { UsageError } from "./exit.ts";
+import { formatBytes, formatDate, table } from "./format.ts";
+
+const hex4 = (n: number): string => n.toString(16).padStart(4, "0");
+
+/** `canon cameras [--all]`. */
+export const camerasCommand: CommandDef = {
+  name: "cameras",
+  usage: "[--all]",
+  summary: "list the Canon cameras connected (--all: every supported model)",
+  details: "With --emulate, the virtual camera is the one connected.",
+  options: {
+    all: { type: "boolean", short: "a", help: "list every model this tool supports instead" },
+  },
+  async run(context, args) {
+    if (args.values.all) return listModels(context);
+    const { options } = context;
+    let cameras: {
+      model: string | undefined;
+      port: string;
+      productId: number;
+      mode: string;
+      supported: boolean;
+    }[];
+    if (options.emulate !== undefined) {
+      const vc = new VirtualCamera(
+        virtualModel(options.emulate) ? { model: virtualModel(options.emulate) } : {},
+      );
+      await vc[Symbol.asyncDispose]();
+      cameras = [{
+        model: vc.model,
+        port: "virtual",
+        productId: vc.productId,
+        mode: "normal",
+        supported: true,
+      }];
+    } else {
+      if (options.emulateUsb !== undefined) await context.camera(); // plugs the virtual camera in
+      cameras = (await listCameras()).map((c) => ({
+        model: c.model,
+        port: `usb:${pad3(c.bus)},${pad3(c.address)}`,
+        productId: c.productId,
+        mode: c.mode,
+        supported: c.supported,
+      }));
+    }
+    if (context.json) {
+      context.printJson(cameras.map((c) => ({ ...c, usbId: `04a9:${hex4(c.productId)}` })));
+      return;
+    }
+    if (cameras.length === 0) {
+      context.print("No Canon camera is connected.");
+      return 3;
+    }
+    context.printLines(table([
+      ["Model", "Port", "USB id", "Mode"],
+      ...cameras.map((c) => [
+        c.model ?? "unknown Canon device",
+        c.port,
+        `04a9:${hex4(c.productId)}`,
+        c.mode + (c.supported ? "" : " (not supported)"),
+      ]),
+    ]));
+  },
+};
+
+function listModels(context: CommandContext): void {
+  if (context.json) {
+    context.printJson(MODELS.map((m) => ({
+      name: m.name,
+      aliases: m.aliases,
+      usbId: `04a9:${hex4(m.productId)}`,
+      cameraClass: m.cameraClass,
+      capture: m.capture,
+    })));
+    return;
+  }
+  context.printLines(table([
+    ["Model", "USB id", "Class", "Capture"],
+    ...MODELS.map((m) => [
+      [m.name, ...m.aliases].join(" / "),
+      `04a9:${hex4(m.productId)}`,
+      String(m.cameraClass),
+      m.capture,
+    ]),
+  ]));
+}
+
+/** `canon info`: a summary like `gphoto2 --summary`. */
+export const infoCommand: CommandDef = {
+  name: "info",
+  usage: "",
+  summary: "model, owner, firmware, power, card capacity and free space, clock",
+  options: {},
+  async run(context) {
+    const cam = await context.camera();
+    const identity = await cam.identify();
+    const power = await cam.powerStatus();
+    let card: { drive: string; capacity: number; free: number } | undefined;
+    let cardError: string | undefined;
+    try {
+      card = await cam.storage.info();
+    } catch (error) {
+      if (!(error instanceof CanonError)) throw error;
+      cardError = error.message;
+    }
+    const time = await cam.time();
+    let bodyId: string | undefined;
+    if (cam.modelInfo.name.startsWith("EOS")) {
+      bodyId = await cam.bodyId().catch(() => undefined);
+    }
+    const usb = `04a9:${hex4(cam.device.productId)}`;
+    if (context.json) {
+      context.printJson({
+        model: identity.model,
+        owner: identity.owner,
+        firmware: identity.firmware,
+        ...(bodyId === undefined ? {} : { bodyId }),
+        power,
+        card: card ?? null,
+        cardError,
+        time: formatDate(time),
+        usbId: usb,
+        cameraClass: cam.modelInfo.cameraClass,
+        transferLength: cam.transferLength,
+        port: context.connection?.label,
+      });
+      return;
+    }
+    const rows: [string, string][] = [
+      ["Model", identity.model],
+      ["Owner", identity.owner || "(not set)"],
+      ["Firmware", identity.firmware],
+    ];
+    if (bodyId !== undefined) rows.push(["Body id", bodyId]);
+    rows.push([
+      "Power",
+      `${power.source === "ac" ? "AC adapter" : "battery"}, power ${power.ok ? "OK" : "low"}`,
+    ]);
+    if (card) {
+      rows.push(
+        ["Drive", card.drive],
+        ["Capacity", `${formatBytes(card.capacity)} (${card.capacity} bytes)`],
+        ["Free", `${formatBytes(card.free)} (${card.free} bytes)`],
+      );
+    } else {
+      rows.push(["Card", cardError ?? "none"]);
+    }
+    rows.push(
+      ["Camera time", formatDate(time)],
+      [
+        "USB",
+        `${usb}, class ${cam.modelInfo.cameraClass}, transfer length ${hex(cam.transferLength)}`,
+      ],
+      ["Port", context.connection?.label ?? ""],
+    );
+    context.printLines(rows.map(([k, v]) => `${(k + ":").padEnd(13)}${v}`));
+  },
+};
+
+/** `canon owner [NAME]`. */
+export const ownerCommand: CommandDef = {
+  name: "owner",
+  usage: "[NAME]",
+  summary: "show the owner name, or set it (at most 30 characters)",
+  options: {},
+  async run(context, args) {
+    if (args.positionals.length > 1) {
+      throw new UsageError(
+        `owner takes one name (quote it if it has spaces): canon owner "Ada Lovelace"`,
+        "owner",
+      );
+    }
+    const cam = await context.camera();
+    const name = args.positionals[0];
+    if (name !== undefined) await cam.setOwner(name);
+    else await cam.identify();
+    if (context.json) context.printJson({ owner: cam.owner });
+    else context.print(cam.owner);
+  },
+};
+
+/** `canon clock [--sync | --set TIME]`. */
+export const clockCommand: CommandDef = {
+  name: "clock",
+  usage: "[--sync | --set 'YYYY-MM-DD HH:MM:SS']",
+  summary: "show the camera's clock and its offset from this computer; --sync sets it",
+  details:
+    "The camera keeps wall-clock time without a time zone: --sync sets it to this computer's\n" +
+    "local time, and the times shown are wall-clock times as the camera shows them.",
+  options: {
+    sync: { type: "boolean", help: "set the camera's clock to this computer's local time" },
+    set: { type: "string", value: "TIME", help: "set the camera's clock to TIME (local)" },
+  },
+  async run(context, args) {
+    const cam = await context.camera();
+    const setTo = args.values.set as string | undefined;
+    if (setTo !== undefined && args.values.sync) {
+      throw new UsageError("give --sync or --set, not both", "clock");
+    }
+    let drift: number | undefined;
+    if (args.values.sync) {
+      drift = await cam.syncClock();
+    } else if (setTo !== undefined) {
+      const date = parseLocalTime(setTo);
+      await cam.setTime(date);
+    }
+    const time = await cam.time();
+    const offset = Math.round((time.getTime() - Date.now()) / 1000);
+    if (context.json) {
+      context.printJson({
+        time: formatDate(time),
+        offsetSeconds: offset,
+        ...(drift === undefined ? {} : { driftBeforeSyncSeconds: drift }),
+      });
+      return;
+    }
+    if (drift !== undefined) {
+      context.print(`Set the camera's clock (it was ${describeOffset(drift)}).`);
+    }
+    context.print(`Camera time: ${formatDate(time)} (${describeOffset(offset)})`);
+  },
+};
+
+function describeOffset(seconds: number): string {
+  if (Math.abs(seconds) <= 1) return "in step with this computer";
+  const abs = Math.abs(seconds);
+  const text = abs >= 3600
+    ? `${(abs / 3600).toFixed(1)} h`
+    : abs >= 60
+    ? `${Math.floor(abs / 60)} min ${abs % 60} s`
+    : `${abs} s`;
+  return `${text} ${seconds > 0 ? "ahead of" : "behind"} this computer`;
+}
+
+function parseLocalTime(text: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+  if (!match) {
+    throw new UsageError(
+      `--set wants a local time like "2024-07-01 14:30:00", not ${JSON.stringify(text)}`,
+      "clock",
+    );
+  }
+  const [y, mo, d, h, mi, s] = match.slice(1).map((v) => Number(v ?? 0));
+  return new Date(y, mo - 1, d, h, mi, s);
+}

@@ -1,0 +1,69 @@
+/**
+ * Exit codes of the `canon` command and how errors map to them and to the
+ * one-line message the user sees.
+ *
+ * @module
+ */
+
+import { CameraNotFoundError, CanonError } from "../protocol/errors.ts";
+import { UsbError } from "../usb/errors.ts";
+
+/** The exit codes, as `canon --help` documents them. */
+export const EXIT = {
+  /** Done. */
+  OK: 0,
+  /** Anything else: a local file problem, libusb or umockdev missing, a bad capture file. */
+  OTHER: 1,
+  /** The command line is wrong (unknown command or option, bad value). */
+  USAGE: 2,
+  /** No camera: nothing connected, not the one asked for, or in the wrong USB mode. */
+  NO_CAMERA: 3,
+  /** The camera or the USB link failed: an error status, a timeout, a disconnect. */
+  CAMERA: 4,
+} as const;
+
+/** The command line is wrong: the message and the command's usage follow, exit code 2. */
+export class UsageError extends Error {
+  /** The sub-command whose usage to show, if any. */
+  readonly command: string | undefined;
+  /**
+   * Make the error.
+   *
+   * @param message what is wrong
+   * @param command the sub-command concerned
+   */
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/**
+ * The exit code for an error.
+ *
+ * @param error what was thrown
+ * @returns one of {@link EXIT}
+ */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return EXIT.USAGE;
+  if (error instanceof CameraNotFoundError) return EXIT.NO_CAMERA;
+  if (error instanceof CanonError || error instanceof UsbError) return EXIT.CAMERA;
+  // Values the library refuses before anything is sent (an owner name too long, a bad path).
+  if (error instanceof RangeError) return EXIT.USAGE;
+  return EXIT.OTHER;
+}
+
+/**
+ * The one-line message for an error (its hint included).
+ *
+ * @param error what was thrown
+ * @returns the message, without a stack trace
+ */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `${error.message} (run with --allow-all, or the --allow-* flag it names)`;
+  }
+  if (error instanceof Error) return error.message.replace(/\s*\n\s*/g, " ");
+  return String(error);
+}

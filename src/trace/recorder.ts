@@ -1,0 +1,564 @@
+/**
+ * Record a USB conversation to a pcapng file that Wireshark, tshark and
+ * `canon decode` read: one usbmon submission ('S') and completion ('C')
+ * event per transfer, with setup packets, data and status, as Linux's usbmon
+ * captures it (LINKTYPE_USB_LINUX_MMAPPED).
+ *
+ * Two places to listen: the host side, by wrapping any {@link UsbDevice}
+ * ({@link recordDevice}: the in-process virtual camera, or a real camera
+ * through libusb), and the device side, by wrapping a {@link UsbFunction}
+ * before it is plugged into the umockdev bridge ({@link recordFunction}).
+ *
+ * @module
+ */
+
+import {
+  toBytes,
+  type UsbControlSetup,
+  type UsbData,
+  type UsbDevice,
+  type UsbDirection,
+  type UsbInResult,
+  type UsbOutResult,
+  type UsbTransferOptions,
+} from "../usb/device.ts";
+import { UsbError } from "../usb/errors.ts";
+import type { FunctionRead, SetupPacket, UsbFunction } from "../emulator/usb_function.ts";
+import { PcapngWriter } from "./pcap.ts";
+import { encodeUsbmon, STATUS_IN_PROGRESS, type TransferType } from "./usbmon.ts";
+
+/** Where the recorded device sits on the bus. */
+export interface RecorderOptions {
+  /** Bus number written in every packet (default 1). */
+  bus?: number;
+  /** Device address written in every packet (default 2). */
+  device?: number;
+}
+
+const ERRNO = { EPIPE: 32, ENOENT: 2, ESHUTDOWN: 108, EPROTO: 71, EOVERFLOW: 75 } as const;
+
+const SETUP_TYPE: Record<string, number> = { standard: 0, class: 1, vendor: 2 };
+const SETUP_RECIPIENT: Record<string, number> = { device: 0, interface: 1, endpoint: 2, other: 3 };
+
+function nowMicros(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+}
+
+/** The usbmon status of a failed transfer. */
+function statusOf(error: unknown): number {
+  if (error instanceof UsbError) {
+    switch (error.code) {
+      case "PIPE":
+        return -ERRNO.EPIPE;
+      case "TIMEOUT":
+      case "INTERRUPTED":
+        return -ERRNO.ENOENT; // the URB was unlinked
+      case "NO_DEVICE":
+        return -ERRNO.ESHUTDOWN;
+      case "OVERFLOW":
+        return -ERRNO.EOVERFLOW;
+    }
+  }
+  return -ERRNO.EPROTO;
+}
+
+/** One transfer between its submission and its completion. */
+export interface PendingTransfer {
+  /** The URB id both events carry. */
+  readonly id: bigint;
+}
+
+/**
+ * Writes usbmon events to a pcapng stream. Get one with
+ * {@link UsbRecorder.create} (a file) or the constructor (any sink).
+ *
+ * @example
+ * ```ts
+ * import { UsbRecorder } from "./recorder.ts";
+ * const chunks: Uint8Array[] = [];
+ * const recorder = new UsbRecorder((bytes) => chunks.push(bytes));
+ * const urb = recorder.submit("bulk", 0x81, 64);
+ * recorder.complete(urb, "bulk", 0x81, 0, new Uint8Array(4));
+ * ```
+ */
+export class UsbRecorder {
+  /** Bus number written in the packets. */
+  bus: number;
+  /** Device address written in the packets. */
+  device: number;
+  #writer: PcapngWriter;
+  #nextId = 1n;
+  #close: () => void;
+  #closed = false;
+  #packets = 0;
+
+  /**
+   * Start a recording that sends the pcapng bytes to `sink`.
+   *
+   * @param sink receives the file's bytes in order
+   * @param options bus and device address to write
+   * @param close called once by {@link UsbRecorder.close}
+   */
+  constructor(
+    sink: (bytes: Uint8Array) => void,
+    options: RecorderOptions = {},
+    close: () => void = () => {},
+  ) {
+    this.bus = options.bus ?? 1;
+    this.device = options.device ?? 2;
+    this.#close = close;
+    this.#writer = new PcapngWriter((bytes) => {
+      if (!this.#closed) sink(bytes);
+    }, { interfaceName: `usbmon${this.bus}` });
+  }
+
+  /**
+   * Record to a new file (replaced if it exists).
+   *
+   * @param path the pcapng file
+   * @param options bus and device address to write
+   * @returns the recorder; {@link UsbRecorder.close} it when done
+   */
+  static create(path: string, options: RecorderOptions = {}): UsbRecorder {
+    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    return new UsbRecorder(
+      (bytes) => {
+        let offset = 0;
+        while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      },
+      options,
+      () => file.close(),
+    );
+  }
+
+  /** How many packets were written. */
+  get packets(): number {
+    return this.#packets;
+  }
+
+  /**
+   * Record a submission.
+   *
+   * @param type transfer type
+   * @param endpoint endpoint address with direction bit (0x80 or 0x00 for control)
+   * @param length the URB's length (wLength for control)
+   * @param setup the setup packet (control only)
+   * @param data OUT data
+   * @returns the transfer, for {@link UsbRecorder.complete}
+   */
+  submit(
+    type: TransferType,
+    endpoint: number,
+    length: number,
+    setup?: Uint8Array,
+    data: Uint8Array = new Uint8Array(0),
+  ): PendingTransfer {
+    const id = this.#nextId++;
+    const isIn = (endpoint & 0x80) !== 0;
+    this.#write({
+      id,
+      event: "S",
+      transferType: type,
+      endpoint,
+      setup,
+      dataFlag: isIn ? 0x3c : 0, // '<': IN data comes with the completion
+      status: STATUS_IN_PROGRESS,
+      length,
+      data: isIn ? new Uint8Array(0) : data,
+    });
+    return { id };
+  }
+
+  /**
+   * Record a completion.
+   *
+   * @param transfer what {@link UsbRecorder.submit} returned
+   * @param type transfer type
+   * @param endpoint endpoint address with direction bit
+   * @param status 0, or a negative errno
+   * @param data IN data (empty for OUT)
+   * @param length bytes transferred (default: `data.length`)
+   */
+  complete(
+    transfer: PendingTransfer,
+    type: TransferType,
+    endpoint: number,
+    status: number,
+    data: Uint8Array = new Uint8Array(0),
+    length: number = data.length,
+  ): void {
+    const isIn = (endpoint & 0x80) !== 0;
+    this.#write({
+      id: transfer.id,
+      event: "C",
+      transferType: type,
+      endpoint,
+      setup: undefined,
+      dataFlag: isIn ? 0 : 0x3e, // '>': OUT data went with the submission
+      status,
+      length,
+      data: isIn ? data : new Uint8Array(0),
+    });
+  }
+
+  #write(event: {
+    id: bigint;
+    event: "S" | "C";
+    transferType: TransferType;
+    endpoint: number;
+    setup: Uint8Array | undefined;
+    dataFlag: number;
+    status: number;
+    length: number;
+    data: Uint8Array;
+  }): void {
+    if (this.#closed) return;
+    const time = nowMicros();
+    this.#writer.writePacket(
+      encodeUsbmon({
+        ...event,
+        device: this.device,
+        bus: this.bus,
+        timeMicros: time,
+        interval: event.transferType === "interrupt" ? 1 : 0,
+        transferFlags: 0,
+      }),
+      time,
+    );
+    this.#packets++;
+  }
+
+  /** Stop recording and close the file. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#close();
+  }
+
+  /** Same as {@link UsbRecorder.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function setupBytes(setup: UsbControlSetup, directionIn: boolean, length: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const view = new DataView(out.buffer);
+  view.setUint8(
+    0,
+    (directionIn ? 0x80 : 0) | (SETUP_TYPE[setup.requestType] << 5) |
+      SETUP_RECIPIENT[setup.recipient],
+  );
+  view.setUint8(1, setup.request);
+  view.setUint16(2, setup.value, true);
+  view.setUint16(4, setup.index, true);
+  view.setUint16(6, length, true);
+  return out;
+}
+
+function packetBytes(setup: SetupPacket): Uint8Array {
+  const out = new Uint8Array(8);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, setup.bmRequestType);
+  view.setUint8(1, setup.bRequest);
+  view.setUint16(2, setup.wValue, true);
+  view.setUint16(4, setup.wIndex, true);
+  view.setUint16(6, setup.wLength, true);
+  return out;
+}
+
+function inBytes(result: UsbInResult): Uint8Array {
+  const data = result.data;
+  return data
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+    : new Uint8Array(0);
+}
+
+/**
+ * Wrap a device so that every transfer through it is recorded. The wrapper
+ * is a {@link UsbDevice} itself; open, close and the rest pass through.
+ *
+ * @param device the device (a libusb device, a `VirtualCamera`, a WebUSB device)
+ * @param recorder where the events go
+ * @returns the recording device
+ * @example
+ * ```ts
+ * import { Camera, VirtualCamera } from "../../mod.ts";
+ * import { recordDevice, UsbRecorder } from "./recorder.ts";
+ * const chunks: Uint8Array[] = [];
+ * using recorder = new UsbRecorder((bytes) => chunks.push(bytes));
+ * await using cam = await Camera.connect(recordDevice(new VirtualCamera(), recorder));
+ * ```
+ */
+export function recordDevice(device: UsbDevice, recorder: UsbRecorder): UsbDevice {
+  return new RecordingDevice(device, recorder);
+}
+
+class RecordingDevice implements UsbDevice {
+  readonly #inner: UsbDevice;
+  readonly #recorder: UsbRecorder;
+
+  constructor(inner: UsbDevice, recorder: UsbRecorder) {
+    this.#inner = inner;
+    this.#recorder = recorder;
+  }
+
+  get vendorId(): number {
+    return this.#inner.vendorId;
+  }
+  get productId(): number {
+    return this.#inner.productId;
+  }
+  get productName(): string | undefined {
+    return this.#inner.productName;
+  }
+  get manufacturerName(): string | undefined {
+    return this.#inner.manufacturerName;
+  }
+  get configuration(): UsbDevice["configuration"] {
+    return this.#inner.configuration;
+  }
+  get opened(): boolean {
+    return this.#inner.opened;
+  }
+  open(): Promise<void> {
+    return this.#inner.open();
+  }
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+  claimInterface(interfaceNumber: number): Promise<void> {
+    return this.#inner.claimInterface(interfaceNumber);
+  }
+  releaseInterface(interfaceNumber: number): Promise<void> {
+    return this.#inner.releaseInterface?.(interfaceNumber) ?? Promise.resolve();
+  }
+  clearHalt(direction: UsbDirection, endpointNumber: number): Promise<void> {
+    return this.#inner.clearHalt?.(direction, endpointNumber) ?? Promise.resolve();
+  }
+  reset(): Promise<void> {
+    return this.#inner.reset?.() ?? Promise.resolve();
+  }
+
+  #typeOf(endpointNumber: number, direction: UsbDirection): TransferType {
+    const endpoints = this.#inner.configuration?.interfaces?.[0]?.alternate?.endpoints ?? [];
+    const found = endpoints.find((e) =>
+      e.endpointNumber === endpointNumber && e.direction === direction
+    );
+    return found?.type === "interrupt" ? "interrupt" : "bulk";
+  }
+
+  async controlTransferIn(
+    setup: UsbControlSetup,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult> {
+    const urb = this.#recorder.submit("control", 0x80, length, setupBytes(setup, true, length));
+    try {
+      const result = await this.#inner.controlTransferIn(setup, length, options);
+      this.#recorder.complete(
+        urb,
+        "control",
+        0x80,
+        result.status === "stall" ? -ERRNO.EPIPE : 0,
+        inBytes(result),
+      );
+      return result;
+    } catch (error) {
+      this.#recorder.complete(urb, "control", 0x80, statusOf(error));
+      throw error;
+    }
+  }
+
+  async controlTransferOut(
+    setup: UsbControlSetup,
+    data?: UsbData,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult> {
+    const bytes = toBytes(data).slice();
+    const urb = this.#recorder.submit(
+      "control",
+      0x00,
+      bytes.length,
+      setupBytes(setup, false, bytes.length),
+      bytes,
+    );
+    try {
+      const result = await this.#inner.controlTransferOut(setup, data, options);
+      this.#recorder.complete(
+        urb,
+        "control",
+        0x00,
+        result.status === "stall" ? -ERRNO.EPIPE : 0,
+        undefined,
+        result.bytesWritten,
+      );
+      return result;
+    } catch (error) {
+      this.#recorder.complete(urb, "control", 0x00, statusOf(error), undefined, 0);
+      throw error;
+    }
+  }
+
+  async transferIn(
+    endpointNumber: number,
+    length: number,
+    options?: UsbTransferOptions,
+  ): Promise<UsbInResult> {
+    const type = this.#typeOf(endpointNumber, "in");
+    const endpoint = 0x80 | endpointNumber;
+    const urb = this.#recorder.submit(type, endpoint, length);
+    try {
+      const result = await this.#inner.transferIn(endpointNumber, length, options);
+      this.#recorder.complete(
+        urb,
+        type,
+        endpoint,
+        result.status === "stall"
+          ? -ERRNO.EPIPE
+          : result.status === "babble"
+          ? -ERRNO.EOVERFLOW
+          : 0,
+        inBytes(result),
+      );
+      return result;
+    } catch (error) {
+      this.#recorder.complete(urb, type, endpoint, statusOf(error));
+      throw error;
+    }
+  }
+
+  async transferOut(
+    endpointNumber: number,
+    data: UsbData,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult> {
+    const type = this.#typeOf(endpointNumber, "out");
+    const bytes = toBytes(data).slice();
+    const urb = this.#recorder.submit(type, endpointNumber, bytes.length, undefined, bytes);
+    try {
+      const result = await this.#inner.transferOut(endpointNumber, data, options);
+      this.#recorder.complete(
+        urb,
+        type,
+        endpointNumber,
+        result.status === "stall" ? -ERRNO.EPIPE : 0,
+        undefined,
+        result.bytesWritten,
+      );
+      return result;
+    } catch (error) {
+      this.#recorder.complete(urb, type, endpointNumber, statusOf(error), undefined, 0);
+      throw error;
+    }
+  }
+}
+
+/** Endpoint types from a configuration descriptor, by endpoint address. */
+function endpointTypes(configuration: Uint8Array): Map<number, TransferType> {
+  const types = new Map<number, TransferType>();
+  for (let offset = 0; offset + 2 <= configuration.length;) {
+    const length = configuration[offset];
+    if (length < 2) break;
+    if (configuration[offset + 1] === 5 && length >= 7) {
+      const kind = configuration[offset + 3] & 3;
+      types.set(
+        configuration[offset + 2],
+        kind === 3 ? "interrupt" : kind === 1 ? "isochronous" : kind === 0 ? "control" : "bulk",
+      );
+    }
+    offset += length;
+  }
+  return types;
+}
+
+/**
+ * Wrap the device side of an emulated device so that everything the host
+ * does with it is recorded: plug the wrapper into the umockdev bridge
+ * instead of the function. A read the function cannot answer yet is
+ * recorded as submitted at the first attempt and completed when it is
+ * answered.
+ *
+ * @param fn the device side (e.g. `virtualCamera.usbFunction`)
+ * @param recorder where the events go
+ * @returns the recording function
+ * @example
+ * ```ts ignore
+ * using recorder = UsbRecorder.create("session.pcapng");
+ * const device = testbed.attach(recordFunction(camera.usbFunction, recorder));
+ * recorder.bus = device.bus;
+ * recorder.device = device.address;
+ * ```
+ */
+export function recordFunction(fn: UsbFunction, recorder: UsbRecorder): UsbFunction {
+  const types = endpointTypes(fn.descriptors.configuration);
+  const waiting = new Map<number, PendingTransfer>();
+  return {
+    get descriptors() {
+      return fn.descriptors;
+    },
+    get connected() {
+      return fn.connected;
+    },
+    controlIn(setup: SetupPacket): Uint8Array | "stall" {
+      const urb = recorder.submit("control", 0x80, setup.wLength, packetBytes(setup));
+      const answer = fn.controlIn(setup);
+      if (answer === "stall") recorder.complete(urb, "control", 0x80, -ERRNO.EPIPE);
+      else recorder.complete(urb, "control", 0x80, 0, answer.subarray(0, setup.wLength));
+      return answer;
+    },
+    controlOut(setup: SetupPacket, data: Uint8Array) {
+      const urb = recorder.submit("control", 0x00, data.length, packetBytes(setup), data);
+      const answer = fn.controlOut(setup, data);
+      recorder.complete(
+        urb,
+        "control",
+        0x00,
+        answer === "stall" ? -ERRNO.EPIPE : 0,
+        undefined,
+        answer === "stall" ? 0 : data.length,
+      );
+      return answer;
+    },
+    read(endpointAddress: number, maxLength: number): FunctionRead {
+      const type = types.get(endpointAddress) ?? "bulk";
+      const answer = fn.read(endpointAddress, maxLength);
+      let urb = waiting.get(endpointAddress);
+      if (answer === null) {
+        if (!urb) waiting.set(endpointAddress, recorder.submit(type, endpointAddress, maxLength));
+        return answer;
+      }
+      waiting.delete(endpointAddress);
+      urb ??= recorder.submit(type, endpointAddress, maxLength);
+      if (answer === "stall") recorder.complete(urb, type, endpointAddress, -ERRNO.EPIPE);
+      else recorder.complete(urb, type, endpointAddress, 0, answer);
+      return answer;
+    },
+    write(endpointAddress: number, data: Uint8Array) {
+      const type = types.get(endpointAddress) ?? "bulk";
+      const urb = recorder.submit(type, endpointAddress, data.length, undefined, data);
+      const answer = fn.write(endpointAddress, data);
+      recorder.complete(
+        urb,
+        type,
+        endpointAddress,
+        answer === "stall" ? -ERRNO.EPIPE : 0,
+        undefined,
+        answer === "stall" ? 0 : data.length,
+      );
+      return answer;
+    },
+    clearHalt(endpointAddress: number): void {
+      fn.clearHalt(endpointAddress);
+    },
+    reset(): void {
+      fn.reset();
+    },
+    subscribe(listener: () => void): () => void {
+      return fn.subscribe(listener);
+    },
+    // A bus model paces the recorded function as it would the function itself.
+    bus: fn.bus,
+    ...(fn.available ? { available: (address: number) => fn.available!(address) } : {}),
+  };
+}
