@@ -89,6 +89,7 @@ import type { Session } from "../protocol/session.ts";
 import type { CameraModel } from "./models.ts";
 import { CardPathNotFoundError, type Storage, type StorageEntry } from "./storage.ts";
 import { traitsOf } from "./traits.ts";
+import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
 
 // ---- public types -------------------------------------------------------------
 
@@ -386,25 +387,6 @@ const SETTING_KEYS: readonly (keyof CaptureSettingsChange)[] = [
   "zoom",
 ];
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 function extensionOf(head: Uint8Array): string {
   if (head[0] === 0xff && head[1] === 0xd8) return "JPG";
   const text = String.fromCharCode(...head.subarray(0, 14));
@@ -423,59 +405,6 @@ function join2(parts: Uint8Array[], total: number): Uint8Array {
     offset += part.length;
   }
   return out;
-}
-
-/** A file written under a temporary name beside its target and renamed when complete. */
-class PendingFile {
-  #file: Deno.FsFile;
-  #closed = false;
-  readonly temporary: string;
-  head: Uint8Array = new Uint8Array(0);
-  size = 0;
-
-  private constructor(file: Deno.FsFile, temporary: string) {
-    this.#file = file;
-    this.temporary = temporary;
-  }
-
-  static async create(directory: string): Promise<PendingFile> {
-    const temporary = join(directory, `.capture.${crypto.randomUUID().slice(0, 8)}.partial`);
-    const file = await Deno.open(temporary, { write: true, createNew: true });
-    return new PendingFile(file, temporary);
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.head.length < 16) {
-      const head = new Uint8Array(Math.min(16, this.head.length + chunk.length));
-      head.set(this.head);
-      head.set(chunk.subarray(0, head.length - this.head.length), this.head.length);
-      this.head = head;
-    }
-    let offset = 0;
-    while (offset < chunk.length) offset += await this.#file.write(chunk.subarray(offset));
-    this.size += chunk.length;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#file.close();
-  }
-
-  async commit(target: string, overwrite: boolean): Promise<void> {
-    this.close();
-    if (!overwrite && await exists(target)) {
-      throw new Deno.errors.AlreadyExists(
-        `${target} already exists; pass { overwrite: true } to replace it`,
-      );
-    }
-    await Deno.rename(this.temporary, target);
-  }
-
-  async discard(): Promise<void> {
-    this.close();
-    await Deno.remove(this.temporary).catch(() => undefined);
-  }
 }
 
 /** What the camera dialogue of a shot ended with. */
@@ -1218,7 +1147,7 @@ export class CaptureSession implements AsyncDisposable {
     if (options.destination !== undefined) {
       if (await isDirectory(options.destination)) targetDir = options.destination;
       else targetFile = options.destination;
-      if (targetFile && !options.overwrite && await exists(targetFile)) {
+      if (targetFile && !options.overwrite && await pathExists(targetFile)) {
         throw new Deno.errors.AlreadyExists(
           `${targetFile} already exists; pass { overwrite: true } to replace it`,
         );
@@ -1268,7 +1197,10 @@ export class CaptureSession implements AsyncDisposable {
           let image: Uint8Array | undefined;
           let size: number;
           if (options.destination !== undefined) {
-            const file = pending = await PendingFile.create(targetDir ?? dirname(targetFile!));
+            const file = pending = await PendingFile.create(
+              targetDir ?? dirname(targetFile!),
+              "capture",
+            );
             size = await this.#fetchCaptured(
               CAPTURED_IMAGE_TYPE.FULL,
               progress.image,
@@ -1343,7 +1275,7 @@ export class CaptureSession implements AsyncDisposable {
   async #freeName(directory: string, extension: string): Promise<string> {
     for (let n = this.#hostShots + 1; n <= 9999; n++) {
       const name = `CAP_${String(n).padStart(4, "0")}.${extension}`;
-      if (!(await exists(join(directory, name)))) {
+      if (!(await pathExists(join(directory, name)))) {
         this.#hostShots = n;
         return name;
       }

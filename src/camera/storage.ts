@@ -32,6 +32,7 @@ import {
   UPLOAD_BLOCK,
 } from "../protocol/storage_codec.ts";
 import type { CameraModel } from "./models.ts";
+import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
 import { type CameraTraits, traitsOf } from "./traits.ts";
 
 /** Capacity and free space of the card, in bytes. */
@@ -128,16 +129,6 @@ export class CardPathNotFoundError extends CanonError {
 const SINGLE_LISTING_LIMIT = 1024 * 1024;
 const TREE_LISTING_LIMIT = 64 * 1024 * 1024;
 const EXTERNAL_THUMBNAIL = /\.(CRW|AVI|WAV)$/;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
 
 /** The memory card of a camera. Reached as `cam.storage`. */
 export class Storage {
@@ -331,44 +322,24 @@ export class Storage {
         writer.releaseLock();
       }
     }
-    let target = destination;
-    try {
-      if ((await Deno.stat(destination)).isDirectory) target = join(destination, name);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    if (!options.overwrite && await exists(target)) {
+    const target = await isDirectory(destination) ? join(destination, name) : destination;
+    if (!options.overwrite && await pathExists(target)) {
       throw new Deno.errors.AlreadyExists(
         `${target} already exists; pass { overwrite: true } (CLI: --overwrite) to replace it`,
       );
     }
-    const temporary = join(
-      dirname(target),
-      `.${basename(target)}.${crypto.randomUUID().slice(0, 8)}.partial`,
-    );
-    const file = await Deno.open(temporary, { write: true, createNew: true });
-    let closed = false;
+    const pending = await PendingFile.create(dirname(target), basename(target));
     try {
-      const size = await this.#fetch(segments, false, async (chunk) => {
-        let offset = 0;
-        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-      }, options);
-      file.close();
-      closed = true;
-      const written = (await Deno.stat(temporary)).size;
-      if (written !== size) {
+      const size = await this.#fetch(segments, false, (chunk) => pending.write(chunk), options);
+      if (pending.size !== size) {
         throw new ProtocolError(
-          `${hostPath}: wrote ${written} bytes, the camera announced ${size}`,
+          `${hostPath}: wrote ${pending.size} bytes, the camera announced ${size}`,
         );
       }
-      if (!options.overwrite && await exists(target)) {
-        throw new Deno.errors.AlreadyExists(`${target} appeared while downloading; not replaced`);
-      }
-      await Deno.rename(temporary, target);
+      await pending.commit(target, options.overwrite ?? false, size);
       return { path: hostPath, file: target, size };
     } catch (error) {
-      if (!closed) file.close();
-      await Deno.remove(temporary).catch(() => undefined);
+      await pending.discard();
       throw error;
     }
   }

@@ -14,6 +14,7 @@ import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { UsageError } from "./exit.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
+import { pathExists } from "../camera/pending_file.ts";
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: StorageEntry): Record<string, unknown> {
@@ -151,16 +152,6 @@ export interface DownloadBatchResult {
   seconds: number;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 function targetOf(
   entry: StorageEntry,
   options: DownloadBatchOptions,
@@ -191,7 +182,7 @@ async function plan(
     }
     targets.set(target, entry.path);
     let skip = false;
-    if (!options.overwrite && await exists(target)) {
+    if (!options.overwrite && await pathExists(target)) {
       if (!options.skipExisting) {
         throw new Deno.errors.AlreadyExists(
           `${target} already exists; use --skip-existing to leave it, or --overwrite to replace it`,
@@ -456,7 +447,7 @@ export const putCommand: CommandDef = {
     let directory: string | undefined;
     if (positionals.length >= 2) {
       const last = positionals[positionals.length - 1];
-      if (!(await exists(last))) {
+      if (!(await pathExists(last))) {
         directory = last;
         files = positionals.slice(0, -1);
       }

@@ -1,0 +1,126 @@
+/**
+ * Writing a file so that nothing is lost: the data goes to a temporary file
+ * beside the target (created exclusively, so a planted symlink is never
+ * followed), which is renamed to the target only when complete; an existing
+ * target is never replaced unless asked; on failure the temporary file is
+ * removed.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/**
+ * Whether anything (a file, a directory, a symlink, even a dangling one) is at `path`.
+ *
+ * @param path the path
+ * @returns true when something is there
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether `path` is a directory (following symlinks).
+ *
+ * @param path the path
+ * @returns true for a directory
+ */
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** A file written under a temporary name beside its target and renamed when complete. */
+export class PendingFile {
+  #file: Deno.FsFile;
+  #closed = false;
+  /** The temporary file's path. */
+  readonly temporary: string;
+  /** The first 16 bytes written (to tell the file type). */
+  head: Uint8Array = new Uint8Array(0);
+  /** Bytes written so far. */
+  size = 0;
+
+  private constructor(file: Deno.FsFile, temporary: string) {
+    this.#file = file;
+    this.temporary = temporary;
+  }
+
+  /**
+   * Start a file in `directory`, named `.<label>.<random>.partial` until committed.
+   *
+   * @param directory where the target will be
+   * @param label part of the temporary name (the target's name when known)
+   * @returns the pending file
+   */
+  static async create(directory: string, label: string): Promise<PendingFile> {
+    const temporary = join(directory, `.${label}.${crypto.randomUUID().slice(0, 8)}.partial`);
+    const file = await Deno.open(temporary, { write: true, createNew: true });
+    return new PendingFile(file, temporary);
+  }
+
+  /**
+   * Append a chunk.
+   *
+   * @param chunk the bytes
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.head.length < 16) {
+      const head = new Uint8Array(Math.min(16, this.head.length + chunk.length));
+      head.set(this.head);
+      head.set(chunk.subarray(0, head.length - this.head.length), this.head.length);
+      this.head = head;
+    }
+    let offset = 0;
+    while (offset < chunk.length) offset += await this.#file.write(chunk.subarray(offset));
+    this.size += chunk.length;
+  }
+
+  /** Close the temporary file (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close();
+  }
+
+  /**
+   * Give the file its final name.
+   *
+   * @param target the final path
+   * @param overwrite replace what is at `target`; otherwise refuse
+   * @param expectedSize when given, the size on disk must be this
+   * @throws {Deno.errors.AlreadyExists} when `target` exists and `overwrite` is not set
+   */
+  async commit(target: string, overwrite: boolean, expectedSize?: number): Promise<void> {
+    this.close();
+    if (expectedSize !== undefined) {
+      const written = (await Deno.stat(this.temporary)).size;
+      if (written !== expectedSize) {
+        throw new Error(`${target}: wrote ${written} bytes where ${expectedSize} were expected`);
+      }
+    }
+    if (!overwrite && await pathExists(target)) {
+      throw new Deno.errors.AlreadyExists(
+        `${target} already exists; pass { overwrite: true } (CLI: --overwrite) to replace it`,
+      );
+    }
+    await Deno.rename(this.temporary, target);
+  }
+
+  /** Remove the temporary file (after a failure). */
+  async discard(): Promise<void> {
+    this.close();
+    await Deno.remove(this.temporary).catch(() => undefined);
+  }
+}
