@@ -11,12 +11,13 @@
  * handled off the main thread, by `libusb_handle_events_timeout_completed`
  * calls (also `nonblocking`) repeated for as long as a transfer is in flight.
  *
- * Transfers are reused while the pipeline lasts and freed at its end, with
- * the callback, and so are their data buffers; what a transfer received is
- * copied out into a fresh array for the reader. An event-handling round that completed nothing
- * is followed by a pause of at most 1 ms (cut short by the next submission):
- * a kernel device node makes such rounds rare, but umockdev's plain-file node
- * is always ready, and the loop would otherwise spin ioctls at the emulator.
+ * Transfers and their data buffers are reused while the pipeline lasts and
+ * freed at its end, with the callback; what a transfer received is copied
+ * out into a fresh array for the reader. An event-handling round that
+ * neither completed nor saw a submission is followed by a pause of at most
+ * 1 ms (cut short by the next submission): a kernel device node makes such
+ * rounds rare, but umockdev's plain-file node is always ready, and the loop
+ * would otherwise spin ioctls at the emulator while transfers wait.
  *
  * @module
  */
@@ -103,7 +104,9 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
   #pumpActive = false;
   /** Transfers completed so far (tells an idle event-handling round). */
   #completions = 0;
-  /** Ends the event loop's idle pause early (a transfer is being submitted). */
+  /** Transfers submitted so far (a round during which one was submitted is not idle). */
+  #submissions = 0;
+  /** Ends the event loop's idle pause early (a transfer was submitted). */
   #wake: (() => void) | undefined;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -177,8 +180,6 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     const entry: InFlight = { transfer, buffer, resolve, ended: false };
     // Registered before submitting: the callback can come before the submit call returns.
     this.#flying.set(id, entry);
-    // An idle event loop polls again now: its reap follows the submission at once.
-    this.#wake?.();
     const r = await L.libusb_submit_transfer(transfer);
     if (r < 0) {
       this.#flying.delete(id);
@@ -186,6 +187,9 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       this.#wakeIdle();
       throw this.#target.error(r, length, 0, new Uint8Array(0));
     }
+    this.#submissions++;
+    // An idle event loop polls again now, for the transfer just submitted.
+    this.#wake?.();
     this.#pump();
     const current = transfer;
     return {
@@ -235,12 +239,14 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     const loop = async (): Promise<void> => {
       try {
         while (this.#flying.size > 0) {
-          const before = this.#completions;
+          const completions = this.#completions;
+          const submissions = this.#submissions;
           const r = await L.libusb_handle_events_timeout_completed(this.#target.context, tv, null);
           if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
             this.#failAll(r); // the event loop itself failed (should not happen)
           }
-          if (this.#completions === before && this.#flying.size > 0) await this.#idlePause();
+          const idle = this.#completions === completions && this.#submissions === submissions;
+          if (idle && this.#flying.size > 0) await this.#idlePause();
         }
       } finally {
         // Cleared in the same turn as the last check: a submission after it starts a new loop.
