@@ -28,3 +28,33 @@ export async function hasCommand(command: string, args = ["--version"]): Promise
     return false;
   }
 }
+
+/** What a gphoto2 run printed (stdout then stderr) and how it ended. */
+export interface Gphoto2Run {
+  /** Exit code. */
+  code: number;
+  /** Standard output followed by standard error. */
+  out: string;
+}
+
+/**
+ * Run gphoto2 in its own process against the devices of `testbed` (a
+ * UmockdevTestbed); `cwd` receives downloads.
+ */
+export async function gphoto2(
+  testbed: { env(): Record<string, string> },
+  args: string[],
+  cwd?: string,
+): Promise<Gphoto2Run> {
+  const out = await new Deno.Command("gphoto2", {
+    args,
+    env: { ...testbed.env(), LANG: "C" },
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    out: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  };
+}

@@ -7,32 +7,13 @@ import { Camera, VirtualCamera } from "../mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
-import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||
   skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
-
-interface Run {
-  code: number;
-  out: string;
-}
-
-async function gphoto2(testbed: UmockdevTestbed, args: string[], cwd?: string): Promise<Run> {
-  const out = await new Deno.Command("gphoto2", {
-    args,
-    env: { ...testbed.env(), LANG: "C" },
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    out: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
-  };
-}
 
 /** gphoto2's "Current:" values, in the order of the --get-config arguments. */
 function currents(out: string): string[] {

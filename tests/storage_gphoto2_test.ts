@@ -6,28 +6,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Camera, VirtualCamera } from "../mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||
   skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
-
-interface Run {
-  code: number;
-  out: string;
-}
-
-/** Run gphoto2 against `vc` in its own process; `cwd` receives downloads. */
-async function gphoto2(testbed: UmockdevTestbed, args: string[], cwd?: string): Promise<Run> {
-  const out = await new Deno.Command("gphoto2", {
-    args,
-    env: { ...testbed.env(), LANG: "C" },
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  return { code: out.code, out: text };
-}
 
 function cardFile(vc: VirtualCamera, path: string): Uint8Array {
   const segments = path.split("/").filter(Boolean);
