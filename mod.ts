@@ -116,6 +116,7 @@ export type {
 } from "./src/protocol/commands.ts";
 export {
   CameraClosedError,
+  CameraDesyncError,
   CameraNotFoundError,
   CameraStatusError,
   CameraTimeoutError,

@@ -26,7 +26,7 @@ import type {
   UsbTransferOptions,
 } from "../src/usb/device.ts";
 import { toBytes } from "../src/usb/device.ts";
-import { writeU32 } from "../src/protocol/bytes.ts";
+import { readU32, writeU32 } from "../src/protocol/bytes.ts";
 import { decodeIdentify, decodePowerStatus } from "../src/protocol/codec.ts";
 import { decodeDiskInfo, decodeDriveName, decodeListing } from "../src/protocol/storage_codec.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
@@ -83,10 +83,17 @@ class FakeCamera implements UsbDevice {
     this.#control = control;
   }
 
-  /** From now on, answer the next command with `reply` (scripted replies not used are dropped). */
+  /**
+   * From now on, answer the next command with `reply` (scripted replies not
+   * used are dropped), and every power-status command (the session's
+   * resynchronising command after a failed dialogue) properly, as a camera
+   * that works again does.
+   */
   answerNext(reply: Uint8Array): void {
     this.#replies = [reply];
+    this.#answerPower = true;
   }
+  #answerPower = false;
 
   get unread(): number {
     return this.#pipe.length;
@@ -144,8 +151,10 @@ class FakeCamera implements UsbDevice {
     const bytes = toBytes(data);
     if (setup.value === 0x10 || setup.value === 0x11) {
       // A command block, an upload pre-header, or the 'C' path's init write.
-      const reply = this.#replies.shift();
-      if (reply) this.#push(reply);
+      const power = bytes.length >= 0x50 && (bytes[0x44] === 0x0a || bytes[0x44] === 0x13) &&
+        bytes[0x47] === 0x12;
+      const reply = power && this.#answerPower ? S.power : this.#replies.shift();
+      if (reply) this.#push(echoSerial(reply, bytes));
     }
     return Promise.resolve({ status: "ok", bytesWritten: bytes.length });
   }
@@ -188,9 +197,29 @@ class FakeCamera implements UsbDevice {
       return Promise.reject(error);
     }
     const reply = this.#replies.shift();
-    if (reply) this.#push(reply);
+    if (reply) this.#push(echoSerial(reply, toBytes(data)));
     return Promise.resolve({ status: "ok", bytesWritten: toBytes(data).length });
   }
+}
+
+/** The serial numbers the valid fixed replies carry (as the virtual camera echoed them). */
+const VALID_SERIALS = new Set(
+  [S.identify, S.power, S.diskInfo, S.abilities].map((r) => readU32(r, 0x4c)),
+);
+
+/**
+ * The reply as a camera sends it to `block`: a fixed reply echoes the
+ * command's serial number (a reply whose serial a mutation changed keeps
+ * the wrong one: to the session, a late reply to another command).
+ */
+function echoSerial(reply: Uint8Array, block: Uint8Array): Uint8Array {
+  if (block.length < 0x50 || reply.length < 0x50 || !VALID_SERIALS.has(readU32(reply, 0x4c))) {
+    return reply;
+  }
+  if (reply[4] === 0x02 && reply[5] === 0x03) return reply; // a long reply has no serial
+  const out = reply.slice();
+  writeU32(out, 0x4c, readU32(block, 0x4c));
+  return out;
 }
 
 /** The library's errors; a plain USB error only when the fake raised one (I/O). */

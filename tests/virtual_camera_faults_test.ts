@@ -31,14 +31,28 @@ Deno.test("delay: the reply arrives after the given time", async () => {
   assert.equal(word(reply, 0x50), 0);
 });
 
-Deno.test("delay: a held-back reply is dropped when a newer command arrives first", async () => {
+Deno.test("delay, late replies off: a held-back reply is dropped when a newer command arrives first", async () => {
   const { camera, host } = await openCamera();
   await using _ = camera;
+  camera.faults.lateReplies = false;
   camera.faults.inject({ kind: "delay", ms: 60 });
   await host.send(identify(1));
   const reply = await host.dialogue(power(2), 0x58);
   assert.equal(word(reply, 0x4c), 2);
   await assert.rejects(host.bulk(0x80, 120), { code: "TIMEOUT" });
+});
+
+Deno.test("delay (late replies on by default): the held-back reply still comes, then the newer one", async () => {
+  const { camera, host } = await openCamera();
+  await using _ = camera;
+  camera.faults.inject({ kind: "delay", ms: 60 });
+  await host.send(identify(1));
+  await assert.rejects(host.bulk(0x80, 20), { code: "TIMEOUT" }); // the host gives up
+  await host.send(power(2));
+  const late = await host.fixed(0x9c);
+  assert.equal(word(late, 0x4c), 1, "the abandoned identify's reply comes first");
+  const reply = await host.fixed(0x58);
+  assert.equal(word(reply, 0x4c), 2);
 });
 
 Deno.test("truncate: only the first bytes come, the rest never", async () => {

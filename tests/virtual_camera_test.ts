@@ -418,14 +418,27 @@ Deno.test("a block whose length words disagree is refused with 0x02000086; a run
   assert.equal(await host.vendorOut(0x10, new Uint8Array(0x48)), "stall");
 });
 
-Deno.test("a new command discards the unread reply of the previous one", async () => {
+Deno.test("late replies off: a new command discards the unread reply of the previous one", async () => {
   const { camera, host } = await openCamera();
   await using _ = camera;
+  camera.faults.lateReplies = false;
   await host.send(identifyBlock(1));
   await host.bulk(0x40); // read part of it, leave the rest
   const power = await host.dialogue(commandBlock(0x0a, 0x12, 0x201, undefined, 2), 0x58);
   assert.equal(word(power, 0x4c), 2);
   await assert.rejects(host.bulk(0x40, 30), { code: "TIMEOUT" });
+});
+
+Deno.test("by default, the unread rest of a reply stays in the pipe before the next reply", async () => {
+  const { camera, host } = await openCamera();
+  await using _ = camera;
+  await host.send(identifyBlock(1));
+  await host.bulk(0x40); // read part of it, leave the rest
+  await host.send(commandBlock(0x0a, 0x12, 0x201, undefined, 2));
+  const rest = await host.bulk(0x5c);
+  assert.equal(word(rest, 0x4c - 0x40), 1, "the identify reply's tail comes first");
+  const power = await host.bulk(0x58);
+  assert.equal(word(power, 0x4c), 2);
 });
 
 Deno.test("VirtualCamera.models lists the G3; unknown models are refused with the list", () => {

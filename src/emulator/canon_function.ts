@@ -59,7 +59,14 @@ import {
   takePicture,
   viewfinderFrame,
 } from "./remote_capture.ts";
-import { ByteFifo, type ByteSource, bytesSource, dropSources, limitSources } from "./byte_fifo.ts";
+import {
+  ByteFifo,
+  type ByteSource,
+  bytesSource,
+  dropSources,
+  limitSources,
+  segmentSource,
+} from "./byte_fifo.ts";
 import type { FullSpeedBus } from "./bus_model.ts";
 import { concatBytes, latin1, putString, putU16, putU32, stringAt, u16At, u32At } from "./wire.ts";
 
@@ -280,6 +287,10 @@ export class CanonFunction implements UsbFunction {
   readonly #listeners = new Set<() => void>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #replyGeneration = 0;
+  /** Increases when the pipes are flushed (init handshake, reset, replug): held-back replies die. */
+  #pipeGeneration = 0;
+  /** Replies waiting behind a held-back ("delay") reply, in order (late replies on). */
+  #heldBack: ByteSource[][] | undefined;
   #unplugAfter: number | undefined;
   /** Bytes until the transfer in progress ends short (the "split" fault). */
   #splitAfter: number | undefined;
@@ -460,7 +471,7 @@ export class CanonFunction implements UsbFunction {
         this.#unplugAfter ?? maxLength,
         this.#splitAfter ?? maxLength,
       );
-      const bytes = this.#bulkIn.take(limit);
+      const bytes = this.#bulkIn.take(this.#overflowing(limit));
       if (this.#splitAfter !== undefined) {
         this.#splitAfter -= bytes?.length ?? 0;
         if (this.#splitAfter <= 0) this.#splitAfter = undefined;
@@ -483,6 +494,27 @@ export class CanonFunction implements UsbFunction {
   }
 
   /**
+   * A bulk IN transfer of `limit` bytes of a long reply's data that is not a
+   * whole number of packets while the camera has more to send in it: the
+   * last packet is a full one and overflows the host's buffer
+   * (packetOverflow, on by default). Returns how many bytes the camera puts
+   * on the bus.
+   */
+  #overflowing(limit: number): number {
+    const packet = this.model.usb.endpointPacketSize;
+    if (!this.faults.packetOverflow || limit % packet === 0 || !this.#bulkIn.atLongData) {
+      return limit;
+    }
+    const inTransfer = Math.min(
+      this.#bulkIn.untilTransferEnd,
+      this.#unplugAfter ?? Infinity,
+      this.#splitAfter ?? Infinity,
+    );
+    if (inTransfer <= limit) return limit;
+    return Math.min(inTransfer, limit - (limit % packet) + packet);
+  }
+
+  /**
    * How many bytes an IN endpoint could send now (for a bus model: the data
    * is taken by {@link CanonFunction.read} only when the transfer completes).
    *
@@ -494,7 +526,7 @@ export class CanonFunction implements UsbFunction {
     if (this.#halted.has(endpointAddress)) return "stall";
     if (endpointAddress === ENDPOINTS.BULK_IN) {
       return Math.min(
-        this.#bulkIn.length,
+        this.#bulkIn.untilTransferEnd,
         this.#unplugAfter ?? Infinity,
         this.#splitAfter ?? Infinity,
       );
@@ -577,6 +609,8 @@ export class CanonFunction implements UsbFunction {
 
   #flushPipes(): void {
     this.dispose();
+    this.#pipeGeneration++;
+    this.#heldBack = undefined;
     this.#bulkIn.clear();
     this.#interrupts.length = 0;
     this.#halted.clear();
@@ -708,6 +742,8 @@ export class CanonFunction implements UsbFunction {
   #handshake(data: Uint8Array): FunctionWrite {
     if (data.length !== 0x50) return "stall";
     this.#replyGeneration++;
+    this.#pipeGeneration++;
+    this.#heldBack = undefined;
     this.#bulkIn.clear();
     const reply = new Uint8Array(0x44);
     putU32(reply, 0, 4);
@@ -767,10 +803,22 @@ export class CanonFunction implements UsbFunction {
     return "ok";
   }
 
-  #answer(command: Command): void {
-    // A new command supersedes whatever reply the host did not read.
+  /**
+   * A command arrived. A real camera leaves a reply the host did not read in
+   * the pipe, to be read before the new one (late replies, on by default);
+   * off, the new command supersedes it.
+   */
+  #newReply(): void {
     this.#replyGeneration++;
-    this.#bulkIn.clear();
+    this.#bulkIn.dropSurplus();
+    if (!this.faults.lateReplies) {
+      this.#bulkIn.clear();
+      this.#heldBack = undefined;
+    }
+  }
+
+  #answer(command: Command): void {
+    this.#newReply();
     this.#unplugAfter = undefined;
     this.#splitAfter = undefined;
 
@@ -811,7 +859,10 @@ export class CanonFunction implements UsbFunction {
         answer = { status: CAMERA_STATUS.INVALID_PARAMETERS };
       } else answer = this.#guardFixed(() => fixed.run(command));
       record.status = answer.status;
-      sources = [bytesSource(this.#frameFixed(command, length, answer, fault))];
+      const reply = this.#frameFixed(command, length, answer, fault);
+      // A reply that ends in a short packet ends its transfer there.
+      const short = reply.length % this.model.usb.endpointPacketSize !== 0;
+      sources = [{ ...bytesSource(reply), endsTransfer: short }];
     }
     this.#log(record);
     this.#deliver(sources, fault);
@@ -867,13 +918,39 @@ export class CanonFunction implements UsbFunction {
       putU16(header, 4, 0xeeee);
       putU32(header, 0, data.size + 0x100);
     }
-    const sources = [bytesSource(header), data];
-    if (fault?.kind === "oversize") sources.push(bytesSource(new Uint8Array(fault.extra)));
+    // The header is a transfer of its own (a short packet at high speed).
+    const sources = [{ ...bytesSource(header), endsTransfer: true }, ...this.#transfersOf(data)];
+    if (fault?.kind === "oversize") {
+      // The surplus comes as a transfer of its own, after the reply's.
+      sources.splice(0, sources.length, ...endEachReply(sources));
+      sources.push({ ...bytesSource(new Uint8Array(fault.extra)), surplus: true });
+    }
     return sources;
   }
 
+  /**
+   * A long reply's data as the camera sends it: a class-6 camera ends its
+   * transfers early (shortTransfers, on by default), in the blocks the EOS
+   * 20D's download shows in Protocol.xml: one transfer length, 0x10c0, then
+   * 0x40 and transfer length − 0x140 in turn.
+   */
+  #transfersOf(source: ByteSource): ByteSource[] {
+    const data: ByteSource = { size: source.size, bytes: source.bytes, longData: true };
+    if (!this.#newProtocol || !this.faults.shortTransfers || data.size === 0) return [data];
+    const word = this.model.initWords[1];
+    const length = word === 0xffffffff || word < 0x200 ? 0x1400 : word - (word % 0x40);
+    return segmentSource(data, [length, 0x10c0, 0x40, length - 0x140], 2);
+  }
+
   #deliver(framed: ByteSource[], fault?: Fault): void {
-    let sources = framed;
+    let sources = endEachReply(framed);
+    if (this.#heldBack && fault?.kind !== "delay") {
+      // The camera is still busy with an earlier command: this reply comes after its.
+      this.#heldBack.push(
+        fault?.kind === "truncate" ? limitSources(sources, fault.length) : sources,
+      );
+      return;
+    }
     if (fault?.kind === "truncate") sources = limitSources(sources, fault.length);
     if (this.#dropNext40) {
       this.#dropNext40 = false;
@@ -888,9 +965,18 @@ export class CanonFunction implements UsbFunction {
         return;
       case "delay": {
         const generation = this.#replyGeneration;
+        const pipes = this.#pipeGeneration;
+        const late = this.faults.lateReplies;
+        if (late) this.#heldBack ??= [];
         this.#schedule(fault.ms, () => {
-          if (generation !== this.#replyGeneration || !this.#connected) return;
+          if (!this.#connected || pipes !== this.#pipeGeneration) return;
+          if (!late && generation !== this.#replyGeneration) return;
           this.#bulkIn.push(...sources);
+          if (late) {
+            // The replies to the commands that came meanwhile follow, in order.
+            for (const held of this.#heldBack ?? []) this.#bulkIn.push(...held);
+            this.#heldBack = undefined;
+          }
           this.#notify();
         });
         return;
@@ -1581,8 +1667,7 @@ export class CanonFunction implements UsbFunction {
   // ---- upload (§4.3.10) ---------------------------------------------------
 
   #receiveUploadHeader(block: Uint8Array): FunctionWrite {
-    this.#replyGeneration++;
-    this.#bulkIn.clear();
+    this.#newReply();
     const expected = u32At(block, 6);
     const command = {
       cmd1: 0,
@@ -1611,8 +1696,7 @@ export class CanonFunction implements UsbFunction {
   #receiveUploadBlock(block: Uint8Array): FunctionWrite {
     const command = this.#parse(block);
     if (!command || command.cmd3 !== UPLOAD_BLOCK) return "stall";
-    this.#replyGeneration++;
-    this.#bulkIn.clear();
+    this.#newReply();
     const fault = this.faults.takeFor(command);
     const record = {
       cmd1: command.cmd1,
@@ -1685,4 +1769,19 @@ function listInto(parts: Uint8Array[], dir: CardNode, depth: number): void {
       parts.push(entry(CARD_ATTRIBUTE.DESCENDED, 0, 0, ".."));
     }
   }
+}
+
+/**
+ * A reply's sources with the last one (before any surplus) ending its
+ * transfer: a camera sends each reply in transfers of its own, so a host
+ * read never runs on into the next reply.
+ */
+function endEachReply(sources: ByteSource[]): ByteSource[] {
+  const out = [...sources];
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i].surplus) continue;
+    if (!out[i].endsTransfer) out[i] = { ...out[i], endsTransfer: true };
+    break;
+  }
+  return out;
 }

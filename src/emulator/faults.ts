@@ -11,7 +11,12 @@
 export type Fault =
   /** The command is accepted and never answered. */
   | { readonly kind: "silent" }
-  /** The reply is held back for `ms` milliseconds (dropped if a newer command arrives first). */
+  /**
+   * The reply is held back for `ms` milliseconds. With
+   * {@link FaultInjector.lateReplies} on (the default) it still comes when
+   * newer commands arrived meanwhile, before their replies; off, it is
+   * dropped if a newer command arrives first.
+   */
   | { readonly kind: "delay"; readonly ms: number }
   /** Only the first `length` bytes of the reply are ever sent. */
   | { readonly kind: "truncate"; readonly length: number }
@@ -127,6 +132,32 @@ export class FaultInjector {
   missingFirst40AfterA = false;
 
   /**
+   * Real-camera behaviour, on by default: a class-6 camera ends the transfers
+   * of a long reply's data early, in the blocks of the EOS 20D's download in
+   * Protocol.xml (one transfer length, 0x10c0, then 0x40 and transfer length
+   * − 0x140 in turn), whatever the host asked for.
+   */
+  shortTransfers = true;
+
+  /**
+   * Real USB behaviour, on by default: a bulk IN transfer of a long reply's
+   * data asking for a length that is not a multiple of the packet size,
+   * while the camera has more to send in that transfer than fits, overflows
+   * (babble), as a full packet does on a real bus. Off: the camera cuts its
+   * packet to fit.
+   */
+  packetOverflow = true;
+
+  /**
+   * Real-camera behaviour, on by default: a reply the host did not read (it
+   * gave up, or read only part of it) stays in the pipe when the next command
+   * arrives, and a reply held back by a "delay" fault still comes after a
+   * newer command arrived, with the newer command's reply after it.
+   * Off: each new command discards whatever the host left unread.
+   */
+  lateReplies = true;
+
+  /**
    * Arm a fault for the next matching command(s).
    *
    * @param fault what goes wrong
@@ -138,7 +169,10 @@ export class FaultInjector {
     this.#armed.push({ fault, target: options.command, remaining: times });
   }
 
-  /** Disarm every fault and switch the quirks off. */
+  /**
+   * Disarm every fault and switch the §2.2 step-7 quirk off (the real-camera
+   * behaviours `shortTransfers`, `packetOverflow`, `lateReplies` stay as set).
+   */
   clear(): void {
     this.#armed = [];
     this.missingFirst40AfterA = false;

@@ -403,6 +403,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       return read.done.then((end): UsbInResult => {
         if (end.status === "error") throw end.error;
         if (end.status === "stall") return { status: "stall" };
+        if (end.status === "babble") return { status: "babble", data: view(end.data) };
         return { status: "ok", data: view(end.data) };
       });
     }
@@ -688,6 +689,9 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
         });
       } else if (result === "stall") {
         read.finish({ status: "stall", data: new Uint8Array(0) });
+      } else if (result.length > read.length) {
+        // A full packet did not fit the room left in the transfer: babble.
+        read.finish({ status: "babble", data: result.subarray(0, read.length) });
       } else {
         read.finish({ status: "ok", data: result });
       }

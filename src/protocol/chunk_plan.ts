@@ -46,3 +46,33 @@ export function* chunkLengths(
     remaining -= length;
   }
 }
+
+/**
+ * The read sizes of `total` data bytes that may be queued ahead, several
+ * transfers in flight: the plan of {@link chunkLengths} up to (not
+ * including) its first size that is not a whole number of packets. Only the
+ * reply's real end may be asked for with room for less than a packet: when
+ * the camera ends a transfer early (the EOS 20D does, Protocol.xml), every
+ * queued transfer after it receives bytes meant for the one before, and a
+ * partial-packet transfer would then receive a full packet and overflow.
+ * What is left after these is read one transfer at a time, re-planned from
+ * what really arrived.
+ *
+ * @param total data bytes to read
+ * @param transferLength the largest read the camera allows
+ * @param newProtocol class-6 camera
+ * @param packetSize the bulk IN endpoint's wMaxPacketSize
+ * @returns the read sizes, each a multiple of `packetSize`
+ */
+export function* queuedChunkLengths(
+  total: number,
+  transferLength: number,
+  newProtocol: boolean,
+  packetSize: number,
+): Generator<number, void, undefined> {
+  const packet = packetSize > 0 ? packetSize : 64;
+  for (const length of chunkLengths(total, transferLength, newProtocol)) {
+    if (length % packet !== 0) return;
+    yield length;
+  }
+}

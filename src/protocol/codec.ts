@@ -7,7 +7,7 @@
  */
 
 import { cString, readCString, readU32, writeU32 } from "./bytes.ts";
-import { type CommandSpec, FIXED_REPLY, hex, LONG_REPLY } from "./commands.ts";
+import { type CommandSpec, FIXED_REPLY, LONG_REPLY } from "./commands.ts";
 import { ProtocolError } from "./errors.ts";
 
 /** The largest command block gphoto2 sends; the camera's buffer is not known to take more. */
@@ -141,6 +141,9 @@ export interface InitBlock {
 /** The default largest bulk read (when the init block says 0xFFFFFFFF). */
 export const DEFAULT_TRANSFER_LENGTH = 0x1400;
 
+/** The largest bulk read the host asks for, whatever the init block says (1 MiB). */
+export const MAX_TRANSFER_LENGTH = 0x100000;
+
 /**
  * Decode the 0x58-byte init block.
  *
@@ -152,11 +155,11 @@ export function decodeInitBlock(raw: Uint8Array): InitBlock {
     throw new ProtocolError(`init block of ${raw.length} bytes, expected 0x58`);
   }
   const word = readU32(raw, 0x4c);
-  let transferLength = word === 0xffffffff ? DEFAULT_TRANSFER_LENGTH : word;
-  if (transferLength < 0x40 || transferLength > 0x100000) {
-    throw new ProtocolError(`init block announces an impossible transfer length ${hex(word)}`);
-  }
-  transferLength -= transferLength % 0x40;
+  // As gphoto2: any value but 0xFFFFFFFF is the camera's; clamped to what one
+  // host read can be (0x40 to MAX_TRANSFER_LENGTH, whole 0x40 blocks), never refused.
+  const transferLength = word === 0xffffffff
+    ? DEFAULT_TRANSFER_LENGTH
+    : Math.min(Math.max(word, 0x40), MAX_TRANSFER_LENGTH) & ~0x3f;
   return {
     family: raw.slice(0x40, 0x44),
     modelWord: readU32(raw, 0x44),

@@ -119,3 +119,25 @@ export class CameraNotFoundError extends CanonError {
     this.name = "CameraNotFoundError";
   }
 }
+
+/**
+ * The camera's replies fell out of step with the host's commands and could
+ * not be brought back in bounded time (it kept sending, or never answered
+ * the resynchronising command): the session is closed. Open the camera
+ * again (on a real camera, after switching it off and on if that fails).
+ */
+export class CameraDesyncError extends CameraClosedError {
+  /**
+   * Make the error.
+   *
+   * @param message what the host saw
+   * @param options hint and cause
+   */
+  constructor(message: string, options: CanonErrorOptions = {}) {
+    super(message, {
+      hint: options.hint ?? "Close the camera and open it again",
+      cause: options.cause,
+    });
+    this.name = "CameraDesyncError";
+  }
+}

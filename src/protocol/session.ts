@@ -17,8 +17,8 @@ import {
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
 import { canPipeline } from "../usb/pipeline.ts";
-import { chunkLengths, nextChunkLength } from "./chunk_plan.ts";
-import { readU32 } from "./bytes.ts";
+import { nextChunkLength, queuedChunkLengths } from "./chunk_plan.ts";
+import { readU16, readU32 } from "./bytes.ts";
 import {
   announcedLength,
   decodeFixedReply,
@@ -30,10 +30,11 @@ import {
   type FixedReply,
   type InitBlock,
 } from "./codec.ts";
-import { type CommandSpec, hex } from "./commands.ts";
+import { COMMANDS, type CommandSpec, hex, NEW_PROTOCOL_COMMANDS } from "./commands.ts";
 import { encodeUploadBlock, encodeUploadPreHeader } from "./storage_codec.ts";
 import {
   CameraClosedError,
+  CameraDesyncError,
   CameraStatusError,
   CameraTimeoutError,
   CanonError,
@@ -126,6 +127,8 @@ export class Session {
   readonly newProtocol: boolean;
   /** Endpoint numbers. */
   endpoints: SessionEndpoints = { bulkIn: 1, bulkOut: 2, interruptIn: 3 };
+  /** wMaxPacketSize of bulk IN (64 at full speed, 512 at high speed). */
+  bulkInPacketSize = 64;
   /** The largest bulk read asked for, from the init block. */
   transferLength: number = DEFAULT_TRANSFER_LENGTH;
   /** Default timeout of a transfer. */
@@ -140,6 +143,8 @@ export class Session {
   #closedReason: Error | undefined;
   /** Bytes of an abandoned reply still to drain before the next command (-1: unknown). */
   #pendingDrain = 0;
+  /** Serial numbers of dialogues whose reply may still come (the host gave up on them). */
+  readonly #abandoned = new Set<number>();
 
   /**
    * Start a session on a device.
@@ -195,6 +200,8 @@ export class Session {
     if (!endpoints || endpoints.length === 0) return;
     const find = (direction: "in" | "out", type: string) =>
       endpoints.find((e) => e.direction === direction && e.type === type)?.endpointNumber;
+    const bulkIn = endpoints.find((e) => e.direction === "in" && e.type === "bulk");
+    if (bulkIn && bulkIn.packetSize > 0) this.bulkInPacketSize = bulkIn.packetSize;
     this.endpoints = {
       bulkIn: find("in", "bulk") ?? 1,
       bulkOut: find("out", "bulk") ?? 2,
@@ -521,9 +528,14 @@ export class Session {
     const serial = await this.#send(spec, payload, label, timeout);
     let raw: Uint8Array;
     try {
-      raw = await this.#readFixed(label, options.replyLength ?? spec.replyLength, timeout);
+      raw = await this.#readOwnFixed(
+        label,
+        options.replyLength ?? spec.replyLength,
+        timeout,
+        serial,
+      );
     } catch (error) {
-      this.#pendingDrain = -1;
+      this.#abandon(serial);
       throw error;
     }
     let reply: FixedReply;
@@ -535,15 +547,86 @@ export class Session {
       this.#pendingDrain = -1;
       throw error;
     }
-    const echoed = readU32(raw, 0x4c);
-    if (raw.length >= 0x50 && echoed !== serial) {
-      log.info(`${label}: reply carries serial #${echoed}, sent #${serial}`);
-    }
     log.info(`<-- ${label} #${serial} status: ${hex(reply.status)}`);
     if (reply.status !== 0 && !options.allowStatus) {
       throw new CameraStatusError(label, reply.status);
     }
     return reply;
+  }
+
+  /** The host gave up on dialogue `serial`: its reply may still come; resynchronise first. */
+  #abandon(serial: number): void {
+    this.#abandoned.add(serial);
+    if (this.#abandoned.size > 64) this.#abandoned.delete(this.#abandoned.values().next().value!);
+    this.#pendingDrain = -1;
+  }
+
+  /**
+   * Read the fixed reply of dialogue `serial`. A reply that carries another
+   * serial number, or a long reply's header, is a late reply to a dialogue
+   * the host gave up on (real cameras still answer, errata §2.1): it is read
+   * whole, logged and discarded, and the right reply is read after it.
+   */
+  async #readOwnFixed(
+    label: string,
+    expected: number,
+    timeout: number,
+    serial: number,
+  ): Promise<Uint8Array> {
+    for (let stale = 0;; stale++) {
+      const raw = await this.#readFixed(label, expected, timeout);
+      const kind = replyKind(raw);
+      if (kind === "fixed" && readU32(raw, 0x4c) === serial) {
+        this.#abandoned.delete(serial);
+        return raw;
+      }
+      if (kind === "junk" || stale >= 16) {
+        throw new ProtocolError(
+          `${label}: the reply is not one to this command (serial #${
+            readU32(raw, 0x4c)
+          }, sent #${serial})`,
+        );
+      }
+      const total = kind === "long" ? 0x40 + readU32(raw, 6) : announcedLength(raw) || raw.length;
+      log.warn(
+        `${label}: discarding a late ${kind} reply (${total} b${
+          kind === "fixed" ? `, serial #${readU32(raw, 0x4c)}` : ""
+        }) to a command the host gave up on; reading the reply to #${serial}`,
+      );
+      if (kind === "fixed") this.#abandoned.delete(readU32(raw, 0x4c));
+      await this.#discard(total - raw.length, performance.now() + timeout, label);
+    }
+  }
+
+  /**
+   * A fixed reply whose first bytes are `head`, read whole by `deadline`:
+   * the length from word 0 when the camera puts it there, otherwise one read
+   * that the reply's last (short) packet ends.
+   */
+  async #restOfFixed(head: Uint8Array, deadline: number): Promise<Uint8Array> {
+    const announced = Math.min(announcedLength(head), MAX_FIXED_REPLY);
+    const want = announced > head.length ? announced - head.length : announced ? 0 : 0x400;
+    if (want === 0) return head;
+    const time = Math.max(1, Math.floor(deadline - performance.now()));
+    const rest = await this.bulkRead(want, time);
+    const reply = new Uint8Array(head.length + rest.length);
+    reply.set(head);
+    reply.set(rest, head.length);
+    return reply;
+  }
+
+  /** Read and drop `count` bytes of a stale reply, by `deadline` (performance.now() ms). */
+  async #discard(count: number, deadline: number, label: string): Promise<void> {
+    let left = count;
+    while (left > 0) {
+      const time = Math.floor(deadline - performance.now());
+      if (time <= 0) {
+        throw new CameraTimeoutError(`${label}: discarding a late reply`, Math.max(0, time));
+      }
+      const chunk = await this.bulkRead(Math.min(left, this.transferLength), time);
+      if (chunk.length === 0) break;
+      left -= chunk.length;
+    }
   }
 
   async #readFixed(label: string, expected: number, timeout: number): Promise<Uint8Array> {
@@ -561,7 +644,20 @@ export class Session {
     // The Windows driver reads a fixed reply in two parts, and some cameras
     // (EOS D30) misbehave on one read: first the 0x40-multiple, then the rest.
     const firstLength = expected - (expected % 0x40);
-    const first = await this.#bulkReadExact(firstLength, `${label} reply`, timeout);
+    const first = await this.bulkRead(firstLength, timeout);
+    if (first.length !== firstLength) {
+      // A whole shorter reply (a late one, to be discarded by the caller) or a lost tail.
+      const kind = replyKind(first);
+      if (kind === "long" || (kind === "fixed" && announcedLength(first) === first.length)) {
+        return first;
+      }
+      throw new ProtocolError(
+        `${label} reply: the camera sent ${first.length} bytes where ${firstLength} (${
+          hex(firstLength)
+        }) were expected`,
+      );
+    }
+    if (replyKind(first) === "long") return first;
     let total = expected;
     const announced = announcedLength(first);
     if (announced !== 0 && announced !== expected) {
@@ -611,10 +707,20 @@ export class Session {
     const serial = await this.#send(spec, payload, label, timeout);
     let total: number;
     try {
-      const header = await this.#bulkReadExact(0x40, `${label} reply header`, timeout);
+      let header = await this.#bulkReadExact(0x40, `${label} reply header`, timeout);
+      for (let stale = 0; replyKind(header) === "fixed" && stale < 16; stale++) {
+        // A late fixed reply to a command the host gave up on: drop it whole.
+        const reply = await this.#restOfFixed(header, performance.now() + timeout);
+        log.warn(
+          `${label}: discarding a late fixed reply (${reply.length} b, serial #${
+            readU32(reply, 0x4c)
+          }) before the reply header`,
+        );
+        header = await this.#bulkReadExact(0x40, `${label} reply header`, timeout);
+      }
       total = decodeLongHeader(spec, header);
     } catch (error) {
-      this.#pendingDrain = -1;
+      this.#abandon(serial);
       throw error;
     }
     if (options.maxLength !== undefined && total > options.maxLength) {
@@ -627,20 +733,20 @@ export class Session {
     }
     await options.onLength?.(total);
     let received = 0;
-    let pipelined = false;
     try {
       while (received < total) {
         options.signal?.throwIfAborted();
         const remaining = total - received;
-        if (!pipelined && remaining > this.transferLength && canPipeline(this.device)) {
-          // Several transfers in flight; after a short read, the rest one at a time.
-          pipelined = true;
+        if (remaining > this.transferLength && canPipeline(this.device)) {
+          // Several transfers in flight. A short read ends them; the loop then
+          // plans again from what really arrived (the 20D ends transfers early).
           await this.#readPipelined(label, remaining, timeout, options.signal, async (chunk) => {
             received += chunk.length;
             // Bytes that arrive after an abort are counted (not drained twice), not delivered.
             if (!options.signal?.aborted) await sink(chunk);
           });
-          continue;
+          options.signal?.throwIfAborted();
+          if (total - received < remaining) continue;
         }
         const want = nextChunkLength(remaining, this.transferLength, this.newProtocol);
         const chunk = await this.bulkRead(want, timeout);
@@ -690,7 +796,7 @@ export class Session {
     else signal?.addEventListener("abort", onAbort, { once: true });
     const reads = this.device.readBulkChunks(
       this.endpoints.bulkIn,
-      chunkLengths(length, this.transferLength, this.newProtocol),
+      queuedChunkLengths(length, this.transferLength, this.newProtocol, this.bulkInPacketSize),
       { inFlight: this.pipelineDepth, timeout, signal: stop.signal },
     )[Symbol.asyncIterator]();
     let got = 0;
@@ -789,39 +895,131 @@ export class Session {
       log.info(`<-- UploadBlock status: ${hex(status)}`);
       return status;
     } catch (error) {
-      this.#pendingDrain = -1;
+      this.#abandon(serial);
       throw error;
     }
   }
 
   /**
-   * Read whatever is left of an abandoned reply, so that the next command's
-   * reply is not confused with it.
+   * Before the next command: read whatever is left of an abandoned reply
+   * (the announced rest, then anything more until the pipe is quiet for
+   * 50 ms), within one transfer timeout in all; then, when a dialogue was
+   * given up on (its reply may still come late), resynchronise. A camera
+   * that keeps sending past the bound closes the session
+   * ({@link CameraDesyncError}): reopening it starts afresh.
    */
   async #drain(): Promise<void> {
     const known = this.#pendingDrain;
     this.#pendingDrain = 0;
-    let left = known > 0 ? known : Infinity;
-    let reads = 0;
     const start = performance.now();
-    while (reads < 100_000) {
-      reads++;
-      // The announced rest first, then whatever else comes (a reply longer than
-      // it announced) until the pipe stays quiet for 50 ms.
-      const counting = left > 0 && left !== Infinity;
+    const deadline = start + this.timeout;
+    let reads = 0;
+    let bytes = 0;
+    let left = known > 0 ? known : 0;
+    for (;;) {
+      const counting = left > 0;
+      const time = Math.floor(deadline - performance.now());
+      if (time <= 0) {
+        const error = new CameraDesyncError(
+          `the camera was still sending a reply the host gave up on after ${reads} reads ` +
+            `(${bytes} bytes in ${elapsed(start)} s)`,
+        );
+        this.markClosed(error);
+        throw error;
+      }
       let chunk: Uint8Array;
       try {
+        reads++;
         chunk = await this.bulkRead(
           counting ? Math.min(this.transferLength, left) : this.transferLength,
-          counting ? this.timeout : 50,
+          counting ? time : Math.min(50, time),
         );
       } catch (error) {
         if (error instanceof CameraTimeoutError || error instanceof ProtocolError) break;
         throw error;
       }
       if (chunk.length === 0) break;
+      bytes += chunk.length;
       if (counting) left = Math.max(0, left - chunk.length);
     }
-    log.info(`drained a stale reply (${reads} reads) in ${elapsed(start)} s`);
+    log.info(`drained ${bytes} b of a stale reply (${reads} reads) in ${elapsed(start)} s`);
+    if (known < 0 || this.#abandoned.size > 0) await this.#resync();
   }
+
+  /**
+   * Bring replies back in step after a dialogue the host gave up on: send a
+   * power-status command and read replies until its own (by serial number),
+   * discarding every late reply before it. Bounded: four transfer timeouts
+   * and a second (a late reply may still be on its way). A camera that says
+   * nothing in that time leaves the session open (a timeout error; the next
+   * call tries again); one that keeps sending closes it.
+   */
+  async #resync(): Promise<void> {
+    const spec = this.newProtocol ? NEW_PROTOCOL_COMMANDS.powerStatus! : COMMANDS.powerStatus;
+    const start = performance.now();
+    const budget = 4 * this.timeout + 1000;
+    const deadline = start + budget;
+    const serial = await this.#send(spec, new Uint8Array(0), `${spec.name} (resync)`, this.timeout);
+    let discarded = 0;
+    for (let reads = 0;; reads++) {
+      const time = Math.floor(deadline - performance.now());
+      if (time <= 0 || reads > 100_000) {
+        const error = new CameraDesyncError(
+          `the camera's replies are out of step: ${discarded} late replies discarded in ` +
+            `${elapsed(start)} s and the resynchronising command was not answered`,
+        );
+        this.markClosed(error);
+        throw error;
+      }
+      let head: Uint8Array;
+      try {
+        head = await this.bulkRead(
+          this.newProtocol ? Math.max(0x40, this.bulkInPacketSize) : 0x40,
+          time,
+        );
+      } catch (error) {
+        if (error instanceof ProtocolError) continue;
+        if (error instanceof CameraTimeoutError) {
+          this.#abandon(serial);
+          throw new CameraTimeoutError(
+            `resynchronising after a reply the host gave up on`,
+            budget,
+            {
+              hint: "The camera did not answer; the next call tries again",
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+      const kind = replyKind(head);
+      if (kind === "long") {
+        discarded++;
+        const rest = 0x40 + readU32(head, 6) - head.length;
+        log.warn(`resync: discarding a late long reply (${rest + head.length} b)`);
+        await this.#discard(rest, deadline, "resync");
+        continue;
+      }
+      if (kind !== "fixed") continue;
+      const reply = await this.#restOfFixed(head, deadline);
+      const echoed = readU32(reply, 0x4c);
+      if (reply.length >= 0x50 && echoed === serial) {
+        this.#abandoned.clear();
+        log.info(`resync: in step again after ${discarded} late replies, ${elapsed(start)} s`);
+        return;
+      }
+      discarded++;
+      log.warn(`resync: discarding a late fixed reply (serial #${echoed}, ${reply.length} b)`);
+    }
+  }
+}
+
+/** What a reply's first bytes say it is. */
+function replyKind(raw: Uint8Array): "fixed" | "long" | "junk" {
+  if (raw.length < 0x40) return "junk";
+  const code = readU16(raw, 4);
+  if (code === 0x302) return "long";
+  if (code === 0x301 || code === 0x303) return "fixed";
+  if (raw.length >= 0x50 && readU32(raw, 0x40) === 2) return "fixed";
+  return "junk";
 }
