@@ -146,6 +146,14 @@ export class Camera implements AsyncDisposable {
   #init: InitOutcome | undefined;
   #storage: Storage | undefined;
   #capture: Capture | undefined;
+  #storageView: Storage | undefined;
+  #captureView: Capture | undefined;
+  /** `close()` was called: new calls are refused, those made before it finish. */
+  #closing = false;
+  #closeWork = false;
+  /** Storage and capture calls in progress. */
+  #calls = 0;
+  readonly #callsDone: (() => void)[] = [];
 
   private constructor(
     device: UsbDevice,
@@ -325,32 +333,93 @@ export class Camera implements AsyncDisposable {
     return { ...identity };
   }
 
+  /** A call made on the camera itself: refused once `close()` was called. */
   #run<T>(body: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new CameraClosedError());
+    if (this.#closed || this.#closing) return Promise.reject(new CameraClosedError());
     return this.session.exclusive(body);
   }
 
-  /** The memory card: list, download, thumbnails, delete, upload. */
-  get storage(): Storage {
+  /**
+   * A dialogue of a storage or capture call. Such a call may reach the wire
+   * some time after it was made (it checks the host's file system first):
+   * while the camera closes, its dialogues still run if the call was made
+   * before `close()` ({@link Camera.close}).
+   */
+  #runForCall<T>(body: () => Promise<T>): Promise<T> {
+    if (this.#closed || (this.#closing && this.#calls === 0 && !this.#closeWork)) {
+      return Promise.reject(new CameraClosedError());
+    }
+    return this.session.exclusive(body);
+  }
+
+  /**
+   * `target` with its methods counted as calls in progress: one made after
+   * `close()` is refused; `close()` waits for those made before it.
+   */
+  #counted<T extends object>(target: T): T {
+    return new Proxy(target, {
+      get: (object, property) => {
+        const value = Reflect.get(object, property, object);
+        if (typeof value !== "function") return value;
+        const method = value as (...args: unknown[]) => unknown;
+        // Generators (walk, previews) run their dialogues step by step, each checked when it runs.
+        if (method.constructor.name === "AsyncGeneratorFunction") return method.bind(object);
+        return (...args: unknown[]) => {
+          if (this.#closed || this.#closing) return Promise.reject(new CameraClosedError());
+          this.#calls++;
+          let result: unknown;
+          try {
+            result = method.apply(object, args);
+          } catch (error) {
+            this.#callEnded();
+            throw error;
+          }
+          if (!(result instanceof Promise)) {
+            this.#callEnded();
+            return result;
+          }
+          return result.finally(() => this.#callEnded());
+        };
+      },
+    });
+  }
+
+  #callEnded(): void {
+    this.#calls--;
+    if (this.#calls === 0) { for (const wake of this.#callsDone.splice(0)) wake(); }
+  }
+
+  #rawStorage(): Storage {
     this.#storage ??= new Storage({
       session: this.session,
       modelInfo: this.modelInfo,
-      run: (body) => this.#run(body),
+      run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
     });
     return this.#storage;
   }
 
-  /** Remote capture: settings, shutter release, viewfinder (`await using s = await cam.capture.start()`). */
-  get capture(): Capture {
+  /** The memory card: list, download, thumbnails, delete, upload. */
+  get storage(): Storage {
+    this.#storageView ??= this.#counted(this.#rawStorage());
+    return this.#storageView;
+  }
+
+  #rawCapture(): Capture {
     this.#capture ??= new Capture({
       session: this.session,
       modelInfo: this.modelInfo,
-      run: (body) => this.#run(body),
+      run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
-      storage: this.storage,
+      storage: this.#rawStorage(),
     });
     return this.#capture;
+  }
+
+  /** Remote capture: settings, shutter release, viewfinder (`await using s = await cam.capture.start()`). */
+  get capture(): Capture {
+    this.#captureView ??= this.#counted(this.#rawCapture());
+    return this.#captureView;
   }
 
   /** The model string the camera reports, e.g. "Canon PowerShot G3". */
@@ -610,9 +679,31 @@ export class Camera implements AsyncDisposable {
   /**
    * Close the camera: wait for queued work, release the interface and close
    * the device if this object opened it. Safe to call twice.
+   *
+   * Every call made before `close()` finishes (or fails on its own merits),
+   * however long it takes to reach the wire (a download first checks the
+   * destination on the host); every call made after it rejects with
+   * {@link CameraClosedError}.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return await this.#closeDone;
+    this.#closing = true;
+    let done!: () => void;
+    this.#closeDone = new Promise((resolve) => done = resolve);
+    try {
+      await this.#closeNow();
+    } finally {
+      done();
+    }
+  }
+
+  #closeDone: Promise<void> = Promise.resolve();
+
+  async #closeNow(): Promise<void> {
+    // Every call made before close() finishes (or fails) first.
+    while (this.#calls > 0) await new Promise<void>((wake) => this.#callsDone.push(wake));
+    await this.session.idle();
+    this.#closeWork = true;
     // A camera left in remote mode keeps its lens out: leave it (as gphoto2 at exit, §5.2).
     if (this.#capture?.active) {
       await this.#capture.stop().catch((error) => log.info(`leaving remote mode failed: ${error}`));
