@@ -29,12 +29,14 @@ import {
   decodeListing,
   encodeUploadBlock,
   fromCameraTime,
+  ListingDecoder,
   type RawDirectoryEntry,
   splitCardPath,
   toCameraTime,
   toHostPath,
 } from "../src/protocol/storage_codec.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
 import {
   advanceCapture,
   APERTURES,
@@ -531,5 +533,65 @@ Deno.test("fuzz CaptureReader: a capture read in any pieces reads as at once", (
       assert.deepEqual(reader.warnings, whole.warnings);
     }),
     params(300),
+  );
+});
+
+// ---- the listing decoder, fed as the camera sends ---------------------------
+
+Deno.test("fuzz ListingDecoder: a listing in any pieces decodes as at once, or fails the same", () => {
+  const outcome = (decode: () => unknown) => {
+    try {
+      return { entries: decode() };
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return { error: error.message };
+    }
+  };
+  fc.assert(
+    fc.property(
+      bytesLike([S.listing, S.listingFlat], 0x800),
+      fc.array(fc.nat({ max: 0x800 }), { maxLength: 8 }),
+      (bytes, cuts) => {
+        const whole = outcome(() => decodeListing(bytes, ["DCIM"]));
+        const pieces = outcome(() => {
+          const decoder = new ListingDecoder(["DCIM"]);
+          const entries = [];
+          let from = 0;
+          for (const cut of cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b)) {
+            entries.push(...decoder.push(bytes.subarray(from, Math.max(from, cut))));
+            from = Math.max(from, cut);
+          }
+          entries.push(...decoder.push(bytes.subarray(from)));
+          decoder.finish();
+          return entries;
+        });
+        assert.deepEqual(pieces, whole);
+      },
+    ),
+    params(300),
+  );
+});
+
+Deno.test("fuzz ListingDecoder: more entries than allowed are refused, as they arrive", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 200 }), (n, cap) => {
+      const file = Uint8Array.of(0x20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x41, 0);
+      const bytes = new Uint8Array(11 + file.length * n);
+      for (let i = 0; i < n; i++) bytes.set(file, 11 + i * file.length);
+      const decoder = new ListingDecoder([], cap);
+      let seen = 0;
+      try {
+        for (let i = 0; i < bytes.length; i += 7) {
+          seen += decoder.push(bytes.subarray(i, i + 7)).length;
+        }
+        decoder.finish();
+        assert.ok(n <= cap && seen === n, `${n} entries, cap ${cap}, ${seen} decoded`);
+      } catch (error) {
+        assert.ok(error instanceof ProtocolError && n > cap, String(error));
+        assert.ok(seen <= cap);
+        assert.match(error.message, new RegExp(`more than ${cap} entries`));
+      }
+    }),
+    params(100, 0.1),
   );
 });
