@@ -8,6 +8,12 @@ import { Camera, COMMANDS, VirtualCamera } from "../mod.ts";
 import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
 import { CaptureFormatError, CaptureReader, PcapngWriter, readCapture } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";
+import {
+  decodeUsbmon,
+  LINKTYPE_USB_LINUX,
+  LINKTYPE_USB_LINUX_MMAPPED,
+  setupFields,
+} from "../src/trace/usbmon.ts";
 import { readU32, writeU32 } from "../src/protocol/bytes.ts";
 import {
   decodeFixedReply,
@@ -593,5 +599,23 @@ Deno.test("fuzz ListingDecoder: more entries than allowed are refused, as they a
       }
     }),
     params(100, 0.1),
+  );
+});
+
+Deno.test("fuzz decodeUsbmon: only CaptureFormatError, and its data within the packet", () => {
+  const events = readCapture(CAPTURES[0]).packets.map((p) => p.data);
+  fc.assert(
+    fc.property(
+      bytesLike(events, 0x80),
+      fc.constantFrom(LINKTYPE_USB_LINUX, LINKTYPE_USB_LINUX_MMAPPED, 1),
+      fc.boolean(),
+      (bytes, linkType, littleEndian) =>
+        onlyCaptureErrors(() => {
+          const event = decodeUsbmon(bytes, linkType, littleEndian);
+          assert.ok(event.data.length <= bytes.length);
+          if (event.setup) setupFields(event.setup);
+        }),
+    ),
+    params(300),
   );
 });
