@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Camera, ProtocolError, VirtualCamera } from "../mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { FunctionRead, SetupPacket, UsbFunction } from "../src/emulator/usb_function.ts";
-import { MAX_TREE_ENTRIES } from "../src/protocol/storage_codec.ts";
+import { ListingDecoder, MAX_TREE_ENTRIES } from "../src/protocol/storage_codec.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
@@ -307,4 +307,27 @@ Deno.test("walk() streams: directory by directory, the camera free for other cal
     break;
   }
   assert.deepEqual(first, [listed.find((p) => p.startsWith("/DCIM/"))]);
+});
+
+Deno.test("ListingDecoder keeps nothing of a listing but an unfinished entry: memory flat over 16 MiB", () => {
+  const tree = hostileTree(Math.floor(AT_LENGTH_CAP / 4));
+  const decoder = new ListingDecoder([], Infinity);
+  let entries = 0;
+  let peak = 0;
+  const start = Deno.memoryUsage().heapUsed;
+  for (let offset = 0; offset < tree.size; offset += 0x1400) {
+    entries += decoder.push(tree.bytes(offset, 0x1400)).length;
+    if (offset % (1 << 20) === 0) peak = Math.max(peak, Deno.memoryUsage().heapUsed - start);
+  }
+  decoder.finish();
+  assert.equal(entries, Math.floor(AT_LENGTH_CAP / 4) * (FILES + 1));
+  // 1.4 million entries went through; what stays is garbage between collections, not the listing.
+  assert.ok(peak < 64 * 2 ** 20, `heap grew ${(peak / 2 ** 20).toFixed(0)} MiB`);
+  // With the default cap the same bytes are refused once a card's worth has come.
+  const capped = new ListingDecoder([]);
+  assert.throws(() => {
+    for (let offset = 0; offset < tree.size; offset += 0x1400) {
+      capped.push(tree.bytes(offset, 0x1400));
+    }
+  }, new RegExp(`more than ${MAX_TREE_ENTRIES} entries`));
 });
