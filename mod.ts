@@ -173,14 +173,26 @@ export type {
   FaultTarget,
 } from "./src/emulator/faults.ts";
 export type { CardFileSystem, CardNode } from "./src/emulator/card_model.ts";
-export { decodeCanonCapture, TraceDecodeError } from "./src/trace/decode.ts";
+export {
+  decodeCanonCapture,
+  decodeCanonCaptureStream,
+  TraceDecodeError,
+} from "./src/trace/decode.ts";
 export type {
   CapturedDevice,
   DecodedCommand,
   DecodedTrace,
   DecodeOptions,
+  StreamDecodeOptions,
+  TraceSummary,
 } from "./src/trace/decode.ts";
-export { CaptureFormatError, PcapngWriter, readCapture } from "./src/trace/pcap.ts";
+export {
+  CaptureFormatError,
+  CaptureReader,
+  PcapngWriter,
+  readCapture,
+  readCaptureStream,
+} from "./src/trace/pcap.ts";
 export type { CapturedPacket, CaptureFile, PcapngWriterOptions } from "./src/trace/pcap.ts";
 export { recordDevice, recordFunction, UsbRecorder } from "./src/trace/recorder.ts";
 export type { PendingTransfer, RecorderOptions } from "./src/trace/recorder.ts";

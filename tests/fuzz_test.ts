@@ -4,7 +4,16 @@
 // encoder writes decodes back. A quick run here; `deno task fuzz` runs a
 // million cases per decoder (FUZZ_RUNS).
 import assert from "node:assert/strict";
-import { COMMANDS } from "../mod.ts";
+import { Camera, COMMANDS, VirtualCamera } from "../mod.ts";
+import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
+import { CaptureFormatError, CaptureReader, PcapngWriter, readCapture } from "../src/trace/pcap.ts";
+import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";
+import {
+  decodeUsbmon,
+  LINKTYPE_USB_LINUX,
+  LINKTYPE_USB_LINUX_MMAPPED,
+  setupFields,
+} from "../src/trace/usbmon.ts";
 import { readU32, writeU32 } from "../src/protocol/bytes.ts";
 import {
   decodeFixedReply,
@@ -26,12 +35,14 @@ import {
   decodeListing,
   encodeUploadBlock,
   fromCameraTime,
+  ListingDecoder,
   type RawDirectoryEntry,
   splitCardPath,
   toCameraTime,
   toHostPath,
 } from "../src/protocol/storage_codec.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
+import { ProtocolError } from "../src/protocol/errors.ts";
 import {
   advanceCapture,
   APERTURES,
@@ -47,7 +58,16 @@ import {
   SHUTTER_SPEEDS,
   startCapture,
 } from "../src/protocol/capture_codec.ts";
-import { bytesLike, fc, onlyProtocolErrors, params, validReplies } from "./_fuzz.ts";
+import {
+  bytesLike,
+  describe,
+  fc,
+  mutate,
+  mutations,
+  onlyProtocolErrors,
+  params,
+  validReplies,
+} from "./_fuzz.ts";
 
 const S = await validReplies();
 const data = (raw: Uint8Array) => raw.subarray(0x54);
@@ -405,6 +425,197 @@ Deno.test("round trip: release settings written to a block read back the same", 
       reply.set(encodeReleaseSettings(S.g3Release, changes, eos), 8);
       assert.deepEqual(decodeGetReleaseParams(reply), reply.subarray(8));
     }),
+    params(300),
+  );
+});
+
+// ---- the capture reader and the trace decoder ------------------------------
+
+/** A short session with the virtual camera, recorded (pcapng), and the same as classic pcap. */
+async function captureSamples(): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  const recorder = new UsbRecorder((bytes) => chunks.push(bytes.slice()));
+  try {
+    await using cam = await Camera.connect(recordDevice(new VirtualCamera(), recorder));
+    await cam.storage.list("/DCIM");
+  } finally {
+    recorder.close();
+  }
+  const pcapng = joinAll(chunks);
+  const parts: Uint8Array[] = [];
+  const header = new DataView(new ArrayBuffer(24));
+  header.setUint32(0, 0xa1b2c3d4, true); // microseconds
+  header.setUint32(20, 220, true);
+  parts.push(new Uint8Array(header.buffer));
+  const packets = readCapture(pcapng).packets.slice(0, 16);
+  const short: Uint8Array[] = [];
+  const writer = new PcapngWriter((bytes) => short.push(bytes));
+  for (const packet of packets) {
+    writer.writePacket(packet.data, packet.timeMicros);
+    const record = new DataView(new ArrayBuffer(16));
+    record.setUint32(8, packet.data.length, true);
+    record.setUint32(12, packet.data.length, true);
+    parts.push(new Uint8Array(record.buffer), packet.data);
+  }
+  return [joinAll(short), joinAll(parts)];
+}
+
+function joinAll(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+const CAPTURES = await captureSamples();
+// Length fields of the pcapng section, interface and first packet blocks, and of the pcap records.
+const captureInput = fc.oneof(
+  fc.uint8Array({ maxLength: 256 }),
+  fc.tuple(fc.constantFrom(...CAPTURES), mutations([4, 8, 28, 32, 36, 40, 52, 56, 60, 64, 72]))
+    .map(([base, edits]) => mutate(base, edits)),
+);
+
+function onlyCaptureErrors(read: () => unknown): void {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof CaptureFormatError || error instanceof TraceDecodeError) return;
+    throw new Error(`the trace reader threw ${describe(error)}`, { cause: error });
+  }
+}
+
+Deno.test("fuzz readCapture: only CaptureFormatError, and never more bytes than the file holds", () => {
+  for (const sample of CAPTURES) assert.deepEqual(readCapture(sample).warnings, []);
+  fc.assert(
+    fc.property(captureInput, (bytes) =>
+      onlyCaptureErrors(() => {
+        const { packets } = readCapture(bytes);
+        // Nothing is made up from a length field: every packet's bytes are in the file.
+        const held = packets.reduce((n, p) => n + p.data.length, 0);
+        assert.ok(held <= bytes.length, `${held} bytes of packets from a file of ${bytes.length}`);
+      })),
+    params(300),
+  );
+});
+
+Deno.test("fuzz decodeCanonCapture: only CaptureFormatError or TraceDecodeError", () => {
+  for (const sample of CAPTURES) assert.ok(decodeCanonCapture(sample).commands.length > 0);
+  fc.assert(
+    fc.property(captureInput, (bytes) => onlyCaptureErrors(() => decodeCanonCapture(bytes))),
+    params(300),
+  );
+});
+
+Deno.test("fuzz CaptureReader: a capture read in any pieces reads as at once", () => {
+  fc.assert(
+    fc.property(captureInput, fc.array(fc.nat({ max: 4096 }), { maxLength: 8 }), (bytes, cuts) => {
+      let whole: ReturnType<typeof readCapture> | undefined;
+      try {
+        whole = readCapture(bytes);
+      } catch (error) {
+        if (!(error instanceof CaptureFormatError)) throw error;
+      }
+      const reader = new CaptureReader();
+      const packets = [];
+      try {
+        let from = 0;
+        for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
+          packets.push(...reader.push(bytes.subarray(from, Math.max(from, cut))));
+          from = Math.max(from, cut);
+        }
+        packets.push(...reader.push(bytes.subarray(from)));
+        reader.finish();
+      } catch (error) {
+        if (!(error instanceof CaptureFormatError)) throw error;
+        assert.equal(whole, undefined, `in pieces: ${describe(error)}; at once it read`);
+        return;
+      }
+      if (bytes.length < 12) return; // readCapture refuses those before reading
+      assert.ok(whole, "in pieces it read; at once it was refused");
+      assert.deepEqual(packets, whole.packets);
+      assert.deepEqual(reader.warnings, whole.warnings);
+    }),
+    params(300),
+  );
+});
+
+// ---- the listing decoder, fed as the camera sends ---------------------------
+
+Deno.test("fuzz ListingDecoder: a listing in any pieces decodes as at once, or fails the same", () => {
+  const outcome = (decode: () => unknown) => {
+    try {
+      return { entries: decode() };
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return { error: error.message };
+    }
+  };
+  fc.assert(
+    fc.property(
+      bytesLike([S.listing, S.listingFlat], 0x800),
+      fc.array(fc.nat({ max: 0x800 }), { maxLength: 8 }),
+      (bytes, cuts) => {
+        const whole = outcome(() => decodeListing(bytes, ["DCIM"]));
+        const pieces = outcome(() => {
+          const decoder = new ListingDecoder(["DCIM"]);
+          const entries = [];
+          let from = 0;
+          for (const cut of cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b)) {
+            entries.push(...decoder.push(bytes.subarray(from, Math.max(from, cut))));
+            from = Math.max(from, cut);
+          }
+          entries.push(...decoder.push(bytes.subarray(from)));
+          decoder.finish();
+          return entries;
+        });
+        assert.deepEqual(pieces, whole);
+      },
+    ),
+    params(300),
+  );
+});
+
+Deno.test("fuzz ListingDecoder: more entries than allowed are refused, as they arrive", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 200 }), (n, cap) => {
+      const file = Uint8Array.of(0x20, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x41, 0);
+      const bytes = new Uint8Array(11 + file.length * n);
+      for (let i = 0; i < n; i++) bytes.set(file, 11 + i * file.length);
+      const decoder = new ListingDecoder([], cap);
+      let seen = 0;
+      try {
+        for (let i = 0; i < bytes.length; i += 7) {
+          seen += decoder.push(bytes.subarray(i, i + 7)).length;
+        }
+        decoder.finish();
+        assert.ok(n <= cap && seen === n, `${n} entries, cap ${cap}, ${seen} decoded`);
+      } catch (error) {
+        assert.ok(error instanceof ProtocolError && n > cap, String(error));
+        assert.ok(seen <= cap);
+        assert.match(error.message, new RegExp(`more than ${cap} entries`));
+      }
+    }),
+    params(100, 0.1),
+  );
+});
+
+Deno.test("fuzz decodeUsbmon: only CaptureFormatError, and its data within the packet", () => {
+  const events = readCapture(CAPTURES[0]).packets.map((p) => p.data);
+  fc.assert(
+    fc.property(
+      bytesLike(events, 0x80),
+      fc.constantFrom(LINKTYPE_USB_LINUX, LINKTYPE_USB_LINUX_MMAPPED, 1),
+      fc.boolean(),
+      (bytes, linkType, littleEndian) =>
+        onlyCaptureErrors(() => {
+          const event = decodeUsbmon(bytes, linkType, littleEndian);
+          assert.ok(event.data.length <= bytes.length);
+          if (event.setup) setupFields(event.setup);
+        }),
+    ),
     params(300),
   );
 });

@@ -16,7 +16,6 @@ import {
   checkName,
   decodeDiskInfo,
   decodeDriveName,
-  decodeListing,
   encodeDeleteFile,
   encodeDiskInfo,
   encodeGetDirectory,
@@ -24,7 +23,11 @@ import {
   encodeSetAttributes,
   encodeSetFileTime,
   fromCameraTime,
+  ListingDecoder,
   type ListingEntry,
+  MAX_DIRECTORY_ENTRIES,
+  MAX_LISTING_DEPTH,
+  MAX_TREE_ENTRIES,
   splitCardPath,
   toCameraPath,
   toCameraTime,
@@ -128,6 +131,13 @@ export class CardPathNotFoundError extends CanonError {
 
 const SINGLE_LISTING_LIMIT = 1024 * 1024;
 const TREE_LISTING_LIMIT = 64 * 1024 * 1024;
+/** GetDirectory depth of a recursive listing: the levels below the listed directory. */
+const TREE_DEPTH = 0x0f;
+/**
+ * The largest `.THM` file read as a thumbnail: a 160×120 JPEG of a few KiB
+ * (the DCF thumbnail of a CRW or a movie); 1 MiB leaves ample room.
+ */
+const THM_LIMIT = 1024 * 1024;
 const EXTERNAL_THUMBNAIL = /\.(CRW|AVI|WAV)$/;
 
 /** The memory card of a camera. Reached as `cam.storage`. */
@@ -197,30 +207,65 @@ export class Storage {
     });
   }
 
-  async #listRaw(segments: string[], depth: number): Promise<ListingEntry[]> {
+  /**
+   * List with one GetDirectory, handing each entry to `take` as soon as its
+   * bytes are in: nothing but the entries taken grows with the listing.
+   */
+  async #listing(
+    segments: string[],
+    depth: number,
+    take: (entry: ListingEntry) => void,
+  ): Promise<void> {
     const drive = await this.#driveName();
-    const parts: Uint8Array[] = [];
-    let total = 0;
+    const decoder = new ListingDecoder(
+      segments,
+      depth === 0 ? MAX_DIRECTORY_ENTRIES : MAX_TREE_ENTRIES,
+    );
     await this.#session.longCommand(
       COMMANDS.getDirectory,
       encodeGetDirectory(toCameraPath(drive, segments), depth),
       (chunk) => {
-        parts.push(chunk.slice());
-        total += chunk.length;
+        for (const entry of decoder.push(chunk)) take(entry);
       },
       { maxLength: depth === 0 ? SINGLE_LISTING_LIMIT : TREE_LISTING_LIMIT },
     );
-    const data = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      data.set(part, offset);
-      offset += part.length;
-    }
     // A directory that does not exist lists as one all-zero entry (G3), or nothing.
-    if (data.length < 11 || data.subarray(0, 11).every((b) => b === 0)) {
-      throw new CardPathNotFoundError(toHostPath(segments), "directory");
-    }
-    return decodeListing(data, segments);
+    if (decoder.missing) throw new CardPathNotFoundError(toHostPath(segments), "directory");
+    decoder.finish();
+  }
+
+  async #listRaw(segments: string[], depth: number): Promise<ListingEntry[]> {
+    const entries: ListingEntry[] = [];
+    await this.#listing(segments, depth, (entry) => entries.push(entry));
+    return entries;
+  }
+
+  /** One directory's listing bytes (at most 1 MiB), for {@link Storage.walk}. */
+  #directoryBytes(segments: string[]): Promise<Uint8Array> {
+    return this.#host.run(async () => {
+      const drive = await this.#driveName();
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      await this.#session.longCommand(
+        COMMANDS.getDirectory,
+        encodeGetDirectory(toCameraPath(drive, segments), 0),
+        (chunk) => {
+          parts.push(chunk.slice());
+          total += chunk.length;
+        },
+        { maxLength: SINGLE_LISTING_LIMIT },
+      );
+      const data = new Uint8Array(total);
+      let offset = 0;
+      for (const part of parts) {
+        data.set(part, offset);
+        offset += part.length;
+      }
+      if (data.length < 11 || data.subarray(0, 11).every((b) => b === 0)) {
+        throw new CardPathNotFoundError(toHostPath(segments), "directory");
+      }
+      return data;
+    });
   }
 
   #entry(raw: ListingEntry): StorageEntry {
@@ -252,19 +297,61 @@ export class Storage {
   list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
     const segments = splitCardPath(path);
     return this.#host.run(async () => {
-      const raw = await this.#listRaw(segments, options.recursive ? 0x0f : 0);
-      return raw.map((e) => this.#entry(e));
+      const entries: StorageEntry[] = [];
+      await this.#listing(
+        segments,
+        options.recursive ? TREE_DEPTH : 0,
+        (entry) => entries.push(this.#entry(entry)),
+      );
+      return entries;
     });
   }
 
   /**
-   * Every file and directory below `path`, depth first, as an async iterator.
+   * Every file and directory below `path`, depth first (the order of
+   * `list(path, { recursive: true })`), as an async iterator that streams:
+   * each directory is listed when the walk reaches it, and the camera is free
+   * for other calls between two directories (the loop body may download what
+   * it finds). Memory stays that of one listing per open level, whatever the
+   * size of the card; more than {@link MAX_TREE_ENTRIES} entries is refused.
    *
    * @param path where to start (default: the root)
    * @returns the entries
+   * @throws {CardPathNotFoundError} when `path` is not a directory
+   * @throws {ProtocolError} for a tree larger than a card holds
+   * @example
+   * ```ts
+   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * for await (const entry of cam.storage.walk("/DCIM")) console.log(entry.path);
+   * ```
    */
   async *walk(path = "/"): AsyncGenerator<StorageEntry> {
-    for (const entry of await this.list(path, { recursive: true })) yield entry;
+    const start = splitCardPath(path);
+    // One lazily decoded listing per level being walked.
+    const levels = [entriesOf(await this.#directoryBytes(start), start)];
+    let count = 0;
+    while (levels.length > 0) {
+      const next = levels[levels.length - 1].next();
+      if (next.done) {
+        levels.pop();
+        continue;
+      }
+      const raw = next.value;
+      if (++count > MAX_TREE_ENTRIES) {
+        throw new ProtocolError(
+          `${
+            toHostPath(start)
+          }: more than ${MAX_TREE_ENTRIES} entries, more than a camera's card holds`,
+        );
+      }
+      yield this.#entry(raw);
+      // As deep as a recursive listing goes (GetDirectory depth 0x0F).
+      if (raw.isDirectory && levels.length <= Math.min(TREE_DEPTH, MAX_LISTING_DEPTH)) {
+        const below = [...raw.parent, raw.name];
+        levels.push(entriesOf(await this.#directoryBytes(below), below));
+      }
+    }
   }
 
   /** The entry at `segments`, found by listing its directory. */
@@ -371,6 +458,7 @@ export class Storage {
     thumbnail: boolean,
     sink: (chunk: Uint8Array) => unknown,
     options: DownloadOptions,
+    maxLength?: number,
   ): Promise<number> {
     options.signal?.throwIfAborted();
     const hostPath = toHostPath(segments);
@@ -379,9 +467,10 @@ export class Storage {
       const cameraPath = toCameraPath(drive, segments);
       let total = 0;
       let done = 0;
-      const limit = thumbnail
-        ? Math.max(this.#host.modelInfo.maxThumbnailSize, 1024 * 1024)
-        : this.#host.modelInfo.maxMovieSize;
+      const limit = maxLength ??
+        (thumbnail
+          ? Math.max(this.#host.modelInfo.maxThumbnailSize, 1024 * 1024)
+          : this.#host.modelInfo.maxMovieSize);
       const size = await this.#session.longCommand(
         COMMANDS.getFile,
         encodeGetFile(cameraPath, thumbnail, this.#session.transferLength, this.#newProtocol),
@@ -423,7 +512,7 @@ export class Storage {
     const name = segments[segments.length - 1] ?? "";
     if (EXTERNAL_THUMBNAIL.test(name) || name.endsWith(".THM")) {
       const thm = [...segments.slice(0, -1), name.replace(/\.[A-Z0-9]+$/, ".THM")];
-      const bytes = await this.read(toHostPath(thm));
+      const bytes = await this.#readWhole(thm, THM_LIMIT);
       if (bytes[0] !== 0xff || bytes[1] !== 0xd8) {
         throw new ProtocolError(`${toHostPath(thm)} is not a JPEG thumbnail`);
       }
@@ -440,6 +529,27 @@ export class Storage {
       offset += part.length;
     }
     return extractThumbnail(blob).slice();
+  }
+
+  /** A small file's bytes, refused before any data when the camera announces more than `limit`. */
+  async #readWhole(segments: string[], limit: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    const size = await this.#fetch(
+      segments,
+      false,
+      (chunk) => {
+        parts.push(chunk.slice());
+      },
+      {},
+      limit,
+    );
+    const out = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
   }
 
   /**
@@ -607,4 +717,13 @@ export class Storage {
       return toHostPath(segments);
     });
   }
+}
+
+/** The entries of one directory's listing bytes, decoded as they are asked for. */
+function* entriesOf(bytes: Uint8Array, segments: string[]): Generator<ListingEntry> {
+  const decoder = new ListingDecoder(segments, MAX_DIRECTORY_ENTRIES);
+  for (let offset = 0; offset < bytes.length; offset += 0x1000) {
+    yield* decoder.push(bytes.subarray(offset, offset + 0x1000));
+  }
+  decoder.finish();
 }

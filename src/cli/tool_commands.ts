@@ -6,7 +6,7 @@
  */
 
 import { udevRules } from "../camera/udev.ts";
-import { decodeCanonCapture } from "../trace/decode.ts";
+import { decodeCanonCaptureStream } from "../trace/decode.ts";
 import type { CommandDef } from "./command.ts";
 import { UsageError } from "./exit.ts";
 
@@ -39,31 +39,65 @@ export const decodeCommand: CommandDef = {
       if (!match) throw new UsageError(`--device wants BUS.ADDRESS, e.g. 1.5`, "decode");
       device = { bus: Number(match[1]), address: Number(match[2]) };
     }
-    const trace = decodeCanonCapture(await Deno.readFile(args.positionals[0]), {
+    // The capture is read as a stream, twice (the first pass finds the camera), and every
+    // line is written as soon as it is made: memory does not grow with the file.
+    const path = args.positionals[0];
+    const open = async () => (await Deno.open(path)).readable;
+    const options = {
       device,
       hexdump: context.options.debug,
       times: Boolean(args.values.time),
-    });
+    };
     if (context.json) {
-      context.printJson({
-        format: trace.format,
-        devices: trace.devices,
-        device: trace.device,
-        commands: trace.commands,
-        lines: trace.lines,
+      // Commands in a first decode, lines in a second, each written out as it comes.
+      const io = context.io;
+      const item = (value: unknown, first: boolean) =>
+        io.write(`${first ? "" : ","}\n    ${JSON.stringify(value)}`);
+      let count = 0;
+      // Opened only once the capture has proved readable, so that an error prints no JSON.
+      const start = () => count === 0 && io.write(`{\n  "commands": [`);
+      const summary = await decodeCanonCaptureStream(open, {
+        ...options,
+        onCommand: (command) => {
+          start();
+          item(command, count++ === 0);
+        },
       });
+      start();
+      count = 0;
+      io.write(`${summary.commands ? "\n  " : ""}],\n  "lines": [`);
+      await decodeCanonCaptureStream(open, {
+        ...options,
+        onLine: (line) => item(line, count++ === 0),
+      });
+      io.write(`${count ? "\n  " : ""}],\n`);
+      const rest = JSON.stringify(
+        {
+          format: summary.format,
+          devices: summary.devices,
+          device: summary.device,
+          warnings: summary.warnings,
+        },
+        null,
+        2,
+      );
+      io.write(`${rest.slice(2)}\n`);
       return;
     }
-    const d = trace.device!;
+    const summary = await decodeCanonCaptureStream(open, {
+      ...options,
+      onLine: (line) => context.print(line),
+    });
+    const d = summary.device;
     const id = d.vendorId !== undefined
       ? ` (${d.vendorId.toString(16).padStart(4, "0")}:${
         d.productId!.toString(16).padStart(4, "0")
       })`
       : "";
     context.note(
-      `decode: ${trace.format} capture, device ${d.bus}.${d.address}${id}, ${trace.commands.length} commands`,
+      `decode: ${summary.format} capture, device ${d.bus}.${d.address}${id}, ${summary.commands} commands`,
     );
-    context.printLines(trace.lines);
+    for (const warning of summary.warnings) context.note(`decode: warning: ${warning}`);
   },
 };
 

@@ -187,58 +187,202 @@ export interface ListingEntry {
 export const MAX_LISTING_DEPTH = 32;
 
 /**
- * Decode a listing into entries with their place in the tree: the first
- * entry (the listed directory itself) is dropped, `.\NAME` entries open a
- * sub-directory, `..` entries close it, the terminator and empty names are
- * skipped. Every name is checked with {@link checkName}; nesting deeper than
- * {@link MAX_LISTING_DEPTH} is refused.
- *
- * @param data the listing bytes
- * @param base path segments of the listed directory
- * @returns the entries in the camera's order
+ * The most entries one directory can hold: a FAT directory is at most 65 536
+ * entries of 32 bytes (its size is capped at 2 MiB; Microsoft's FAT32 File
+ * System Specification, "FAT Directories"). A listing of one directory
+ * claiming more is not of a memory card.
  */
-export function decodeListing(data: Uint8Array, base: readonly string[]): ListingEntry[] {
-  const raw = decodeDirectoryEntries(data);
-  const out: ListingEntry[] = [];
-  const stack: string[][] = [[...base]];
-  for (const entry of raw.slice(1)) {
-    if (entry.name === "") continue;
-    const current = stack[stack.length - 1];
-    if (entry.name === "..") {
-      if (stack.length > 1) stack.pop();
-      continue;
+export const MAX_DIRECTORY_ENTRIES = 65_536;
+
+/**
+ * The most entries a recursive listing may have before it is refused. No card
+ * of a camera speaking this protocol comes near: DCF numbers at most 9 999
+ * files per folder, and a 32 GB card of 2 MB pictures holds some 16 000;
+ * 262 144 is sixteen times that, and keeps a whole listing in memory well
+ * under 100 MiB.
+ */
+export const MAX_TREE_ENTRIES = 262_144;
+
+/** The longest an entry can be: 10 bytes of fields, a name of up to 256 bytes, its NUL. */
+const MAX_ENTRY = 10 + 257;
+
+/**
+ * Decodes a listing as it arrives, chunk by chunk: each entry is handed back
+ * with its place in the tree as soon as its bytes are in, and only the bytes
+ * of an unfinished entry are kept. The first entry (the listed directory
+ * itself) is dropped, `.\NAME` entries open a sub-directory, `..` entries close
+ * it, the terminator and empty names are skipped. Every name is checked with
+ * {@link checkName}; nesting deeper than {@link MAX_LISTING_DEPTH} and more
+ * entries than `maxEntries` are refused.
+ *
+ * @example
+ * ```ts
+ * import { ListingDecoder } from "./storage_codec.ts";
+ * const decoder = new ListingDecoder(["DCIM"]);
+ * const entries = decoder.push(new Uint8Array(11)); // the listed directory: dropped
+ * decoder.finish();
+ * ```
+ */
+export class ListingDecoder {
+  #stack: string[][];
+  #rest: Uint8Array = new Uint8Array(0);
+  #raw = 0;
+  #entries = 0;
+  #bytes = 0;
+  #maxEntries: number;
+  #empty = false;
+
+  /**
+   * Start a listing.
+   *
+   * @param base path segments of the listed directory
+   * @param maxEntries the most entries accepted (default {@link MAX_TREE_ENTRIES})
+   */
+  constructor(base: readonly string[], maxEntries: number = MAX_TREE_ENTRIES) {
+    this.#stack = [[...base]];
+    this.#maxEntries = maxEntries;
+  }
+
+  /** Bytes received so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * True when the listing starts as a camera's answer for a directory that
+   * does not exist: nothing, or an all-zero first entry (the G3).
+   */
+  get missing(): boolean {
+    return this.#empty || this.#bytes < 11;
+  }
+
+  /**
+   * Add the next bytes of the listing.
+   *
+   * @param chunk bytes in order (not kept: copy nothing out of it)
+   * @returns the entries it completes, in the camera's order
+   * @throws {ProtocolError} for an unterminated name, an unsafe name, nesting too deep or too many entries
+   */
+  push(chunk: Uint8Array): ListingEntry[] {
+    this.#bytes += chunk.length;
+    const out: ListingEntry[] = [];
+    let data = chunk;
+    if (this.#rest.length > 0) {
+      data = new Uint8Array(this.#rest.length + chunk.length);
+      data.set(this.#rest);
+      data.set(chunk, this.#rest.length);
     }
-    if (entry.name.startsWith(".\\")) {
-      const name = checkName(entry.name.slice(2), "camera");
+    let offset = 0;
+    while (data.length - offset >= 11) {
+      const limit = Math.min(data.length, offset + MAX_ENTRY);
+      let end = offset + 10;
+      while (end < limit && data[end] !== 0) end++;
+      if (end >= limit) {
+        if (limit === offset + MAX_ENTRY) throw unterminated(this.#consumed(data, offset));
+        break; // the name goes on in the next chunk
+      }
+      this.#take(data, offset, end, out);
+      offset = end + 1;
+    }
+    this.#rest = data.slice(offset);
+    return out;
+  }
+
+  /** Offset in the whole listing of `offset` in `data` (which starts with the kept rest). */
+  #consumed(data: Uint8Array, offset: number): number {
+    return this.#bytes - data.length + offset;
+  }
+
+  #take(data: Uint8Array, offset: number, end: number, out: ListingEntry[]): void {
+    const first = this.#raw++ === 0;
+    if (first) {
+      // The listed directory itself; all zero when it does not exist.
+      if (end === offset + 10 && data.subarray(offset, offset + 10).every((b) => b === 0)) {
+        this.#empty = true;
+      }
+      return;
+    }
+    const name = readCString(data, offset + 10, end - offset - 10);
+    if (name === "") return;
+    const attributes = data[offset];
+    const time = readU32(data, offset + 6);
+    const stack = this.#stack;
+    const current = stack[stack.length - 1];
+    if (name === "..") {
+      if (stack.length > 1) stack.pop();
+      return;
+    }
+    if (++this.#entries > this.#maxEntries) {
+      throw new ProtocolError(
+        `directory listing: more than ${this.#maxEntries} entries, more than a camera's card holds`,
+      );
+    }
+    if (name.startsWith(".\\")) {
+      const sub = checkName(name.slice(2), "camera");
       if (stack.length > MAX_LISTING_DEPTH) {
         throw new ProtocolError(
           `directory listing: nested more than ${MAX_LISTING_DEPTH} directories deep ` +
-            `(at ${JSON.stringify(name)}), which no camera card holds`,
+            `(at ${JSON.stringify(sub)}), which no camera card holds`,
         );
       }
-      out.push({
-        parent: current,
-        name,
-        isDirectory: true,
-        size: 0,
-        time: entry.time,
-        attributes: entry.attributes,
-      });
-      stack.push([...current, name]);
-      continue;
+      out.push({ parent: current, name: sub, isDirectory: true, size: 0, time, attributes });
+      stack.push([...current, sub]);
+      return;
     }
-    const name = checkName(entry.name, "camera");
-    const isDirectory = (entry.attributes & (ATTRIBUTE.DIRECTORY | ATTRIBUTE.DESCENDED)) !== 0;
+    const checked = checkName(name, "camera");
+    const isDirectory = (attributes & (ATTRIBUTE.DIRECTORY | ATTRIBUTE.DESCENDED)) !== 0;
     out.push({
       parent: current,
-      name,
+      name: checked,
       isDirectory,
-      size: isDirectory ? 0 : entry.size,
-      time: entry.time,
-      attributes: entry.attributes,
+      size: isDirectory ? 0 : readU32(data, offset + 2),
+      time,
+      attributes,
     });
   }
-  return out;
+
+  /**
+   * The listing has ended.
+   *
+   * @throws {ProtocolError} for bytes left over that are no whole entry
+   */
+  finish(): void {
+    const rest = this.#rest;
+    if (rest.length === 0) return;
+    const at = this.#bytes - rest.length;
+    if (rest.length < 11) {
+      throw new ProtocolError(
+        `directory listing: ${rest.length} stray bytes at offset ${at}, too few for an entry`,
+      );
+    }
+    throw unterminated(at);
+  }
+}
+
+function unterminated(offset: number): ProtocolError {
+  return new ProtocolError(
+    `directory listing: the name at offset ${offset + 10} is not terminated within 256 bytes`,
+  );
+}
+
+/**
+ * Decode a whole listing into entries with their place in the tree (see
+ * {@link ListingDecoder}, which this runs over the bytes at once).
+ *
+ * @param data the listing bytes
+ * @param base path segments of the listed directory
+ * @param maxEntries the most entries accepted (default {@link MAX_TREE_ENTRIES})
+ * @returns the entries in the camera's order
+ */
+export function decodeListing(
+  data: Uint8Array,
+  base: readonly string[],
+  maxEntries: number = MAX_TREE_ENTRIES,
+): ListingEntry[] {
+  const decoder = new ListingDecoder(base, maxEntries);
+  const entries = decoder.push(data);
+  decoder.finish();
+  return entries;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   STATUS_MESSAGES,
 } from "../protocol/commands.ts";
 import { hexdump } from "../protocol/log.ts";
-import { readCapture } from "./pcap.ts";
+import { type CapturedPacket, CaptureReader } from "./pcap.ts";
 import {
   decodeUsbmon,
   LINKTYPE_USB_LINUX,
@@ -85,6 +85,30 @@ export interface DecodedTrace {
   lines: string[];
   /** The commands, in order. */
   commands: DecodedCommand[];
+  /** What was damaged or cut short in the capture (it is decoded up to there). */
+  warnings: string[];
+}
+
+/** Options of {@link decodeCanonCaptureStream}: where the lines and commands go. */
+export interface StreamDecodeOptions extends DecodeOptions {
+  /** Each log line, as soon as it is known. */
+  onLine?: (line: string) => void;
+  /** Each command, once its reply is over (complete or not). */
+  onCommand?: (command: DecodedCommand) => void;
+}
+
+/** What {@link decodeCanonCaptureStream} found, besides the lines and commands it handed over. */
+export interface TraceSummary {
+  /** The file format. */
+  format: "pcap" | "pcapng";
+  /** Every USB device in the capture. */
+  devices: CapturedDevice[];
+  /** The device decoded. */
+  device: CapturedDevice;
+  /** How many commands were handed over. */
+  commands: number;
+  /** What was damaged or cut short in the capture (it is decoded up to there). */
+  warnings: string[];
 }
 
 /** The capture has no usbmon packets, or not the device asked for. */
@@ -101,6 +125,19 @@ export class TraceDecodeError extends Error {
 }
 
 const CANON_VENDOR = 0x04a9;
+/** Submissions waiting for their completion that are remembered (a capture may lose completions). */
+const MAX_PENDING_SUBMISSIONS = 4096;
+/** Devices told apart; a capture of more is not of one desk's USB. */
+const MAX_DEVICES = 1024;
+/** Lines held back for an upload block before they are let go without it. */
+const MAX_HELD_LINES = 1024;
+
+/** Remember `value` under `key`, forgetting the oldest beyond `limit`. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > limit) map.delete(map.keys().next().value as K);
+}
 
 const STANDARD_REQUESTS: Readonly<Record<number, string>> = {
   0x00: "GET_STATUS",
@@ -274,19 +311,38 @@ interface Reply {
   label: string;
 }
 
-/** Turns one device's usbmon events into log lines. */
+type Submission = Pick<UsbmonPacket, "timeMicros" | "setup">;
+
+/** Turns one device's usbmon events into log lines, handed over as they are made. */
 class Conversation {
-  readonly lines: string[] = [];
-  readonly commands: DecodedCommand[] = [];
-  #options: DecodeOptions;
-  #submissions = new Map<bigint, UsbmonPacket>();
+  commands = 0;
+  #options: StreamDecodeOptions;
+  /** What a completion needs of its submission (not its data). */
+  #submissions = new Map<bigint, Submission>();
   #start: bigint | undefined;
   #reply: Reply | undefined;
+  /** The last command, handed over when the next one starts (its reply is over by then). */
+  #command: DecodedCommand | undefined;
   /** Lines held back until an upload block tells offset and size. */
   #held: { serial: number; lines: string[] } | undefined;
 
-  constructor(options: DecodeOptions) {
+  constructor(options: StreamDecodeOptions) {
     this.#options = options;
+  }
+
+  #line(line: string): void {
+    this.#options.onLine?.(line);
+  }
+
+  #startCommand(command: DecodedCommand): void {
+    this.#endCommand();
+    this.#command = command;
+    this.commands++;
+  }
+
+  #endCommand(): void {
+    if (this.#command) this.#options.onCommand?.(this.#command);
+    this.#command = undefined;
   }
 
   #seconds(packet: UsbmonPacket): number {
@@ -298,8 +354,11 @@ class Conversation {
     const line = this.#options.times
       ? `${this.#seconds(packet).toFixed(6).padStart(12)} ${text}`
       : text;
+    if (this.#held && this.#held.lines.length >= MAX_HELD_LINES) {
+      this.#flushHeld(`--> UploadBlock #${this.#held.serial}`);
+    }
     if (this.#held) this.#held.lines.push(line);
-    else this.lines.push(line);
+    else this.#line(line);
   }
 
   #dump(packet: UsbmonPacket, data: Uint8Array, limit: number): void {
@@ -311,14 +370,15 @@ class Conversation {
     const held = this.#held;
     if (!held) return;
     this.#held = undefined;
-    if (first !== undefined) this.lines.push(first);
-    this.lines.push(...held.lines);
+    if (first !== undefined) this.#line(first);
+    for (const line of held.lines) this.#line(line);
   }
 
   add(packet: UsbmonPacket): void {
     this.#seconds(packet);
     if (packet.event === "S") {
-      this.#submissions.set(packet.id, packet);
+      const { timeMicros, setup } = packet;
+      remember(this.#submissions, packet.id, { timeMicros, setup }, MAX_PENDING_SUBMISSIONS);
       this.#onSubmit(packet);
       return;
     }
@@ -334,9 +394,10 @@ class Conversation {
   finish(): void {
     this.#closeReply(undefined);
     this.#flushHeld(undefined);
+    this.#endCommand();
   }
 
-  #elapsed(packet: UsbmonPacket, submission: UsbmonPacket | undefined): string {
+  #elapsed(packet: UsbmonPacket, submission: Submission | undefined): string {
     if (!submission) return "";
     return ` in ${(Number(packet.timeMicros - submission.timeMicros) / 1e6).toFixed(4)} s`;
   }
@@ -393,7 +454,7 @@ class Conversation {
         length: undefined,
         time,
       };
-      this.commands.push(command);
+      this.#startCommand(command);
       this.#flushHeld(undefined);
       this.#held = { serial, lines: [] };
       this.#reply = {
@@ -427,7 +488,7 @@ class Conversation {
       length: undefined,
       time,
     };
-    this.commands.push(command);
+    this.#startCommand(command);
     this.#emit(
       packet,
       `--> ${name} (${hex(cmd1)}, ${hex(cmd2)}, ${hex(cmd3)}) #${serial}${args ? ` ${args}` : ""}`,
@@ -465,7 +526,7 @@ class Conversation {
     );
   }
 
-  #onComplete(packet: UsbmonPacket, submission: UsbmonPacket | undefined): void {
+  #onComplete(packet: UsbmonPacket, submission: Submission | undefined): void {
     const isIn = (packet.endpoint & 0x80) !== 0;
     const elapsed = this.#elapsed(packet, submission);
     if (packet.transferType === "control") {
@@ -642,51 +703,50 @@ function key(bus: number, address: number): string {
 }
 
 /**
- * Decode the Canon conversation in a capture.
- *
- * @param bytes a pcap or pcapng file of usbmon packets
- * @param options which device, hex dumps, times
- * @returns the devices found and the conversation as log lines and commands
- * @throws {CaptureFormatError} when the file is not a capture
- * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
- * @example
- * ```ts ignore
- * import { decodeCanonCapture } from "./decode.ts";
- * const trace = decodeCanonCapture(await Deno.readFile("camera.pcapng"));
- * for (const line of trace.lines) console.log(line);
- * ```
+ * The two passes of a decode: the first finds the devices (and which is the
+ * camera), the second tells the chosen device's conversation. Each sees the
+ * packets one at a time and keeps nothing that grows with the capture.
  */
-export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {}): DecodedTrace {
-  const capture = readCapture(bytes);
-  const events: UsbmonPacket[] = [];
-  const otherTypes = new Set<number>();
-  for (const packet of capture.packets) {
-    if (packet.linkType !== LINKTYPE_USB_LINUX && packet.linkType !== LINKTYPE_USB_LINUX_MMAPPED) {
-      otherTypes.add(packet.linkType);
-      continue;
-    }
-    try {
-      events.push(decodeUsbmon(packet.data, packet.linkType, packet.littleEndian));
-    } catch {
-      // A packet cut shorter than its header: nothing to learn from it.
-    }
-  }
-  if (events.length === 0) {
-    throw new TraceDecodeError(
-      otherTypes.size > 0
-        ? `the capture has no Linux USB (usbmon) packets, only link type(s) ${
-          [...otherTypes].join(", ")
-        }; capture on a usbmon interface`
-        : "the capture has no packets",
-    );
+class TraceDecoder {
+  #options: StreamDecodeOptions;
+  #devices = new Map<string, CapturedDevice>();
+  #setups = new Map<bigint, Uint8Array>();
+  #otherTypes = new Set<number>();
+  #events = 0;
+  #tooMany = false;
+  #chosen: CapturedDevice | undefined;
+  #conversation: Conversation;
+
+  constructor(options: StreamDecodeOptions) {
+    this.#options = options;
+    this.#conversation = new Conversation(options);
   }
 
-  const devices = new Map<string, CapturedDevice>();
-  const submissions = new Map<bigint, UsbmonPacket>();
-  for (const event of events) {
+  #event(packet: CapturedPacket): UsbmonPacket | undefined {
+    if (packet.linkType !== LINKTYPE_USB_LINUX && packet.linkType !== LINKTYPE_USB_LINUX_MMAPPED) {
+      if (this.#otherTypes.size < 16) this.#otherTypes.add(packet.linkType);
+      return undefined;
+    }
+    try {
+      return decodeUsbmon(packet.data, packet.linkType, packet.littleEndian);
+    } catch {
+      // A packet cut shorter than its header: nothing to learn from it.
+      return undefined;
+    }
+  }
+
+  /** First pass: one packet. */
+  scan(packet: CapturedPacket): void {
+    const event = this.#event(packet);
+    if (!event) return;
+    this.#events++;
     const id = key(event.bus, event.device);
-    let device = devices.get(id);
+    let device = this.#devices.get(id);
     if (!device) {
+      if (this.#devices.size >= MAX_DEVICES) {
+        this.#tooMany = true;
+        return;
+      }
       device = {
         bus: event.bus,
         address: event.device,
@@ -695,13 +755,15 @@ export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {
         packets: 0,
         canon: false,
       };
-      devices.set(id, device);
+      this.#devices.set(id, device);
     }
     device.packets++;
-    if (event.event === "S") submissions.set(event.id, event);
-    const setup = event.setup ??
-      (event.event === "C" ? submissions.get(event.id)?.setup : undefined);
-    if (!setup) continue;
+    if (event.event === "S" && event.setup) {
+      remember(this.#setups, event.id, event.setup, MAX_PENDING_SUBMISSIONS);
+    }
+    const setup = event.setup ?? (event.event === "C" ? this.#setups.get(event.id) : undefined);
+    if (event.event === "C") this.#setups.delete(event.id);
+    if (!setup) return;
     const fields = setupFields(setup);
     if (
       (fields.requestType & 0x60) === 0x40 && (fields.request === 0x04 || fields.request === 0x0c)
@@ -717,39 +779,156 @@ export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {
       if (device.vendorId === CANON_VENDOR) device.canon = true;
     }
   }
-  const all = [...devices.values()];
-  let chosen: CapturedDevice | undefined;
-  if (options.device) {
-    chosen = devices.get(key(options.device.bus, options.device.address));
-    if (!chosen) {
+
+  /** Between the passes: the device to decode. */
+  choose(): { devices: CapturedDevice[]; device: CapturedDevice; warnings: string[] } {
+    const options = this.#options;
+    if (this.#events === 0) {
+      const other = this.#otherTypes;
       throw new TraceDecodeError(
-        `the capture has no packets of device ${
-          key(options.device.bus, options.device.address)
-        }; ` +
-          `it has ${all.map((d) => key(d.bus, d.address)).join(", ")}`,
+        other.size > 0
+          ? `the capture has no Linux USB (usbmon) packets, only link type(s) ${
+            [...other].join(", ")
+          }; capture on a usbmon interface`
+          : "the capture has no packets",
       );
     }
-  } else {
-    chosen = all.find((d) => d.canon) ??
-      (all.filter((d) => d.address > 1).length === 1 ? all.find((d) => d.address > 1) : undefined);
-    if (!chosen) {
-      throw new TraceDecodeError(
-        `no Canon camera found among the devices in the capture (${
-          all.map((d) => key(d.bus, d.address)).join(", ")
-        }); choose one with --device BUS.ADDRESS`,
-      );
+    const all = [...this.#devices.values()];
+    let chosen: CapturedDevice | undefined;
+    if (options.device) {
+      chosen = this.#devices.get(key(options.device.bus, options.device.address));
+      if (!chosen) {
+        throw new TraceDecodeError(
+          `the capture has no packets of device ${
+            key(options.device.bus, options.device.address)
+          }; ` +
+            `it has ${all.slice(0, 32).map((d) => key(d.bus, d.address)).join(", ")}`,
+        );
+      }
+    } else {
+      const addressed = all.filter((d) => d.address > 1);
+      chosen = all.find((d) => d.canon) ?? (addressed.length === 1 ? addressed[0] : undefined);
+      if (!chosen) {
+        throw new TraceDecodeError(
+          `no Canon camera found among the devices in the capture (${
+            all.slice(0, 32).map((d) => key(d.bus, d.address)).join(", ")
+          }); choose one with --device BUS.ADDRESS`,
+        );
+      }
+    }
+    this.#chosen = chosen;
+    this.#setups.clear();
+    const warnings = this.#tooMany
+      ? [`the capture has packets of more than ${MAX_DEVICES} devices; the others are ignored`]
+      : [];
+    return { devices: all, device: chosen, warnings };
+  }
+
+  /** Second pass: one packet. */
+  decode(packet: CapturedPacket): void {
+    const chosen = this.#chosen!;
+    const event = this.#event(packet);
+    if (event && event.bus === chosen.bus && event.device === chosen.address) {
+      this.#conversation.add(event);
     }
   }
-  const conversation = new Conversation(options);
-  for (const event of events) {
-    if (event.bus === chosen.bus && event.device === chosen.address) conversation.add(event);
+
+  /** After the second pass: the command count. */
+  finish(): number {
+    this.#conversation.finish();
+    return this.#conversation.commands;
   }
-  conversation.finish();
+}
+
+/**
+ * Decode the Canon conversation in a capture held in memory.
+ *
+ * @param bytes a pcap or pcapng file of usbmon packets
+ * @param options which device, hex dumps, times
+ * @returns the devices found and the conversation as log lines and commands
+ * @throws {CaptureFormatError} when the file is not a capture
+ * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
+ * @example
+ * ```ts ignore
+ * import { decodeCanonCapture } from "./decode.ts";
+ * const trace = decodeCanonCapture(await Deno.readFile("camera.pcapng"));
+ * for (const line of trace.lines) console.log(line);
+ * ```
+ */
+export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {}): DecodedTrace {
+  const lines: string[] = [];
+  const commands: DecodedCommand[] = [];
+  const decoder = new TraceDecoder({
+    ...options,
+    onLine: (line) => lines.push(line),
+    onCommand: (command) => commands.push(command),
+  });
+  // In slices, so that the packets of one slice are all that is held at a time.
+  const slices = function* () {
+    for (let offset = 0; offset < bytes.length; offset += 1 << 20) {
+      yield bytes.subarray(offset, offset + (1 << 20));
+    }
+  };
+  const first = new CaptureReader();
+  for (const slice of slices()) for (const packet of first.push(slice)) decoder.scan(packet);
+  first.finish();
+  const { devices, device, warnings } = decoder.choose();
+  const second = new CaptureReader();
+  for (const slice of slices()) for (const packet of second.push(slice)) decoder.decode(packet);
+  second.finish();
+  decoder.finish();
   return {
-    format: capture.format,
-    devices: all,
-    device: chosen,
-    lines: conversation.lines,
-    commands: conversation.commands,
+    format: first.format!,
+    devices,
+    device,
+    lines,
+    commands,
+    warnings: [...first.warnings, ...warnings],
+  };
+}
+
+/**
+ * Decode the Canon conversation in a capture read as a stream, twice (the
+ * first pass finds the camera): lines and commands are handed over as they
+ * are made, so memory does not depend on the capture's size.
+ *
+ * @param open opens the capture (called once per pass), e.g. `async () => (await Deno.open(path)).readable`
+ * @param options which device, hex dumps, times; where lines and commands go
+ * @returns the format, the devices, the command count and the warnings
+ * @throws {CaptureFormatError} when the file is not a capture
+ * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
+ * @example
+ * ```ts ignore
+ * import { decodeCanonCaptureStream } from "./decode.ts";
+ * await decodeCanonCaptureStream(async () => (await Deno.open("camera.pcapng")).readable, {
+ *   onLine: (line) => console.log(line),
+ * });
+ * ```
+ */
+export async function decodeCanonCaptureStream(
+  open: () =>
+    | AsyncIterable<Uint8Array>
+    | Iterable<Uint8Array>
+    | Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>,
+  options: StreamDecodeOptions = {},
+): Promise<TraceSummary> {
+  const decoder = new TraceDecoder(options);
+  const first = new CaptureReader();
+  for await (const chunk of await open()) {
+    for (const packet of first.push(chunk)) decoder.scan(packet);
+  }
+  first.finish();
+  const { devices, device, warnings } = decoder.choose();
+  const second = new CaptureReader();
+  for await (const chunk of await open()) {
+    for (const packet of second.push(chunk)) decoder.decode(packet);
+  }
+  second.finish();
+  return {
+    format: first.format!,
+    devices,
+    device,
+    commands: decoder.finish(),
+    warnings: [...first.warnings, ...warnings],
   };
 }

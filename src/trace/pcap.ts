@@ -28,6 +28,8 @@ export interface CaptureFile {
   format: "pcap" | "pcapng";
   /** The packets, in file order. */
   packets: CapturedPacket[];
+  /** What was damaged or cut short (the packets before it are all there). */
+  warnings: string[];
 }
 
 /** The file is not a capture, or is damaged. */
@@ -51,69 +53,66 @@ const PCAPNG_EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /**
- * Read a pcap or pcapng capture.
- *
- * @param bytes the whole file
- * @returns its packets with their link types and times
- * @throws {CaptureFormatError} for something that is neither, or is cut short
- * @example
- * ```ts ignore
- * import { readCapture } from "./pcap.ts";
- * const capture = readCapture(await Deno.readFile("camera.pcapng"));
- * console.log(capture.format, capture.packets.length);
- * ```
+ * The largest pcap record or pcapng block the reader accepts, in bytes. A
+ * usbmon event is far smaller: the kernel hands events over through a ring
+ * of at most 1200 KiB (BUFF_MAX in drivers/usb/mon/mon_bin.c), and dumpcap
+ * caps a packet at 256 KiB unless told otherwise. A larger length is damage,
+ * and is never allocated.
  */
-export function readCapture(bytes: Uint8Array): CaptureFile {
-  if (bytes.length < 12) throw new CaptureFormatError("the file is too short to be a capture");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) === PCAPNG_SHB) {
-    return { format: "pcapng", packets: readPcapng(view) };
-  }
-  return { format: "pcap", packets: readPcap(view) };
-}
+export const MAX_CAPTURE_BLOCK = 16 * 1024 * 1024;
 
-function readPcap(view: DataView): CapturedPacket[] {
-  if (view.byteLength < 24) throw new CaptureFormatError("the pcap header is cut short");
-  const magicLe = view.getUint32(0, true);
-  let le: boolean;
-  let nano: boolean;
-  if (magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d) {
-    le = true;
-    nano = magicLe === 0xa1b23c4d;
-  } else {
-    const magicBe = view.getUint32(0, false);
-    if (magicBe !== 0xa1b2c3d4 && magicBe !== 0xa1b23c4d) {
-      throw new CaptureFormatError(
-        "not a capture file (neither the pcap nor the pcapng magic number)",
-      );
-    }
-    le = false;
-    nano = magicBe === 0xa1b23c4d;
+/** Interfaces a pcapng section may describe before more are ignored. */
+const MAX_INTERFACES = 1024;
+/** Warnings kept before they are only counted. */
+const MAX_WARNINGS = 20;
+
+/** Bytes received and not yet read, as a list of chunks. */
+class ByteQueue {
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
   }
-  const linkType = view.getUint32(20, le) & 0xffff;
-  const packets: CapturedPacket[] = [];
-  let offset = 24;
-  while (offset + 16 <= view.byteLength) {
-    const seconds = BigInt(view.getUint32(offset, le));
-    const fraction = BigInt(view.getUint32(offset + 4, le));
-    const captured = view.getUint32(offset + 8, le);
-    const original = view.getUint32(offset + 12, le);
-    offset += 16;
-    if (offset + captured > view.byteLength) {
-      throw new CaptureFormatError(
-        `packet ${packets.length + 1} is cut short (${captured} bytes announced)`,
-      );
-    }
-    packets.push({
-      linkType,
-      timeMicros: seconds * 1_000_000n + (nano ? fraction / 1000n : fraction),
-      data: new Uint8Array(view.buffer, view.byteOffset + offset, captured).slice(),
-      originalLength: original,
-      littleEndian: le,
-    });
-    offset += captured;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
   }
-  return packets;
+
+  /** The first `n` bytes (at most {@link length}), contiguous; copied only when they span chunks. */
+  peek(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (first && first.length - this.#head >= n) return first.subarray(this.#head, this.#head + n);
+    const out = new Uint8Array(Math.min(n, this.#length));
+    let filled = 0;
+    let head = this.#head;
+    for (const chunk of this.#chunks) {
+      if (filled === out.length) break;
+      const part = chunk.subarray(head, head + out.length - filled);
+      out.set(part, filled);
+      filled += part.length;
+      head = 0;
+    }
+    return out;
+  }
+
+  skip(n: number): void {
+    this.#length -= n;
+    while (n > 0) {
+      const first = this.#chunks[0];
+      const left = first.length - this.#head;
+      if (n < left) {
+        this.#head += n;
+        return;
+      }
+      n -= left;
+      this.#chunks.shift();
+      this.#head = 0;
+    }
+  }
 }
 
 interface PcapngInterface {
@@ -123,90 +122,323 @@ interface PcapngInterface {
   unitsPerSecond: bigint;
 }
 
-function readPcapng(view: DataView): CapturedPacket[] {
-  const packets: CapturedPacket[] = [];
-  let interfaces: PcapngInterface[] = [];
-  let le = true;
-  let offset = 0;
-  while (offset + 12 <= view.byteLength) {
-    let type = view.getUint32(offset, le);
-    if (view.getUint32(offset, true) === PCAPNG_SHB) {
-      type = PCAPNG_SHB;
-      const magic = view.getUint32(offset + 8, true);
-      if (magic === BYTE_ORDER_MAGIC) le = true;
-      else if (view.getUint32(offset + 8, false) === BYTE_ORDER_MAGIC) le = false;
-      else throw new CaptureFormatError("a pcapng section header has no byte-order magic");
-      interfaces = [];
+/**
+ * Reads a pcap or pcapng capture as it arrives, chunk by chunk: memory stays
+ * that of the largest block, whatever the file's size or the lengths it
+ * claims. A damaged block or a capture cut short ends the reading with a
+ * warning; the packets before it are all delivered.
+ *
+ * @example
+ * ```ts ignore
+ * import { CaptureReader } from "./pcap.ts";
+ * const reader = new CaptureReader();
+ * for await (const chunk of (await Deno.open("camera.pcapng")).readable) {
+ *   for (const packet of reader.push(chunk)) console.log(packet.data.length);
+ * }
+ * reader.finish();
+ * console.log(reader.warnings);
+ * ```
+ */
+export class CaptureReader {
+  #queue = new ByteQueue();
+  #format: "pcap" | "pcapng" | undefined;
+  #stopped = false;
+  #offset = 0;
+  #warnings: string[] = [];
+  #dropped = 0;
+  #packets = 0;
+  // pcap
+  #le = true;
+  #nano = false;
+  #linkType = 0;
+  // pcapng
+  #interfaces: PcapngInterface[] = [];
+
+  /** "pcap" or "pcapng", once the file's header is read. */
+  get format(): "pcap" | "pcapng" | undefined {
+    return this.#format;
+  }
+
+  /** What was damaged or cut short, in file order (bounded; the rest counted). */
+  get warnings(): string[] {
+    return this.#dropped > 0
+      ? [...this.#warnings, `... and ${this.#dropped} more warnings`]
+      : [...this.#warnings];
+  }
+
+  /** Packets delivered so far. */
+  get packets(): number {
+    return this.#packets;
+  }
+
+  #warn(message: string): void {
+    if (this.#warnings.length < MAX_WARNINGS) this.#warnings.push(message);
+    else this.#dropped++;
+  }
+
+  #stop(message: string): void {
+    this.#warn(`${message}; the capture is read up to offset ${this.#offset}`);
+    this.#stopped = true;
+  }
+
+  /**
+   * Add the next bytes of the file.
+   *
+   * @param chunk bytes in file order (kept only until the blocks they complete are read)
+   * @returns the packets completed by them
+   * @throws {CaptureFormatError} when the file does not start as a pcap or pcapng capture
+   */
+  push(chunk: Uint8Array): CapturedPacket[] {
+    if (this.#stopped) return [];
+    this.#queue.push(chunk);
+    const out: CapturedPacket[] = [];
+    if (this.#format === undefined && !this.#readFileHeader()) return out;
+    if (this.#format === "pcap") this.#readPcap(out);
+    else this.#readPcapng(out);
+    this.#packets += out.length;
+    return out;
+  }
+
+  /**
+   * The file has ended: note a last block cut short.
+   *
+   * @throws {CaptureFormatError} when the file was too short for a capture's header
+   */
+  finish(): void {
+    if (this.#format === undefined) {
+      throw new CaptureFormatError("the file is too short to be a capture");
     }
-    const length = view.getUint32(offset + 4, le);
-    if (length < 12 || length % 4 !== 0 || offset + length > view.byteLength) {
-      throw new CaptureFormatError(`a pcapng block at offset ${offset} has a bad length ${length}`);
+    if (!this.#stopped && this.#queue.length > 0) {
+      this.#stop(`the capture is cut short: ${this.#queue.length} bytes of an unfinished block`);
     }
-    const body = offset + 8;
-    const bodyEnd = offset + length - 4;
+    this.#stopped = true;
+  }
+
+  #readFileHeader(): boolean {
+    const queue = this.#queue;
+    if (queue.length < 4) return false;
+    const head = queue.peek(Math.min(queue.length, 24));
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    if (view.getUint32(0, true) === PCAPNG_SHB) {
+      this.#format = "pcapng";
+      return true;
+    }
+    const magicLe = view.getUint32(0, true);
+    const magicBe = view.getUint32(0, false);
+    const known = [0xa1b2c3d4, 0xa1b23c4d];
+    if (!known.includes(magicLe) && !known.includes(magicBe)) {
+      throw new CaptureFormatError(
+        "not a capture file (neither the pcap nor the pcapng magic number)",
+      );
+    }
+    if (head.length < 24) return false;
+    this.#le = known.includes(magicLe);
+    this.#nano = (this.#le ? magicLe : magicBe) === 0xa1b23c4d;
+    this.#linkType = view.getUint32(20, this.#le) & 0xffff;
+    this.#format = "pcap";
+    queue.skip(24);
+    this.#offset = 24;
+    return true;
+  }
+
+  #readPcap(out: CapturedPacket[]): void {
+    const queue = this.#queue;
+    const le = this.#le;
+    while (!this.#stopped && queue.length >= 16) {
+      const head = queue.peek(16);
+      const view = new DataView(head.buffer, head.byteOffset, 16);
+      const seconds = BigInt(view.getUint32(0, le));
+      const fraction = BigInt(view.getUint32(4, le));
+      const captured = view.getUint32(8, le);
+      const original = view.getUint32(12, le);
+      if (captured > MAX_CAPTURE_BLOCK) {
+        this.#stop(`packet ${this.#packets + out.length + 1} announces ${captured} bytes`);
+        return;
+      }
+      if (queue.length < 16 + captured) return;
+      queue.skip(16);
+      const data = queue.peek(captured).slice();
+      queue.skip(captured);
+      this.#offset += 16 + captured;
+      out.push({
+        linkType: this.#linkType,
+        timeMicros: seconds * 1_000_000n + (this.#nano ? fraction / 1000n : fraction),
+        data,
+        originalLength: original,
+        littleEndian: le,
+      });
+    }
+  }
+
+  #readPcapng(out: CapturedPacket[]): void {
+    const queue = this.#queue;
+    while (!this.#stopped && queue.length >= 12) {
+      const head = queue.peek(12);
+      const view = new DataView(head.buffer, head.byteOffset, 12);
+      let le = this.#le;
+      let type = view.getUint32(0, le);
+      if (view.getUint32(0, true) === PCAPNG_SHB) {
+        type = PCAPNG_SHB;
+        if (view.getUint32(8, true) === BYTE_ORDER_MAGIC) le = true;
+        else if (view.getUint32(8, false) === BYTE_ORDER_MAGIC) le = false;
+        else {
+          if (this.#offset === 0) {
+            throw new CaptureFormatError("a pcapng section header has no byte-order magic");
+          }
+          this.#stop(`the section header at offset ${this.#offset} has no byte-order magic`);
+          return;
+        }
+      } else if (this.#offset === 0) {
+        throw new CaptureFormatError("not a capture file (no pcapng section header)");
+      }
+      const length = view.getUint32(4, le);
+      const minimum = type === PCAPNG_SHB ? 28 : 12;
+      if (length < minimum || length % 4 !== 0 || length > MAX_CAPTURE_BLOCK) {
+        if (this.#offset === 0) {
+          throw new CaptureFormatError(`the pcapng section header has a bad length ${length}`);
+        }
+        this.#stop(`the block at offset ${this.#offset} has a bad length ${length}`);
+        return;
+      }
+      if (queue.length < length) return;
+      const bytes = queue.peek(length);
+      queue.skip(length);
+      if (type === PCAPNG_SHB) {
+        this.#le = le;
+        this.#interfaces = [];
+      }
+      this.#block(type, bytes, out);
+      this.#offset += length;
+    }
+  }
+
+  /** One whole pcapng block (header and trailer included). */
+  #block(type: number, bytes: Uint8Array, out: CapturedPacket[]): void {
+    const le = this.#le;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const body = 8;
+    const bodyEnd = bytes.length - 4;
+    const size = bodyEnd - body;
+    const short = (what: string, needed: number) => {
+      this.#warn(
+        `the ${what} block at offset ${this.#offset} has ${size} bytes, fewer than its ${needed}; skipped`,
+      );
+    };
     switch (type) {
       case PCAPNG_IDB: {
+        if (size < 8) return short("interface description", 8);
         const linkType = view.getUint16(body, le);
         const snapLength = view.getUint32(body + 4, le);
         let unitsPerSecond = 1_000_000n;
-        forEachOption(view, body + 8, bodyEnd, le, (code, start, size) => {
-          if (code === 9 && size >= 1) {
+        forEachOption(view, body + 8, bodyEnd, le, (code, start, length) => {
+          if (code === 9 && length >= 1) {
             const resolution = view.getUint8(start);
             unitsPerSecond = resolution & 0x80
               ? 1n << BigInt(resolution & 0x7f)
               : 10n ** BigInt(resolution);
           }
         });
-        interfaces.push({ linkType, snapLength, unitsPerSecond });
-        break;
+        if (this.#interfaces.length >= MAX_INTERFACES) {
+          this.#warn(`more than ${MAX_INTERFACES} interfaces in one section; the rest ignored`);
+          return;
+        }
+        this.#interfaces.push({ linkType, snapLength, unitsPerSecond });
+        return;
       }
       case PCAPNG_EPB:
       case PCAPNG_PB: {
+        if (size < 20) return short("packet", 20);
         const enhanced = type === PCAPNG_EPB;
         const id = enhanced ? view.getUint32(body, le) : view.getUint16(body, le);
-        const iface = interfaces[id];
-        if (!iface) throw new CaptureFormatError(`a packet names interface ${id}, never described`);
+        const iface = this.#interfaces[id];
+        if (!iface) {
+          this.#warn(`a packet at offset ${this.#offset} names interface ${id}, never described`);
+          return;
+        }
         const stamp = (BigInt(view.getUint32(body + 4, le)) << 32n) |
           BigInt(view.getUint32(body + 8, le));
         const captured = view.getUint32(body + 12, le);
         const original = view.getUint32(body + 16, le);
-        if (body + 20 + captured > bodyEnd) {
-          throw new CaptureFormatError(`a packet at offset ${offset} is cut short`);
+        if (captured > size - 20) {
+          this.#warn(
+            `the packet at offset ${this.#offset} announces ${captured} bytes in a block of ${
+              size - 20
+            }; skipped`,
+          );
+          return;
         }
-        packets.push({
+        out.push({
           linkType: iface.linkType,
           timeMicros: stamp * 1_000_000n / iface.unitsPerSecond,
-          data: new Uint8Array(view.buffer, view.byteOffset + body + 20, captured).slice(),
+          data: bytes.slice(body + 20, body + 20 + captured),
           originalLength: original,
           littleEndian: le,
         });
-        break;
+        return;
       }
       case PCAPNG_SPB: {
-        const iface = interfaces[0];
-        if (!iface) throw new CaptureFormatError("a simple packet block before any interface");
+        if (size < 4) return short("simple packet", 4);
+        const iface = this.#interfaces[0];
+        if (!iface) {
+          this.#warn(`a simple packet block at offset ${this.#offset} before any interface`);
+          return;
+        }
         const original = view.getUint32(body, le);
-        const captured = Math.min(
-          original,
-          iface.snapLength || original,
-          bodyEnd - body - 4,
-        );
-        packets.push({
+        const captured = Math.min(original, iface.snapLength || original, size - 4);
+        out.push({
           linkType: iface.linkType,
           timeMicros: 0n,
-          data: new Uint8Array(view.buffer, view.byteOffset + body + 4, captured).slice(),
+          data: bytes.slice(body + 4, body + 4 + captured),
           originalLength: original,
           littleEndian: le,
         });
-        break;
+        return;
       }
       default:
-        // Name resolution, statistics, custom and other blocks: nothing to read.
-        break;
+        // Section headers, name resolution, statistics, custom blocks: nothing to read.
+        return;
     }
-    offset += length;
   }
-  return packets;
+}
+
+/**
+ * Read a pcap or pcapng capture held in memory.
+ *
+ * @param bytes the whole file
+ * @returns its packets with their link types and times, and what was damaged or cut short
+ * @throws {CaptureFormatError} for something that is not a capture
+ * @example
+ * ```ts ignore
+ * import { readCapture } from "./pcap.ts";
+ * const capture = readCapture(await Deno.readFile("camera.pcapng"));
+ * console.log(capture.format, capture.packets.length);
+ * ```
+ */
+export function readCapture(bytes: Uint8Array): CaptureFile {
+  if (bytes.length < 12) throw new CaptureFormatError("the file is too short to be a capture");
+  const reader = new CaptureReader();
+  const packets = reader.push(bytes);
+  reader.finish();
+  return { format: reader.format!, packets, warnings: reader.warnings };
+}
+
+/**
+ * Read a capture as it arrives (a file's `readable`, a pipe): each packet as
+ * soon as its block is whole, memory independent of the file's size.
+ *
+ * @param source the file's bytes in order
+ * @param reader the reader to use (to see its format and warnings afterwards)
+ * @returns the packets, in file order
+ * @throws {CaptureFormatError} for something that is not a capture
+ */
+export async function* readCaptureStream(
+  source: AsyncIterable<Uint8Array>,
+  reader: CaptureReader = new CaptureReader(),
+): AsyncGenerator<CapturedPacket> {
+  for await (const chunk of source) {
+    for (const packet of reader.push(chunk)) yield packet;
+  }
+  reader.finish();
 }
 
 function forEachOption(

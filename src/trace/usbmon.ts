@@ -9,6 +9,8 @@
  * @module
  */
 
+import { CaptureFormatError } from "./pcap.ts";
+
 /** Link type of usbmon packets with the 48-byte header. */
 export const LINKTYPE_USB_LINUX = 189;
 /** Link type of usbmon packets with the 64-byte header (what Wireshark writes today). */
@@ -104,7 +106,7 @@ export function setupFields(setup: Uint8Array): SetupFields {
  * @param linkType {@link LINKTYPE_USB_LINUX} or {@link LINKTYPE_USB_LINUX_MMAPPED}
  * @param littleEndian byte order of the header (that of the machine that captured it)
  * @returns the event
- * @throws {RangeError} for a packet shorter than its header or another link type
+ * @throws {CaptureFormatError} for a packet shorter than its header or another link type
  */
 export function decodeUsbmon(
   bytes: Uint8Array,
@@ -116,9 +118,13 @@ export function decodeUsbmon(
     : linkType === LINKTYPE_USB_LINUX
     ? 48
     : 0;
-  if (headerLength === 0) throw new RangeError(`link type ${linkType} is not a usbmon link type`);
+  if (headerLength === 0) {
+    throw new CaptureFormatError(`link type ${linkType} is not a usbmon link type`);
+  }
   if (bytes.length < headerLength) {
-    throw new RangeError(`a usbmon packet of ${bytes.length} bytes is shorter than its header`);
+    throw new CaptureFormatError(
+      `a usbmon packet of ${bytes.length} bytes is shorter than its header`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = littleEndian;
