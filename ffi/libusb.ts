@@ -217,16 +217,6 @@ export const symbols = {
     result: "void",
     nonblocking: true,
   },
-  libusb_get_string_descriptor_ascii: {
-    parameters: [
-      "pointer", // libusb_device_handle *dev_handle
-      "u8", // uint8_t desc_index
-      "buffer", // unsigned char *data (out)
-      "i32", // int length
-    ],
-    result: "i32", // int: length or LIBUSB_ERROR_*
-    nonblocking: true,
-  },
   libusb_set_auto_detach_kernel_driver: {
     parameters: [
       "pointer", // libusb_device_handle *dev_handle

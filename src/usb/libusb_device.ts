@@ -140,14 +140,6 @@ function inResult(
     : { status };
 }
 
-/** A string descriptor as ASCII (libusb replaces other characters by '?'); undefined on failure. */
-async function readString(handle: Deno.PointerObject, index: number): Promise<string | undefined> {
-  if (index === 0) return undefined;
-  const buf = new Uint8Array(256);
-  const n = await libusb().libusb_get_string_descriptor_ascii(handle, index, buf, buf.length);
-  return n > 0 ? String.fromCharCode(...buf.subarray(0, n)) : undefined;
-}
-
 /**
  * A USB device driven through libusb-1.0. Get one from `openUsbDevice()`
  * (discovery.ts), then `open()` it; `await using` closes it.
@@ -298,16 +290,61 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       // Lets claimInterface detach a kernel driver (usbfs on Linux); other systems
       // answer NOT_SUPPORTED, which is fine.
       L.libusb_set_auto_detach_kernel_driver(handle, 1);
-      const [product, manufacturer, serial] = found.strings ?? [0, 0, 0];
-      this.#productName = await readString(handle, product);
-      this.#manufacturerName = await readString(handle, manufacturer);
-      this.#serialNumber = await readString(handle, serial);
-      this.#handle = handle;
       this.#lease = lease;
+      const [product, manufacturer, serial] = await this.#readStrings(
+        handle,
+        found.strings ?? [0, 0, 0],
+      );
+      this.#productName = product;
+      this.#manufacturerName = manufacturer;
+      this.#serialNumber = serial;
+      this.#handle = handle;
     } catch (e) {
+      this.#lease = null;
       await lease.release();
       throw e;
     }
+  }
+
+  /**
+   * String descriptors (0: none), as ASCII (others characters become '?', as
+   * libusb's `libusb_get_string_descriptor_ascii` has it); undefined where
+   * one is missing or fails. The language list first, then every string at
+   * once: two control round trips instead of two per string.
+   */
+  async #readStrings(
+    handle: Deno.PointerObject,
+    indices: readonly number[],
+  ): Promise<(string | undefined)[]> {
+    const none = indices.map(() => undefined);
+    if (indices.every((index) => index === 0)) return none;
+    // GET_DESCRIPTOR (standard, device, IN) of string `index` in `language`.
+    const get = async (index: number, language: number): Promise<Uint8Array | undefined> => {
+      const buffer = new Uint8Array(CONTROL_SETUP_SIZE + 255);
+      const setup = new DataView(buffer.buffer);
+      setup.setUint8(0, 0x80);
+      setup.setUint8(1, 0x06);
+      setup.setUint16(2, 0x0300 | index, true);
+      setup.setUint16(4, language, true);
+      setup.setUint16(6, 255, true);
+      const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, 1000);
+      const d = buffer.subarray(CONTROL_SETUP_SIZE, CONTROL_SETUP_SIZE + n);
+      if (r !== 0 || n < 2 || d[1] !== 3) return undefined;
+      return d.subarray(2, Math.min(d[0], n));
+    };
+    const languages = await get(0, 0);
+    if (!languages || languages.length < 2) return none;
+    const language = languages[0] | (languages[1] << 8);
+    return await Promise.all(indices.map(async (index) => {
+      const raw = index === 0 ? undefined : await get(index, language);
+      if (!raw || raw.length < 2) return undefined;
+      let text = "";
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const c = raw[i] | (raw[i + 1] << 8);
+        text += c < 0x80 ? String.fromCharCode(c) : "?";
+      }
+      return text;
+    }));
   }
 
   /**
