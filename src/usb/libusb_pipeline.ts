@@ -118,6 +118,8 @@ export class LibusbEventLoop {
   #lastActivity = 0;
   #wake: (() => void) | undefined;
   #closed = false;
+  /** The last worker-thread submission (the next one waits for it). */
+  #submitting: Promise<void> = Promise.resolve();
 
   /**
    * Prepare the loop of a context; nothing runs until a transfer is submitted.
@@ -175,9 +177,16 @@ export class LibusbEventLoop {
     this.#handlers.set(id, onDone);
     if (this.#handlers.size === 1) this.#callback.ref();
     const L = libusb();
-    const r = here && mayIssueIoctlsHere()
-      ? L.libusb_submit_transfer_here(transfer)
-      : await L.libusb_submit_transfer(transfer);
+    let r: number;
+    if (here && mayIssueIoctlsHere()) r = L.libusb_submit_transfer_here(transfer);
+    else {
+      // Worker-thread submissions are chained, so that transfers reach the
+      // kernel in the order they were submitted here (parallel worker threads
+      // would race each other).
+      const submitted = this.#submitting.then(() => L.libusb_submit_transfer(transfer));
+      this.#submitting = submitted.then(() => undefined, () => undefined);
+      r = await submitted;
+    }
     if (r < 0) {
       this.#forget(id);
       return r;
