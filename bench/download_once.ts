@@ -1,7 +1,7 @@
 // One download in a fresh process, as a user's script would do it; prints a
 // JSON line with the time and this process's memory (RSS at start and peak).
 //   deno run --allow-all bench/download_once.ts CAMERA_PATH DEST_DIR
-import { Camera } from "../mod.ts";
+import { Camera } from "../src/camera/camera.ts";
 
 function status(field: string): number {
   const line = Deno.readTextFileSync("/proc/self/status").split("\n").find((l) =>

@@ -5,11 +5,14 @@
  * code base holds libusb's handles as opaque `Deno.PointerObject`s.
  *
  * Every libusb function that may issue an ioctl on a device (open, close,
- * claim/release, clear halt, reset, string descriptors, every transfer) is a
+ * claim/release, clear halt, reset, string descriptors, event handling) is a
  * `nonblocking: true` symbol: it runs on a worker thread and returns a
  * promise, so the event loop stays free. That is not only politeness: an
  * emulated device (umockdev) answers those ioctls through a callback on the
- * main thread, and a blocking call there would deadlock.
+ * main thread, and a blocking call there would deadlock. Transfers are all
+ * asynchronous; their submission and cancellation (which only queue or
+ * discard an URB) also exist as `_here` symbols called on the main thread,
+ * used only when no ioctl is answered in this process.
  *
  * Loading is lazy (first use) and cached. `CANON_LIBUSB_PATH` names the
  * library explicitly; otherwise the usual per-OS names are tried.
@@ -214,16 +217,6 @@ export const symbols = {
     result: "void",
     nonblocking: true,
   },
-  libusb_get_string_descriptor_ascii: {
-    parameters: [
-      "pointer", // libusb_device_handle *dev_handle
-      "u8", // uint8_t desc_index
-      "buffer", // unsigned char *data (out)
-      "i32", // int length
-    ],
-    result: "i32", // int: length or LIBUSB_ERROR_*
-    nonblocking: true,
-  },
   libusb_set_auto_detach_kernel_driver: {
     parameters: [
       "pointer", // libusb_device_handle *dev_handle
@@ -263,47 +256,7 @@ export const symbols = {
     nonblocking: true,
   },
 
-  // ---- synchronous transfers (bounded by their timeout; never 0 = infinite) ----
-  libusb_control_transfer: {
-    parameters: [
-      "pointer", // libusb_device_handle *dev_handle
-      "u8", // uint8_t bmRequestType
-      "u8", // uint8_t bRequest
-      "u16", // uint16_t wValue
-      "u16", // uint16_t wIndex
-      "buffer", // unsigned char *data
-      "u16", // uint16_t wLength
-      "u32", // unsigned int timeout (ms)
-    ],
-    result: "i32", // int: bytes transferred or LIBUSB_ERROR_*
-    nonblocking: true,
-  },
-  libusb_bulk_transfer: {
-    parameters: [
-      "pointer", // libusb_device_handle *dev_handle
-      "u8", // unsigned char endpoint
-      "buffer", // unsigned char *data
-      "i32", // int length
-      "buffer", // int *transferred (out)
-      "u32", // unsigned int timeout (ms)
-    ],
-    result: "i32", // int: 0 or LIBUSB_ERROR_* (transferred is valid either way)
-    nonblocking: true,
-  },
-  libusb_interrupt_transfer: {
-    parameters: [
-      "pointer", // libusb_device_handle *dev_handle
-      "u8", // unsigned char endpoint
-      "buffer", // unsigned char *data
-      "i32", // int length
-      "buffer", // int *transferred (out)
-      "u32", // unsigned int timeout (ms)
-    ],
-    result: "i32", // int: 0 or LIBUSB_ERROR_* (transferred is valid either way)
-    nonblocking: true,
-  },
-
-  // ---- asynchronous transfers (pipelined reads; see src/usb/libusb_pipeline.ts) ----
+  // ---- asynchronous transfers: every transfer goes this way (src/usb/libusb_pipeline.ts) ----
   libusb_alloc_transfer: {
     parameters: [
       "i32", // int iso_packets
@@ -331,6 +284,26 @@ export const symbols = {
     result: "i32", // int: 0, or LIBUSB_ERROR_NOT_FOUND when it is not in flight
     // Issues USBDEVFS_DISCARDURB.
     nonblocking: true,
+  },
+  // The same two functions called on the calling thread. A submission or a
+  // cancellation only queues (or discards) an URB in the kernel and returns at
+  // once, so the main thread may call them, which saves a round trip through a
+  // worker thread per transfer. Never used while this process itself answers
+  // the device's ioctls (an in-process umockdev testbed): see
+  // markIoctlsAnsweredInProcess().
+  libusb_submit_transfer_here: {
+    name: "libusb_submit_transfer",
+    parameters: [
+      "pointer", // struct libusb_transfer *transfer
+    ],
+    result: "i32", // int: 0 or LIBUSB_ERROR_*
+  },
+  libusb_cancel_transfer_here: {
+    name: "libusb_cancel_transfer",
+    parameters: [
+      "pointer", // struct libusb_transfer *transfer
+    ],
+    result: "i32", // int: 0, or LIBUSB_ERROR_NOT_FOUND when it is not in flight
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -676,8 +649,36 @@ export const LIBUSB_TRANSFER_STATUS = {
   OVERFLOW: 6,
 } as const;
 
+/** `enum libusb_transfer_type`: the types canon-remote submits. */
+export const LIBUSB_TRANSFER_TYPE = { CONTROL: 0, BULK: 2, INTERRUPT: 3 } as const;
+
 /** `LIBUSB_TRANSFER_TYPE_BULK`. */
-export const LIBUSB_TRANSFER_TYPE_BULK = 2;
+export const LIBUSB_TRANSFER_TYPE_BULK = LIBUSB_TRANSFER_TYPE.BULK;
+
+/** Bytes of the setup packet that starts a control transfer's buffer. */
+export const CONTROL_SETUP_SIZE = 8;
+
+let ioctlsAnsweredInProcess = false;
+
+/**
+ * Say that this process itself answers USB ioctls (an in-process umockdev
+ * testbed does, on the main thread): from now on every libusb call that
+ * issues one runs on a worker thread, since one made on the main thread would
+ * wait for an answer only the main thread can give. Irreversible.
+ */
+export function markIoctlsAnsweredInProcess(): void {
+  ioctlsAnsweredInProcess = true;
+}
+
+/**
+ * Whether transfers may be submitted and cancelled on the calling thread:
+ * true unless {@link markIoctlsAnsweredInProcess} was called.
+ *
+ * @returns whether the `_here` symbols are safe
+ */
+export function mayIssueIoctlsHere(): boolean {
+  return !ioctlsAnsweredInProcess;
+}
 
 /** The signature of `libusb_transfer_cb_fn`: `void (*)(struct libusb_transfer *transfer)`. */
 export const TRANSFER_CALLBACK = {
@@ -722,6 +723,8 @@ export interface BulkTransferFields {
   callback: Deno.PointerObject;
   /** Passed back in the transfer's `user_data` (a small integer). */
   userData: number;
+  /** `enum libusb_transfer_type` ({@link LIBUSB_TRANSFER_TYPE}); default bulk. */
+  type?: number;
 }
 
 function transferView(transfer: Deno.PointerObject): DataView {
@@ -733,10 +736,12 @@ function pointerBits(pointer: Deno.PointerValue): bigint {
 }
 
 /**
- * Fill a transfer from `libusb_alloc_transfer(0)` for a bulk transfer: what
- * libusb's `libusb_fill_bulk_transfer` does (a C inline function, so not in
- * the library). Flags are 0: libusb neither frees the transfer nor fails a
- * short one.
+ * Fill a transfer from `libusb_alloc_transfer(0)` for a bulk, interrupt or
+ * control transfer: what libusb's `libusb_fill_bulk_transfer` (and its
+ * interrupt and control twins) do, C inline functions, so not in the
+ * library. For a control transfer the buffer starts with the 8-byte setup
+ * packet (endpoint 0). Flags are 0: libusb neither frees the transfer nor
+ * fails a short one.
  *
  * @param transfer the `struct libusb_transfer *`
  * @param fields handle, endpoint, buffer, timeout, callback, user data
@@ -747,7 +752,7 @@ export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTrans
   view.setBigUint64(TRANSFER.devHandle, pointerBits(fields.handle), true);
   view.setUint8(TRANSFER.flags, 0);
   view.setUint8(TRANSFER.endpoint, fields.endpoint);
-  view.setUint8(TRANSFER.type, LIBUSB_TRANSFER_TYPE_BULK);
+  view.setUint8(TRANSFER.type, fields.type ?? LIBUSB_TRANSFER_TYPE_BULK);
   view.setUint32(TRANSFER.timeout, fields.timeout, true);
   view.setInt32(TRANSFER.status, 0, true);
   view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { VirtualCamera } from "../mod.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
-import { COMMAND_TABLE, main } from "../src/cli/main.ts";
+import { commandTable, main } from "../src/cli/main.ts";
 import { TransferProgress } from "../src/cli/progress.ts";
 
 interface Run {
@@ -254,7 +254,7 @@ Deno.test("the progress line computes rate and time left from the clock", () => 
 Deno.test("every command has --help; help COMMAND says the same", async () => {
   await using vc = new VirtualCamera();
   const canon = session(vc);
-  for (const command of COMMAND_TABLE) {
+  for (const command of await commandTable()) {
     const help = await canon(command.name, "--help");
     assert.equal(help.code, 0, command.name);
     assert.ok(help.out.startsWith(`Usage: canon ${command.name}`), help.out);

@@ -7,7 +7,6 @@
 
 import { listCameras } from "../camera/discovery.ts";
 import { MODELS } from "../camera/models.ts";
-import { VirtualCamera } from "../emulator/virtual_camera.ts";
 import { hex } from "../protocol/commands.ts";
 import { CanonError } from "../protocol/errors.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
@@ -37,6 +36,7 @@ export const camerasCommand: CommandDef = {
       supported: boolean;
     }[];
     if (options.emulate !== undefined) {
+      const { VirtualCamera } = await import("../emulator/virtual_camera.ts");
       const vc = new VirtualCamera(
         virtualModel(options.emulate) ? { model: virtualModel(options.emulate) } : {},
       );

@@ -11,11 +11,16 @@
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
 import { modelByName } from "../camera/models.ts";
-import { emulatedModel } from "../emulator/emulated_models.ts";
-import { UmockdevTestbed } from "../emulator/umockdev.ts";
-import { VirtualCamera } from "../emulator/virtual_camera.ts";
-import { recordDevice, recordFunction, UsbRecorder } from "../trace/recorder.ts";
+import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
+import type { VirtualCamera } from "../emulator/virtual_camera.ts";
+import type { UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
+
+// The virtual camera, umockdev and the recorder are loaded only by the
+// commands that use them (a plain `canon info` needs none of them).
+const emulator = () => import("../emulator/virtual_camera.ts");
+const umockdev = () => import("../emulator/umockdev.ts");
+const trace = () => import("../trace/recorder.ts");
 
 /** The options that say which camera to use and how. */
 export interface CameraSelection {
@@ -97,14 +102,16 @@ export function virtualModel(name: string | undefined): string | undefined {
   } catch {
     throw new UsageError(
       `the virtual camera cannot be a ${JSON.stringify(name)}; it can be: ${
-        VirtualCamera.models.join(", ")
+        Object.keys(EMULATED_MODELS).join(", ")
       }`,
     );
   }
 }
 
-function openRecorder(selection: CameraSelection): UsbRecorder | undefined {
-  return selection.record === undefined ? undefined : UsbRecorder.create(selection.record);
+async function openRecorder(selection: CameraSelection): Promise<UsbRecorder | undefined> {
+  return selection.record === undefined
+    ? undefined
+    : (await trace()).UsbRecorder.create(selection.record);
 }
 
 /**
@@ -131,12 +138,15 @@ export async function connectVirtual(
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
   const model = virtualModel(selection.emulate || selection.camera);
-  const vc = virtualCamera ?? new VirtualCamera(model ? { model } : {});
-  const recorder = openRecorder(selection);
+  const vc = virtualCamera ?? new (await emulator()).VirtualCamera(model ? { model } : {});
+  const recorder = await openRecorder(selection);
   try {
-    const camera = await Camera.connect(recorder ? recordDevice(vc, recorder) : vc, {
-      timeout: selection.timeout,
-    });
+    const camera = await Camera.connect(
+      recorder ? (await trace()).recordDevice(vc, recorder) : vc,
+      {
+        timeout: selection.timeout,
+      },
+    );
     return {
       camera,
       label: `virtual ${vc.model} (in-process)`,
@@ -159,9 +169,9 @@ export async function connectVirtual(
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
   const model = virtualModel(selection.emulateUsb);
-  const vc = new VirtualCamera(model ? { model } : {});
-  const recorder = openRecorder(selection);
-  const testbed = UmockdevTestbed.open();
+  const vc = new (await emulator()).VirtualCamera(model ? { model } : {});
+  const recorder = await openRecorder(selection);
+  const testbed = (await umockdev()).UmockdevTestbed.open();
   try {
     if (!testbed.preloaded) {
       throw new UsageError(
@@ -170,7 +180,7 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
       );
     }
     const device = testbed.attach(
-      recorder ? recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
+      recorder ? (await trace()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
     );
     if (recorder) {
       recorder.bus = device.bus;
@@ -215,7 +225,7 @@ function openOptions(selection: CameraSelection): CameraOpenOptions {
 
 async function connectReal(selection: CameraSelection): Promise<Connection> {
   const options = openOptions(selection);
-  const recorder = openRecorder(selection);
+  const recorder = await openRecorder(selection);
   try {
     let camera: Camera;
     if (recorder) {
@@ -224,7 +234,7 @@ async function connectReal(selection: CameraSelection): Promise<Connection> {
       if (where.bus !== undefined) recorder.bus = where.bus;
       if (where.address !== undefined) recorder.device = where.address;
       try {
-        camera = await Camera.connect(recordDevice(device, recorder), options);
+        camera = await Camera.connect((await trace()).recordDevice(device, recorder), options);
       } catch (error) {
         await device.close().catch(() => undefined);
         throw error;

@@ -13,8 +13,6 @@ import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { emulatedModel } from "../emulator/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
-import { camerasCommand, clockCommand, infoCommand, ownerCommand } from "./camera_commands.ts";
-import { captureCommand, previewCommand, settingsCommand } from "./capture_commands.ts";
 import { type CliIo, CommandContext, type CommandDef, type GlobalOptions } from "./command.ts";
 import {
   type CameraSelection,
@@ -24,40 +22,46 @@ import {
   virtualModel,
 } from "./connect.ts";
 import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
-import {
-  getCommand,
-  lsCommand,
-  mkdirCommand,
-  protectCommand,
-  putCommand,
-  rmCommand,
-  rmdirCommand,
-  thumbsCommand,
-} from "./storage_commands.ts";
-import { decodeCommand, udevRulesCommand } from "./tool_commands.ts";
-import { watchCommand } from "./watch_command.ts";
 
-/** Every sub-command, in the order `canon --help` lists them. */
-export const COMMAND_TABLE: readonly CommandDef[] = [
-  camerasCommand,
-  infoCommand,
-  lsCommand,
-  getCommand,
-  thumbsCommand,
-  rmCommand,
-  putCommand,
-  mkdirCommand,
-  rmdirCommand,
-  protectCommand,
-  ownerCommand,
-  clockCommand,
-  captureCommand,
-  settingsCommand,
-  previewCommand,
-  watchCommand,
-  decodeCommand,
-  udevRulesCommand,
-];
+// Each sub-command's module is loaded only when that command runs (or for
+// the help, which lists them all): `canon info` does not load the capture,
+// storage, watch or trace code. Static specifiers, so that `deno bundle` and
+// `deno compile` still take every module in.
+const camera = () => import("./camera_commands.ts");
+const capture = () => import("./capture_commands.ts");
+const storage = () => import("./storage_commands.ts");
+const tools = () => import("./tool_commands.ts");
+
+/** Every sub-command by name, in the order `canon --help` lists them, with its loader. */
+const COMMANDS: Readonly<Record<string, () => Promise<CommandDef>>> = {
+  cameras: async () => (await camera()).camerasCommand,
+  info: async () => (await camera()).infoCommand,
+  ls: async () => (await storage()).lsCommand,
+  get: async () => (await storage()).getCommand,
+  thumbs: async () => (await storage()).thumbsCommand,
+  rm: async () => (await storage()).rmCommand,
+  put: async () => (await storage()).putCommand,
+  mkdir: async () => (await storage()).mkdirCommand,
+  rmdir: async () => (await storage()).rmdirCommand,
+  protect: async () => (await storage()).protectCommand,
+  owner: async () => (await camera()).ownerCommand,
+  clock: async () => (await camera()).clockCommand,
+  capture: async () => (await capture()).captureCommand,
+  settings: async () => (await capture()).settingsCommand,
+  preview: async () => (await capture()).previewCommand,
+  watch: async () => (await import("./watch_command.ts")).watchCommand,
+  decode: async () => (await tools()).decodeCommand,
+  "udev-rules": async () => (await tools()).udevRulesCommand,
+};
+
+/**
+ * Every sub-command, in the order `canon --help` lists them (loads them all).
+ *
+ * @returns the command definitions
+ */
+export function commandTable(): Promise<CommandDef[]> {
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
 
 const GLOBAL_HELP: readonly [string, string][] = [
   [
@@ -95,8 +99,12 @@ const GLOBAL_OPTIONS = {
 /** Global options that take a value (the value is not the sub-command). */
 const VALUED = new Set(["--camera", "--port", "--record", "--timeout"]);
 
-function commandByName(name: string): CommandDef | undefined {
-  return COMMAND_TABLE.find((c) => c.name === name);
+function isCommand(name: string): boolean {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+function commandByName(name: string): Promise<CommandDef | undefined> {
+  return isCommand(name) ? COMMANDS[name]() : Promise.resolve(undefined);
 }
 
 function isModel(text: string): boolean {
@@ -124,7 +132,7 @@ function splitCommandLine(args: readonly string[]): { name: string | undefined; 
     }
     if (arg === "--emulate" || arg === "--emulate-usb") {
       const next = args[i + 1];
-      const model = next !== undefined && !commandByName(next) && isModel(next);
+      const model = next !== undefined && !isCommand(next) && isModel(next);
       rest.push(`${arg}=${model ? next : ""}`);
       if (model) i++;
       continue;
@@ -152,14 +160,15 @@ function optionLine(flag: string, text: string): string {
  *
  * @returns the usage text
  */
-export function mainHelp(): string {
+export async function mainHelp(): Promise<string> {
+  const commands = await commandTable();
   return [
     "canon: drive a Canon PowerShot, IXUS or early EOS camera over USB (native protocol)",
     "",
     "Usage: canon [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]",
     "",
     "Commands:",
-    ...COMMAND_TABLE.map((c) => optionLine(c.name, c.summary)),
+    ...commands.map((c) => optionLine(c.name, c.summary)),
     "",
     "Global options (before or after the command):",
     ...GLOBAL_HELP.map(([flag, text]) => optionLine(flag, text)),
@@ -267,7 +276,7 @@ function processIo(): CliIo {
 export async function main(args: readonly string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIo();
   const { name, rest } = splitCommandLine(args);
-  const command = name === undefined || name === "help" ? undefined : commandByName(name);
+  const command = name === undefined || name === "help" ? undefined : await commandByName(name);
   let debug = rest.includes("--debug");
   let json = rest.includes("--json");
   let context: CommandContext | undefined;
@@ -280,11 +289,11 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     }
     if (name === "help") {
       const topic = rest.find((a) => !a.startsWith("-"));
-      const about = topic === undefined ? undefined : commandByName(topic);
+      const about = topic === undefined ? undefined : await commandByName(topic);
       if (topic !== undefined && !about) {
         throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
       }
-      io.write((about ? commandHelp(about) : mainHelp()) + "\n");
+      io.write((about ? commandHelp(about) : await mainHelp()) + "\n");
       return EXIT.OK;
     }
     const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
@@ -316,10 +325,10 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     }
     if (values.help || !command) {
       if (!command && !values.help) {
-        io.writeError(`${mainHelp()}\n`);
+        io.writeError(`${await mainHelp()}\n`);
         return EXIT.USAGE;
       }
-      io.write((command ? commandHelp(command) : mainHelp()) + "\n");
+      io.write((command ? commandHelp(command) : await mainHelp()) + "\n");
       return EXIT.OK;
     }
     const global = globalOptions(values);
@@ -346,7 +355,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     } else {
       io.writeError(`canon${name && command ? ` ${name}` : ""}: ${errorMessage(error)}\n`);
       if (error instanceof UsageError) {
-        const about = error.command === undefined ? undefined : commandByName(error.command);
+        const about = error.command === undefined ? undefined : await commandByName(error.command);
         io.writeError(
           about
             ? `Usage: canon ${about.name} ${about.usage} (canon ${about.name} --help for more)\n`

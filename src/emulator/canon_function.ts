@@ -68,6 +68,7 @@ import {
   segmentSource,
 } from "./byte_fifo.ts";
 import type { FullSpeedBus } from "./bus_model.ts";
+import type { CommandTiming } from "./timing.ts";
 import { concatBytes, latin1, putString, putU16, putU32, stringAt, u16At, u32At } from "./wire.ts";
 
 /** Camera status words the engine answers with (§5.1). */
@@ -164,6 +165,8 @@ export interface CanonFunctionOptions {
   captureLatencyMs: number;
   /** Deliver bulk IN data no faster than this full-speed bus model allows (default: as fast as asked). */
   bus?: FullSpeedBus;
+  /** Have each reply ready only after this processing delay (`timing.ts`; default: at once). */
+  timing?: CommandTiming;
 }
 
 /** A parsed command block (§3.1). */
@@ -274,6 +277,7 @@ export class CanonFunction implements UsbFunction {
   #releaseParams: Uint8Array;
   #extendedParams: Uint8Array;
   #captureLatencyMs: number;
+  readonly #timing: CommandTiming | undefined;
   #configuration = 1;
   /** Pictures kept for the host (transfer mode 0x01/0x02), by key; keys count from 1 per remote session. */
   readonly #captures = new Map<number, TakenPicture>();
@@ -308,6 +312,7 @@ export class CanonFunction implements UsbFunction {
    */
   constructor(options: CanonFunctionOptions) {
     this.bus = options.bus;
+    this.#timing = options.timing;
     this.model = options.model;
     this.descriptors = usbDescriptors(options.model);
     this.faults = options.faults;
@@ -865,6 +870,18 @@ export class CanonFunction implements UsbFunction {
       sources = [{ ...bytesSource(reply), endsTransfer: short }];
     }
     this.#log(record);
+    if (this.#timing && !fault) {
+      const replyBytes = sources.reduce((n, source) => n + source.size, 0) - 0x40;
+      const delay = this.#timing.replyDelayMs({ ...command, subcommand }, replyBytes);
+      if (delay > 0) {
+        const generation = this.#replyGeneration;
+        this.#schedule(delay, () => {
+          if (generation !== this.#replyGeneration || !this.#connected) return;
+          this.#deliver(sources);
+        });
+        return;
+      }
+    }
     this.#deliver(sources, fault);
   }
 

@@ -37,6 +37,7 @@
  */
 
 import type { UsbFunction } from "./usb_function.ts";
+import { markIoctlsAnsweredInProcess } from "../../ffi/libusb.ts";
 import {
   createDirectory,
   cString,
@@ -405,6 +406,8 @@ export class UmockdevTestbed implements Disposable {
       );
     }
     const lib = loadUmockdev();
+    // This process now answers USB ioctls (on its main thread): libusb must not block it.
+    markIoctlsAnsweredInProcess();
     const preloaded = detectPreload();
     const lock = acquireProcessLock(lib, options.waitMs ?? 30_000);
     const previousDir = Deno.env.get("UMOCKDEV_DIR");

@@ -40,6 +40,7 @@ import { FaultInjector } from "./faults.ts";
 import { MemoryCard } from "./memory_card.ts";
 import type { UsbFunction } from "./usb_function.ts";
 import { FullSpeedBus, releasePaced, servicePaced } from "./bus_model.ts";
+import { type CommandTiming, G3_TIMING } from "./timing.ts";
 import { type PendingTransfer, pipelineReads, type TransferEnd } from "../usb/pipeline.ts";
 
 /** How a {@link VirtualCamera} starts. */
@@ -81,6 +82,13 @@ export interface VirtualCameraOptions {
    * {@link FullSpeedBus} to share. Default false: as fast as the host asks.
    */
   busModel?: boolean | FullSpeedBus;
+  /**
+   * Answer each command only after a real camera's processing delay
+   * (`timing.ts`): `true` for a PowerShot G3's, read from a real camera's
+   * log ({@link G3_TIMING}), or a {@link CommandTiming} of your own. Default
+   * false: every reply is ready at once.
+   */
+  timing?: boolean | CommandTiming;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -171,6 +179,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       faults: this.faults,
       captureLatencyMs: options.captureLatencyMs ?? 200,
       bus: options.busModel === true ? new FullSpeedBus() : options.busModel || undefined,
+      timing: options.timing === true ? G3_TIMING : options.timing || undefined,
     });
     this.usbFunction = this.#engine;
     this.#unsubscribe = this.#engine.subscribe(() => this.#serviceBulk());

@@ -34,6 +34,7 @@ import {
   readEnvQuietly,
 } from "../../ffi/libusb.ts";
 import type { UsbConfigurationInfo, UsbEndpointInfo } from "./device.ts";
+import { LibusbEventLoop } from "./libusb_pipeline.ts";
 import type { UsbDeviceInfo, UsbSpeed } from "./discovery.ts";
 import { UsbError, usbErrorCodeOf } from "./errors.ts";
 
@@ -41,13 +42,20 @@ import { UsbError, usbErrorCodeOf } from "./errors.ts";
 export interface LibusbContextLease {
   /** The `libusb_context *`, valid until {@link LibusbContextLease.release}. */
   readonly context: Deno.PointerObject;
+  /** The context's event loop: every asynchronous transfer goes through it. */
+  readonly events: LibusbEventLoop;
   /** Drop this hold; the last one out exits the context. Idempotent. */
   release(): Promise<void>;
 }
 
-let current: Deno.PointerObject | null = null;
+interface LiveContext {
+  readonly context: Deno.PointerObject;
+  readonly events: LibusbEventLoop;
+}
+
+let current: LiveContext | null = null;
 let users = 0;
-let starting: Promise<Deno.PointerObject> | null = null;
+let starting: Promise<LiveContext> | null = null;
 let exiting: Promise<void> | null = null;
 
 /** The log level from `CANON_LIBUSB_DEBUG`, or undefined when unset or invalid. */
@@ -57,7 +65,7 @@ function debugLevel(): number | undefined {
   return Number(text.trim());
 }
 
-async function createContext(): Promise<Deno.PointerObject> {
+async function createContext(): Promise<LiveContext> {
   const L = libusb();
   const box = new BigUint64Array(1);
   const r = await L.libusb_init(box);
@@ -76,7 +84,7 @@ async function createContext(): Promise<Deno.PointerObject> {
       L.libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL, level);
     }
   }
-  return ctx;
+  return { context: ctx, events: new LibusbEventLoop(ctx) };
 }
 
 /**
@@ -90,31 +98,35 @@ async function createContext(): Promise<Deno.PointerObject> {
 export async function acquireLibusbContext(): Promise<LibusbContextLease> {
   // A context on its way out is never handed out again.
   while (exiting) await exiting;
-  let ctx = current;
-  if (!ctx) {
+  let live = current;
+  if (!live) {
     if (!starting) {
       starting = createContext().finally(() => {
         starting = null;
       });
     }
-    ctx = await starting;
+    live = await starting;
     // Whoever started it publishes it; concurrent starters share the one promise.
-    current = ctx;
+    current = live;
   }
   users++;
   let released = false;
-  const context = ctx;
+  const mine = live;
   return {
-    context,
+    context: mine.context,
+    events: mine.events,
     release(): Promise<void> {
       if (released) return Promise.resolve();
       released = true;
       users--;
-      if (users > 0 || current !== context) return Promise.resolve();
+      if (users > 0 || current !== mine) return Promise.resolve();
       current = null;
-      const done = libusb().libusb_exit(context).finally(() => {
-        if (exiting === done) exiting = null;
-      });
+      // The event loop's last round ends before the context goes.
+      const done = mine.events.close().then(() => libusb().libusb_exit(mine.context)).finally(
+        () => {
+          if (exiting === done) exiting = null;
+        },
+      );
       exiting = done;
       return done;
     },

@@ -6,6 +6,11 @@
  * throwing, and `close()` ends it. Everything else that fails throws a
  * {@link UsbError} whose `code` is libusb's error name.
  *
+ * Every transfer, control ones included, goes through libusb's asynchronous
+ * API and the event loop of the device's libusb context
+ * (`libusb_pipeline.ts`): nothing blocks the main thread, and once the last
+ * transfer ended nothing keeps the process alive.
+ *
  * Every transfer is bounded: the optional `{ timeout }` (milliseconds)
  * defaults to {@link DEFAULT_TIMEOUT_MS}; libusb's "0 = wait forever" is
  * never used.
@@ -13,7 +18,15 @@
  * @module
  */
 
-import { libusb, pointerFromBox } from "../../ffi/libusb.ts";
+import {
+  CONTROL_SETUP_SIZE,
+  fillBulkTransfer,
+  libusb,
+  LIBUSB_TRANSFER_STATUS,
+  LIBUSB_TRANSFER_TYPE,
+  pointerFromBox,
+  readTransferResult,
+} from "../../ffi/libusb.ts";
 import {
   toBytes,
   type UsbBulkChunkOptions,
@@ -26,7 +39,12 @@ import {
   type UsbTransferOptions,
 } from "./device.ts";
 import type { UsbDeviceInfo } from "./discovery.ts";
-import { LibusbBulkInSubmitter } from "./libusb_pipeline.ts";
+import {
+  allocTransfer,
+  freeTransfer,
+  LibusbBulkInSubmitter,
+  transferErrorCode,
+} from "./libusb_pipeline.ts";
 import { pipelineReads } from "./pipeline.ts";
 import {
   ACCESS_HINT,
@@ -111,18 +129,15 @@ function timeoutOf(options: UsbTransferOptions | undefined): number {
   return Math.min(Math.ceil(t), 0xffff_ffff);
 }
 
-function inResult(buffer: Uint8Array, length: number, status: UsbInResult["status"]): UsbInResult {
+function inResult(
+  buffer: Uint8Array,
+  length: number,
+  status: UsbInResult["status"],
+  offset = 0,
+): UsbInResult {
   return length > 0 || status === "ok"
-    ? { status, data: new DataView(buffer.buffer, 0, length) }
+    ? { status, data: new DataView(buffer.buffer, offset, length) }
     : { status };
-}
-
-/** A string descriptor as ASCII (libusb replaces other characters by '?'); undefined on failure. */
-async function readString(handle: Deno.PointerObject, index: number): Promise<string | undefined> {
-  if (index === 0) return undefined;
-  const buf = new Uint8Array(256);
-  const n = await libusb().libusb_get_string_descriptor_ascii(handle, index, buf, buf.length);
-  return n > 0 ? String.fromCharCode(...buf.subarray(0, n)) : undefined;
 }
 
 /**
@@ -275,16 +290,61 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       // Lets claimInterface detach a kernel driver (usbfs on Linux); other systems
       // answer NOT_SUPPORTED, which is fine.
       L.libusb_set_auto_detach_kernel_driver(handle, 1);
-      const [product, manufacturer, serial] = found.strings ?? [0, 0, 0];
-      this.#productName = await readString(handle, product);
-      this.#manufacturerName = await readString(handle, manufacturer);
-      this.#serialNumber = await readString(handle, serial);
-      this.#handle = handle;
       this.#lease = lease;
+      const [product, manufacturer, serial] = await this.#readStrings(
+        handle,
+        found.strings ?? [0, 0, 0],
+      );
+      this.#productName = product;
+      this.#manufacturerName = manufacturer;
+      this.#serialNumber = serial;
+      this.#handle = handle;
     } catch (e) {
+      this.#lease = null;
       await lease.release();
       throw e;
     }
+  }
+
+  /**
+   * String descriptors (0: none), as ASCII (others characters become '?', as
+   * libusb's `libusb_get_string_descriptor_ascii` has it); undefined where
+   * one is missing or fails. The language list first, then every string at
+   * once: two control round trips instead of two per string.
+   */
+  async #readStrings(
+    handle: Deno.PointerObject,
+    indices: readonly number[],
+  ): Promise<(string | undefined)[]> {
+    const none = indices.map(() => undefined);
+    if (indices.every((index) => index === 0)) return none;
+    // GET_DESCRIPTOR (standard, device, IN) of string `index` in `language`.
+    const get = async (index: number, language: number): Promise<Uint8Array | undefined> => {
+      const buffer = new Uint8Array(CONTROL_SETUP_SIZE + 255);
+      const setup = new DataView(buffer.buffer);
+      setup.setUint8(0, 0x80);
+      setup.setUint8(1, 0x06);
+      setup.setUint16(2, 0x0300 | index, true);
+      setup.setUint16(4, language, true);
+      setup.setUint16(6, 255, true);
+      const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, 1000);
+      const d = buffer.subarray(CONTROL_SETUP_SIZE, CONTROL_SETUP_SIZE + n);
+      if (r !== 0 || n < 2 || d[1] !== 3) return undefined;
+      return d.subarray(2, Math.min(d[0], n));
+    };
+    const languages = await get(0, 0);
+    if (!languages || languages.length < 2) return none;
+    const language = languages[0] | (languages[1] << 8);
+    return await Promise.all(indices.map(async (index) => {
+      const raw = index === 0 ? undefined : await get(index, language);
+      if (!raw || raw.length < 2) return undefined;
+      let text = "";
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const c = raw[i] | (raw[i + 1] << 8);
+        text += c < 0x80 ? String.fromCharCode(c) : "?";
+      }
+      return text;
+    }));
   }
 
   /**
@@ -335,21 +395,9 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const { bmRequestType, what } = this.#setup(setup, 0x80, length);
     const timeout = timeoutOf(options);
     const handle = this.#require("controlTransferIn");
-    const buffer = new Uint8Array(length);
-    const r = await this.#track(
-      libusb().libusb_control_transfer(
-        handle,
-        bmRequestType,
-        setup.request,
-        setup.value,
-        setup.index,
-        buffer,
-        length,
-        timeout,
-      ),
-      buffer,
-    );
-    if (r >= 0) return inResult(buffer, r, "ok");
+    const buffer = this.#controlBuffer(bmRequestType, setup, length);
+    const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
+    if (r === 0) return inResult(buffer, n, "ok", CONTROL_SETUP_SIZE);
     if (r === PIPE) return { status: "stall" };
     if (r === OVERFLOW) return { status: "babble" };
     throw this.#error(r, what, timeout);
@@ -374,20 +422,10 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const { bmRequestType, what } = this.#setup(setup, 0x00, payload.length);
     const timeout = timeoutOf(options);
     const handle = this.#require("controlTransferOut");
-    const r = await this.#track(
-      libusb().libusb_control_transfer(
-        handle,
-        bmRequestType,
-        setup.request,
-        setup.value,
-        setup.index,
-        payload,
-        payload.length,
-        timeout,
-      ),
-      payload,
-    );
-    if (r >= 0) return { status: "ok", bytesWritten: r };
+    const buffer = this.#controlBuffer(bmRequestType, setup, payload.length);
+    buffer.set(payload, CONTROL_SETUP_SIZE);
+    const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
+    if (r === 0) return { status: "ok", bytesWritten: n };
     if (r === PIPE) return { status: "stall", bytesWritten: 0 };
     throw this.#error(r, what, timeout);
   }
@@ -416,16 +454,8 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const timeout = timeoutOf(options);
     const handle = this.#require("transferIn");
     const buffer = new Uint8Array(length);
-    const transferred = new Int32Array(1);
-    const transfer = type === "interrupt"
-      ? libusb().libusb_interrupt_transfer
-      : libusb().libusb_bulk_transfer;
-    const r = await this.#track(
-      transfer(handle, endpoint, buffer, length, transferred, timeout),
-      buffer,
-      transferred,
-    );
-    const n = transferred[0];
+    const kind = type === "interrupt" ? LIBUSB_TRANSFER_TYPE.INTERRUPT : LIBUSB_TRANSFER_TYPE.BULK;
+    const { r, n } = await this.#transfer(handle, kind, endpoint, buffer, timeout);
     if (r === 0) return inResult(buffer, n, "ok");
     if (r === PIPE) return inResult(buffer, n, "stall");
     if (r === OVERFLOW) return inResult(buffer, n, "babble");
@@ -454,16 +484,8 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const type = this.#endpointType(endpointNumber, "out");
     const timeout = timeoutOf(options);
     const handle = this.#require("transferOut");
-    const transferred = new Int32Array(1);
-    const transfer = type === "interrupt"
-      ? libusb().libusb_interrupt_transfer
-      : libusb().libusb_bulk_transfer;
-    const r = await this.#track(
-      transfer(handle, endpointNumber, payload, payload.length, transferred, timeout),
-      payload,
-      transferred,
-    );
-    const n = transferred[0];
+    const kind = type === "interrupt" ? LIBUSB_TRANSFER_TYPE.INTERRUPT : LIBUSB_TRANSFER_TYPE.BULK;
+    const { r, n } = await this.#transfer(handle, kind, endpointNumber, payload, timeout);
     if (r === 0) return { status: "ok", bytesWritten: n };
     if (r === PIPE) return { status: "stall", bytesWritten: n };
     const what = `${type} OUT transfer on endpoint ${hex2(endpointNumber)} ` +
@@ -497,10 +519,9 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     }
     const timeout = timeoutOf(options);
     const handle = this.#require("readBulkChunks");
-    const context = this.#lease!.context;
     const submitter = new LibusbBulkInSubmitter({
       handle,
-      context,
+      events: this.#lease!.events,
       endpoint,
       timeout,
       error: (code, length, partial, data) =>
@@ -607,6 +628,71 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   /** `await using` support: {@link LibusbDevice.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * One transfer through libusb's asynchronous API and the context's event
+   * loop, as libusb's synchronous functions report it: `r` is 0 or a
+   * LIBUSB_ERROR_* code (PIPE for a stall, OVERFLOW for babble), `n` the
+   * bytes moved (for a control transfer: of its data stage).
+   */
+  #transfer(
+    handle: Deno.PointerObject,
+    type: number,
+    endpoint: number,
+    buffer: Uint8Array,
+    timeout: number,
+  ): Promise<{ r: number; n: number }> {
+    const events = this.#lease!.events;
+    const transfer = allocTransfer();
+    const id = events.nextId();
+    fillBulkTransfer(transfer, {
+      handle,
+      endpoint,
+      buffer,
+      timeout,
+      callback: events.callback,
+      userData: id,
+      type,
+    });
+    const { promise, resolve } = Promise.withResolvers<{ r: number; n: number }>();
+    const S = LIBUSB_TRANSFER_STATUS;
+    const onDone = (done: Deno.PointerObject | null) => {
+      if (!done) {
+        // The event loop failed: the transfer may still be libusb's; leave it allocated.
+        resolve({ r: LIBUSB_ERROR_CODES.IO, n: 0 });
+        return;
+      }
+      const { status, actualLength } = readTransferResult(done);
+      freeTransfer(transfer);
+      const n = Math.max(0, actualLength);
+      const code = transferErrorCode(status);
+      if (code !== undefined) resolve({ r: code, n });
+      else if (status === S.STALL) resolve({ r: PIPE, n });
+      else if (status === S.OVERFLOW) resolve({ r: OVERFLOW, n });
+      else if (status === S.CANCELLED) resolve({ r: LIBUSB_ERROR_CODES.INTERRUPTED, n });
+      else resolve({ r: 0, n });
+    };
+    const submitted = events.submit(transfer, id, onDone).then((r) => {
+      if (r < 0) {
+        freeTransfer(transfer);
+        resolve({ r, n: 0 });
+      }
+    });
+    // The buffer stays referenced (and alive) until the transfer ended.
+    return this.#track(submitted.then(() => promise), buffer);
+  }
+
+  /** A control transfer's buffer: the setup packet, then room for `length` data bytes. */
+  #controlBuffer(bmRequestType: number, setup: UsbControlSetup, length: number): Uint8Array {
+    const buffer = new Uint8Array(CONTROL_SETUP_SIZE + length);
+    const view = new DataView(buffer.buffer);
+    view.setUint8(0, bmRequestType);
+    view.setUint8(1, setup.request);
+    view.setUint16(2, setup.value, true);
+    view.setUint16(4, setup.index, true);
+    view.setUint16(6, length, true);
+    return buffer;
   }
 
   /** The handle, or the "closed" error. */

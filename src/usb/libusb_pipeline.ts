@@ -1,23 +1,33 @@
 /**
- * Pipelined bulk IN reads through libusb's asynchronous API: the
- * {@link TransferSubmitter} behind `LibusbDevice.readBulkChunks`.
+ * libusb's asynchronous API, the way every transfer of a `LibusbDevice`
+ * goes: one event loop per libusb context ({@link LibusbEventLoop}) and the
+ * pipelined bulk IN reads behind `LibusbDevice.readBulkChunks`
+ * ({@link LibusbBulkInSubmitter}).
  *
- * Each transfer is a `struct libusb_transfer` from `libusb_alloc_transfer`,
- * filled field by field ({@link fillBulkTransfer}: `libusb_fill_bulk_transfer`
- * is a C inline function), submitted with `libusb_submit_transfer` and, when
- * needed, cancelled with `libusb_cancel_transfer` (both `nonblocking` FFI
- * calls: they issue ioctls). libusb reports completion through a callback,
- * a `Deno.UnsafeCallback.threadSafe` that runs on the main thread. Events are
- * handled off the main thread, by `libusb_handle_events_timeout_completed`
- * calls (also `nonblocking`) repeated for as long as a transfer is in flight.
+ * A transfer is a `struct libusb_transfer` from `libusb_alloc_transfer`,
+ * filled field by field ({@link fillBulkTransfer}: libusb's fill functions
+ * are C inline functions), and submitted with `libusb_submit_transfer`.
+ * Submitting and cancelling only queue or discard an URB in the kernel, so
+ * they run on the calling thread, which saves a worker-thread round trip
+ * per transfer; only while this process itself answers the device's ioctls
+ * (an in-process umockdev testbed) do they run as `nonblocking` calls.
  *
- * Transfers and their data buffers are reused while the pipeline lasts and
- * freed at its end, with the callback; what a transfer received is copied
- * out into a fresh array for the reader. An event-handling round that
- * neither completed nor saw a submission is followed by a pause of at most
- * 1 ms (cut short by the next submission): a kernel device node makes such
- * rounds rare, but umockdev's plain-file node is always ready, and the loop
- * would otherwise spin ioctls at the emulator while transfers wait.
+ * Completion is reported through one `Deno.UnsafeCallback.threadSafe` per
+ * context, which libusb calls from its event handling and which runs on the
+ * main thread. Events are handled off the main thread by
+ * `libusb_handle_events_timeout_completed` calls (`nonblocking`), one after
+ * the other for as long as any transfer of the context is in flight, and
+ * not at all otherwise: with nothing in flight, neither the loop nor the
+ * callback (it is unref'd) keeps the process alive.
+ *
+ * On a kernel device node each event-handling call sleeps in poll() until
+ * something completes. On umockdev's node, a plain file, poll() is always
+ * ready: there a round that completed nothing (and saw no submission) is
+ * followed by a pause of 1 ms, cut short by the next submission, so that
+ * the loop does not spin ioctls at the emulator while a reply is on its
+ * way. (Spinning on for a while after each completion, as a synchronous
+ * libusb call does, was measured: it cost the emulator CPU and bought no
+ * throughput; {@link SPIN_MS} is 0.)
  *
  * @module
  */
@@ -26,6 +36,7 @@ import {
   fillBulkTransfer,
   libusb,
   LIBUSB_TRANSFER_STATUS,
+  mayIssueIoctlsHere,
   readTransferResult,
   TRANSFER_CALLBACK,
 } from "../../ffi/libusb.ts";
@@ -36,11 +47,14 @@ import type { PendingTransfer, TransferEnd, TransferSubmitter } from "./pipeline
 const EVENT_WAIT_US = 50_000n;
 
 /**
- * After an event-handling round that completed nothing, how long (ms) the
- * loop waits before the next round, unless a submission wakes it sooner.
- * On a kernel device node such a round is rare (poll() waits for an event);
- * on umockdev's plain-file node poll() is always ready, and without this
- * pause the loop would spin ioctls at the emulator while a transfer waits.
+ * For how long (ms) after the last completion or submission the event loop
+ * goes round without pausing (see the module notes).
+ */
+export const SPIN_MS = 0;
+
+/**
+ * After that, how long (ms) the loop waits after a round that completed
+ * nothing before the next, unless a submission wakes it sooner.
  */
 const IDLE_PAUSE_MS = 1;
 
@@ -49,7 +63,7 @@ let transfersAllocated = 0;
 
 /**
  * How many `struct libusb_transfer` this realm has allocated and not freed:
- * 0 whenever no pipelined read is running. For diagnostics and tests.
+ * 0 whenever no transfer is in flight. For diagnostics and tests.
  *
  * @returns the count
  */
@@ -57,12 +71,237 @@ export function libusbTransfersInUse(): number {
   return transfersAllocated;
 }
 
+/**
+ * Allocate a transfer without isochronous packets.
+ *
+ * @returns the `struct libusb_transfer *`
+ * @throws {UsbError} NO_MEM
+ */
+export function allocTransfer(): Deno.PointerObject {
+  const transfer = libusb().libusb_alloc_transfer(0);
+  if (!transfer) throw new UsbError("NO_MEM", "libusb_alloc_transfer failed: out of memory");
+  transfersAllocated++;
+  return transfer;
+}
+
+/**
+ * Free a transfer from {@link allocTransfer} (never one in flight).
+ *
+ * @param transfer the transfer
+ */
+export function freeTransfer(transfer: Deno.PointerObject): void {
+  libusb().libusb_free_transfer(transfer);
+  transfersAllocated--;
+}
+
+/**
+ * Told that a transfer ended: its `struct libusb_transfer *` (read its
+ * outcome with `readTransferResult`), or null when libusb's event handling
+ * itself failed and the transfer's fate is unknown.
+ */
+export type TransferHandler = (transfer: Deno.PointerObject | null) => void;
+
+/**
+ * The event loop of one libusb context: delivers the completions of every
+ * asynchronous transfer submitted through it. Made and closed by the
+ * context's owner (`libusb_context.ts`).
+ */
+export class LibusbEventLoop {
+  readonly #context: Deno.PointerObject;
+  readonly #callback: Deno.UnsafeCallback<typeof TRANSFER_CALLBACK>;
+  /** Completion handlers of the transfers in flight, by user-data id. */
+  readonly #handlers = new Map<number, TransferHandler>();
+
+  #nextId = 1;
+  #running = false;
+  #loop: Promise<void> = Promise.resolve();
+  #lastActivity = 0;
+  #wake: (() => void) | undefined;
+  #closed = false;
+  /** The last worker-thread submission (the next one waits for it). */
+  #submitting: Promise<void> = Promise.resolve();
+
+  /**
+   * Prepare the loop of a context; nothing runs until a transfer is submitted.
+   *
+   * @param context the `libusb_context *`
+   */
+  constructor(context: Deno.PointerObject) {
+    this.#context = context;
+    this.#callback = Deno.UnsafeCallback.threadSafe(
+      TRANSFER_CALLBACK,
+      (transfer) => this.#completed(transfer),
+    );
+    this.#callback.unref();
+  }
+
+  /** The completion callback to put in each transfer (`Deno.UnsafeCallback.pointer`). */
+  get callback(): Deno.PointerObject {
+    return this.#callback.pointer;
+  }
+
+  /** Transfers in flight. */
+  get inFlight(): number {
+    return this.#handlers.size;
+  }
+
+  /**
+   * Reserve the user-data id of a transfer about to be submitted.
+   *
+   * @returns the id to fill in (`userData`)
+   */
+  nextId(): number {
+    return this.#nextId++;
+  }
+
+  /**
+   * Submit a filled transfer; `onDone` runs (main thread) once it ended.
+   *
+   * @param transfer the filled transfer, its user data the id from {@link LibusbEventLoop.nextId}
+   * @param id that id
+   * @param onDone called with the transfer when libusb gives it back
+   * @param here submit on the calling thread where that is safe (see the
+   *   module notes): right for a lone transfer; a pipeline submits from a
+   *   worker thread, so that the main thread stays free for the completions
+   *   of the transfers already in flight
+   * @returns 0 (in flight), or libusb's error code (nothing in flight then)
+   */
+  async submit(
+    transfer: Deno.PointerObject,
+    id: number,
+    onDone: TransferHandler,
+    here = true,
+  ): Promise<number> {
+    if (this.#closed) return LIBUSB_ERROR_CODES.NO_DEVICE;
+    // Registered before submitting: the callback can come before the submit call returns.
+    this.#handlers.set(id, onDone);
+    if (this.#handlers.size === 1) this.#callback.ref();
+    const L = libusb();
+    let r: number;
+    if (here && mayIssueIoctlsHere()) r = L.libusb_submit_transfer_here(transfer);
+    else {
+      // Worker-thread submissions are chained, so that transfers reach the
+      // kernel in the order they were submitted here (parallel worker threads
+      // would race each other).
+      const submitted = this.#submitting.then(() => L.libusb_submit_transfer(transfer));
+      this.#submitting = submitted.then(() => undefined, () => undefined);
+      r = await submitted;
+    }
+    if (r < 0) {
+      this.#forget(id);
+      return r;
+    }
+    this.#lastActivity = performance.now();
+    this.#wake?.();
+    this.#pump();
+    return 0;
+  }
+
+  /**
+   * Ask libusb to cancel a transfer in flight (its handler then runs with
+   * status CANCELLED, or with how it really ended).
+   *
+   * @param transfer the transfer
+   * @returns 0, or NOT_FOUND when it is no longer in flight
+   */
+  async cancel(transfer: Deno.PointerObject): Promise<number> {
+    const L = libusb();
+    return mayIssueIoctlsHere()
+      ? L.libusb_cancel_transfer_here(transfer)
+      : await L.libusb_cancel_transfer(transfer);
+  }
+
+  /**
+   * Stop waiting for a transfer that never ended (its memory stays with
+   * libusb): the loop no longer runs for it.
+   *
+   * @param id its user-data id
+   */
+  abandon(id: number): void {
+    this.#forget(id);
+  }
+
+  /**
+   * End the loop (once nothing is in flight, or everything was abandoned)
+   * and close the callback. Call before `libusb_exit`.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handlers.clear();
+    this.#wake?.();
+    await this.#loop;
+    this.#callback.close();
+  }
+
+  #forget(id: number): void {
+    if (this.#handlers.delete(id) && this.#handlers.size === 0) this.#callback.unref();
+  }
+
+  #pump(): void {
+    if (this.#running) return;
+    this.#running = true;
+    const L = libusb();
+    const tv = new BigInt64Array([0n, EVENT_WAIT_US]);
+    const loop = async (): Promise<void> => {
+      try {
+        while (this.#handlers.size > 0) {
+          const before = this.#lastActivity;
+          const r = await L.libusb_handle_events_timeout_completed(this.#context, tv, null);
+          if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
+            this.#failAll(); // the event loop itself failed (should not happen)
+          }
+          const idle = this.#lastActivity === before;
+          if (idle && this.#handlers.size > 0 && performance.now() - before > SPIN_MS) {
+            await this.#idlePause();
+          }
+        }
+      } finally {
+        // Cleared in the same turn as the last check: a submission after it starts a new loop.
+        this.#running = false;
+      }
+    };
+    this.#loop = loop();
+  }
+
+  #idlePause(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, IDLE_PAUSE_MS);
+      this.#wake = done;
+    });
+  }
+
+  /** Every handler is told that the event loop failed. */
+  #failAll(): void {
+    const handlers = [...this.#handlers.values()];
+    this.#handlers.clear();
+    this.#callback.unref();
+    for (const onDone of handlers) onDone(null);
+  }
+
+  /** The transfer callback (main thread). */
+  #completed(transfer: Deno.PointerValue): void {
+    if (!transfer) return;
+    const { userData } = readTransferResult(transfer);
+    const onDone = this.#handlers.get(userData);
+    if (!onDone) return;
+    this.#lastActivity = performance.now();
+    this.#forget(userData);
+    onDone(transfer);
+  }
+}
+
 /** What the device supplies to a {@link LibusbBulkInSubmitter}. */
 export interface LibusbPipelineTarget {
   /** The open `libusb_device_handle *`. */
   handle: Deno.PointerObject;
-  /** Its `libusb_context *`. */
-  context: Deno.PointerObject;
+  /** The event loop of its context. */
+  events: LibusbEventLoop;
   /** Endpoint address with the direction bit (0x81). */
   endpoint: number;
   /** Timeout of each transfer, ms. */
@@ -79,6 +318,7 @@ export interface LibusbPipelineTarget {
 }
 
 interface InFlight {
+  readonly id: number;
   readonly transfer: Deno.PointerObject;
   readonly buffer: Uint8Array;
   readonly resolve: (end: TransferEnd) => void;
@@ -86,12 +326,11 @@ interface InFlight {
 }
 
 /**
- * Submits bulk IN transfers through libusb's asynchronous API and runs the
- * event loop while any is in flight. One per pipelined read.
+ * Submits bulk IN transfers through the context's event loop. One per
+ * pipelined read.
  */
 export class LibusbBulkInSubmitter implements TransferSubmitter {
   readonly #target: LibusbPipelineTarget;
-  readonly #callback: Deno.UnsafeCallback<typeof TRANSFER_CALLBACK>;
   /** Allocated transfers not in flight. */
   readonly #idle: Deno.PointerObject[] = [];
   /** Every transfer allocated (freed at close). */
@@ -99,29 +338,16 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
   /** The data buffer of each transfer. */
   readonly #buffers = new Map<Deno.PointerObject, Uint8Array>();
   readonly #flying = new Map<number, InFlight>();
-  #nextId = 1;
-  #pumping: Promise<void> = Promise.resolve();
-  #pumpActive = false;
-  /** Transfers completed so far (tells an idle event-handling round). */
-  #completions = 0;
-  /** Transfers submitted so far (a round during which one was submitted is not idle). */
-  #submissions = 0;
-  /** Ends the event loop's idle pause early (a transfer was submitted). */
-  #wake: (() => void) | undefined;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
   /**
-   * Prepare the callback; transfers are allocated on demand.
+   * Prepare; transfers are allocated on demand.
    *
-   * @param target handle, context, endpoint, timeout and error wording
+   * @param target handle, event loop, endpoint, timeout and error wording
    */
   constructor(target: LibusbPipelineTarget) {
     this.#target = target;
-    this.#callback = Deno.UnsafeCallback.threadSafe(
-      TRANSFER_CALLBACK,
-      (transfer) => this.#completed(transfer),
-    );
   }
 
   /** Transfers in flight. */
@@ -147,14 +373,11 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     if (this.#closed) {
       throw new UsbError("NO_DEVICE", "the pipelined read was closed (the device is closing)");
     }
-    const L = libusb();
+    const events = this.#target.events;
     let transfer = this.#idle.pop();
     if (!transfer) {
-      const fresh = L.libusb_alloc_transfer(0);
-      if (!fresh) throw new UsbError("NO_MEM", "libusb_alloc_transfer failed: out of memory");
-      transfersAllocated++;
-      this.#all.push(fresh);
-      transfer = fresh;
+      transfer = allocTransfer();
+      this.#all.push(transfer);
     }
     // Each transfer keeps its buffer (an ArrayBuffer of its own: outside the V8
     // heap, it does not move) for the whole read; completed data is copied out.
@@ -166,168 +389,87 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       this.#buffers.set(transfer, own);
     }
     const buffer = own.subarray(0, length);
-    const id = this.#nextId++;
+    const id = events.nextId();
     fillBulkTransfer(transfer, {
       handle: this.#target.handle,
       endpoint: this.#target.endpoint,
       buffer,
       timeout: this.#target.timeout,
-      callback: this.#callback.pointer,
+      callback: events.callback,
       userData: id,
     });
     let resolve!: (end: TransferEnd) => void;
     const done = new Promise<TransferEnd>((r) => resolve = r);
-    const entry: InFlight = { transfer, buffer, resolve, ended: false };
-    // Registered before submitting: the callback can come before the submit call returns.
+    const entry: InFlight = { id, transfer, buffer, resolve, ended: false };
     this.#flying.set(id, entry);
-    const r = await L.libusb_submit_transfer(transfer);
+    const r = await events.submit(transfer, id, (t) => this.#completed(entry, t), false);
     if (r < 0) {
       this.#flying.delete(id);
       this.#idle.push(transfer);
       this.#wakeIdle();
       throw this.#target.error(r, length, 0, new Uint8Array(0));
     }
-    this.#submissions++;
-    // An idle event loop polls again now, for the transfer just submitted.
-    this.#wake?.();
-    this.#pump();
-    const current = transfer;
     return {
       done,
       cancel: async () => {
         if (entry.ended) return;
         // NOT_FOUND: it already completed; its callback is on the way.
-        await L.libusb_cancel_transfer(current);
+        await events.cancel(entry.transfer);
       },
     };
   }
 
   /**
-   * Free every transfer and the callback. Only once nothing is in flight;
-   * with `leaked`, transfers libusb may still own are left allocated (and
-   * the callback open), since freeing them could crash the process.
+   * Free every transfer. Only once nothing is in flight; with `leaked`,
+   * transfers libusb may still own are left allocated (and abandoned by the
+   * event loop), since freeing them could crash the process.
    *
    * @param leaked some transfer never ended
    */
-  async close(leaked: boolean): Promise<void> {
+  close(leaked: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     if (leaked || this.#flying.size > 0) {
-      // Left open for libusb, but it no longer keeps the process alive.
-      this.#callback.unref();
+      for (const entry of this.#flying.values()) this.#target.events.abandon(entry.id);
       return;
     }
-    // The event loop may still be in its last wait; it touches no transfer.
-    const L = libusb();
-    for (const transfer of this.#all) {
-      L.libusb_free_transfer(transfer);
-      transfersAllocated--;
-    }
+    for (const transfer of this.#all) freeTransfer(transfer);
     this.#all.length = 0;
     this.#idle.length = 0;
     this.#buffers.clear();
-    this.#callback.close();
-    await this.#pumping;
   }
 
-  /** Run libusb's event handling off the main thread while transfers are in flight. */
-  #pump(): void {
-    if (this.#pumpActive) return;
-    this.#pumpActive = true;
-    const L = libusb();
-    const tv = new BigInt64Array([0n, EVENT_WAIT_US]);
-    const loop = async (): Promise<void> => {
-      try {
-        while (this.#flying.size > 0) {
-          const completions = this.#completions;
-          const submissions = this.#submissions;
-          const r = await L.libusb_handle_events_timeout_completed(this.#target.context, tv, null);
-          if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
-            this.#failAll(r); // the event loop itself failed (should not happen)
-          }
-          const idle = this.#completions === completions && this.#submissions === submissions;
-          if (idle && this.#flying.size > 0) await this.#idlePause();
-        }
-      } finally {
-        // Cleared in the same turn as the last check: a submission after it starts a new loop.
-        this.#pumpActive = false;
-      }
-    };
-    this.#pumping = loop();
-  }
-
-  /** Wait {@link IDLE_PAUSE_MS}, or until the next submission. */
-  #idlePause(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, IDLE_PAUSE_MS);
-      this.#wake = done;
-    });
-  }
-
-  #failAll(code: number): void {
-    for (const [id, entry] of this.#flying) {
-      this.#flying.delete(id);
+  /** A transfer ended (main thread). */
+  #completed(entry: InFlight, transfer: Deno.PointerObject | null): void {
+    if (!this.#flying.delete(entry.id)) return;
+    const length = entry.buffer.length;
+    if (!transfer) {
       this.#finish(entry, {
         status: "error",
-        error: this.#target.error(code, entry.buffer.length, 0, new Uint8Array(0)),
+        error: this.#target.error(LIBUSB_ERROR_CODES.IO, length, 0, new Uint8Array(0)),
         data: new Uint8Array(0),
       });
+      return;
     }
-  }
-
-  /** The transfer callback (main thread). */
-  #completed(transfer: Deno.PointerValue): void {
-    if (!transfer) return;
-    const { status, actualLength, userData } = readTransferResult(transfer);
-    const entry = this.#flying.get(userData);
-    if (!entry) return;
-    this.#completions++;
-    this.#flying.delete(userData);
     this.#idle.push(entry.transfer);
-    const n = Math.max(0, Math.min(actualLength, entry.buffer.length));
+    const { status, actualLength } = readTransferResult(transfer);
+    const n = Math.max(0, Math.min(actualLength, length));
     // A copy: the transfer's buffer serves its next submission.
     const data = entry.buffer.slice(0, n);
-    const S = LIBUSB_TRANSFER_STATUS;
-    const length = entry.buffer.length;
+    const code = transferErrorCode(status);
     let end: TransferEnd;
-    switch (status) {
-      case S.COMPLETED:
-        end = { status: "ok", data };
-        break;
-      case S.CANCELLED:
-        end = { status: "cancelled", data };
-        break;
-      case S.STALL:
-        end = { status: "stall", data };
-        break;
-      case S.OVERFLOW:
-        end = { status: "babble", data };
-        break;
-      case S.TIMED_OUT:
-        end = {
-          status: "error",
-          error: this.#target.error(LIBUSB_ERROR_CODES.TIMEOUT, length, n, data),
-          data,
-        };
-        break;
-      case S.NO_DEVICE:
-        end = {
-          status: "error",
-          error: this.#target.error(LIBUSB_ERROR_CODES.NO_DEVICE, length, n, data),
-          data,
-        };
-        break;
-      default:
-        end = {
-          status: "error",
-          error: this.#target.error(LIBUSB_ERROR_CODES.IO, length, n, data),
-          data,
-        };
+    if (code !== undefined) {
+      end = { status: "error", error: this.#target.error(code, length, n, data), data };
+    } else {
+      const S = LIBUSB_TRANSFER_STATUS;
+      const kind = status === S.COMPLETED
+        ? "ok"
+        : status === S.CANCELLED
+        ? "cancelled"
+        : status === S.STALL
+        ? "stall"
+        : "babble";
+      end = { status: kind, data };
     }
     this.#finish(entry, end);
   }
@@ -343,5 +485,30 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * The libusb error code a transfer status stands for, or undefined for the
+ * statuses that are results rather than failures (completed, cancelled,
+ * stall, overflow).
+ *
+ * @param status `enum libusb_transfer_status`
+ * @returns LIBUSB_ERROR_TIMEOUT, NO_DEVICE or IO; or undefined
+ */
+export function transferErrorCode(status: number): number | undefined {
+  const S = LIBUSB_TRANSFER_STATUS;
+  switch (status) {
+    case S.COMPLETED:
+    case S.CANCELLED:
+    case S.STALL:
+    case S.OVERFLOW:
+      return undefined;
+    case S.TIMED_OUT:
+      return LIBUSB_ERROR_CODES.TIMEOUT;
+    case S.NO_DEVICE:
+      return LIBUSB_ERROR_CODES.NO_DEVICE;
+    default:
+      return LIBUSB_ERROR_CODES.IO;
   }
 }

@@ -1,0 +1,74 @@
+// Tier 3: LibusbDevice in a process of its own, the way a user runs it. The
+// test process owns the umockdev testbed and the virtual camera; the client
+// is a fresh `deno run` that reaches them through the real libusb. There no
+// ioctl is answered in the client's own process, so it submits and cancels
+// transfers on its main thread (the `_here` symbols), which the in-process
+// tier-3 tests never do. The client ends without Deno.exit(): if anything
+// (the event loop, a callback) were left keeping it alive, it would hang.
+import assert from "node:assert/strict";
+import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { skipWithout, underUmockdev } from "./_support.ts";
+
+const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
+const CAMERA = new URL("../src/camera/camera.ts", import.meta.url).href;
+
+// Identify, list, download a file (pipelined reads), read an interrupt-free
+// status, a zero-length and a stalled control request, then close and return.
+const CLIENT = `
+import { Camera } from "${CAMERA}";
+const cam = await Camera.open({ timeout: 3000 });
+const id = await cam.identify();
+const files = [];
+for await (const entry of cam.storage.walk("/DCIM")) if (!entry.isDirectory) files.push(entry);
+const first = files[0];
+const bytes = await cam.storage.read(first.path);
+const power = await cam.powerStatus();
+const stall = await cam.device.controlTransferIn(
+  { requestType: "standard", recipient: "device", request: 0x33, value: 0, index: 0 }, 2);
+await cam.close();
+console.log(JSON.stringify({ model: id.model, path: first.path, listed: first.size, size: bytes.length,
+  sum: bytes.reduce((a, b) => (a + b) % 65521, 0), power: power.source, stall: stall.status }));
+`;
+
+Deno.test({
+  name: "a client process submits on its main thread, downloads intact and exits by itself",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const vc = new VirtualCamera();
+    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
+    try {
+      using testbed = UmockdevTestbed.open();
+      testbed.attach(vc.usbFunction);
+      const script = `${dir}/client.ts`;
+      await Deno.writeTextFile(script, CLIENT);
+      const started = performance.now();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", script],
+        env: testbed.env(),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const out = await child.output();
+      clearTimeout(killer);
+      const seconds = (performance.now() - started) / 1000;
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `client failed or was killed after ${seconds} s: ${err}`);
+      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.equal(result.model, "Canon PowerShot G3");
+      assert.ok(result.size > 1000 && result.size === result.listed, JSON.stringify(result));
+      const path = result.path.split("/").filter(Boolean);
+      const expected = vc.card!.read(path, 0, result.size);
+      assert.equal(result.size, expected.length);
+      assert.equal(result.sum, expected.reduce((a, b) => (a + b) % 65521, 0));
+      assert.equal(result.power, "ac");
+      assert.equal(result.stall, "stall");
+    } finally {
+      await vc[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
