@@ -1257,8 +1257,17 @@ export interface CaptureProgress {
 
 /** What one interrupt packet did to a capture. */
 export type CaptureAdvance =
-  /** Wait for more packets. */
-  | { readonly kind: "continue"; readonly progress: CaptureProgress; readonly note?: string }
+  /**
+   * Wait for more packets. `idle` marks a zero-length packet: a real camera
+   * answers every poll of its interrupt endpoint with one while it has
+   * nothing to say (a PowerShot G3 every 64 ms).
+   */
+  | {
+    readonly kind: "continue";
+    readonly progress: CaptureProgress;
+    readonly note?: string;
+    readonly idle?: true;
+  }
   /** The capture sequence is complete. */
   | { readonly kind: "done"; readonly progress: CaptureProgress }
   /** The camera could not take the picture (0x0A/0x0A); `code` = its failure code. */
@@ -1282,7 +1291,7 @@ export function startCapture(mode: number, secondaryExpected = false): CapturePr
  * does (§4.4.3 table; errata E10 for the failure code).
  *
  * @param progress where the capture is
- * @param packet the interrupt packet (0x10, 0x14 or 0x17 bytes)
+ * @param packet the interrupt packet (0x10, 0x14 or 0x17 bytes; empty = nothing to report)
  * @param rules the camera's rules ({@link captureRules})
  * @returns the new progress and whether the sequence is done, failed or unexpected
  * @example
@@ -1299,6 +1308,7 @@ export function advanceCapture(
   packet: Uint8Array,
   rules: CaptureRules,
 ): CaptureAdvance {
+  if (packet.length === 0) return { kind: "continue", progress, idle: true };
   if (packet.length < 0x10) {
     return { kind: "unexpected", progress, reason: `a ${packet.length}-byte interrupt packet` };
   }
