@@ -1122,10 +1122,11 @@ export class CanonFunction implements UsbFunction {
   }
 
   #customFunctions(): FixedAnswer {
-    const values = this.model.customFunctions ?? [];
+    // Two bytes per function from 0x58: its value, then its number (a real 20D's reply).
+    const values = (this.model.customFunctions ?? []).slice(0, (0x94 - 0x58) / 2);
     const data = new Uint8Array(0x94 - 0x54);
-    putU32(data, 0, 4 + values.length); // 0x54: byte count, itself included
-    data.set(values.slice(0, data.length - 4), 4); // 0x58
+    putU32(data, 0, 4 + 2 * values.length); // 0x54: byte count, itself included
+    values.forEach((value, i) => data.set([value, i + 1], 4 + 2 * i));
     return { status: 0, data };
   }
 

@@ -104,7 +104,7 @@ export interface EmulatedModel {
   readonly lockNeedsAbilities: boolean;
   /** EOS body id (word 0x54 of 0x1D on class 4, 0x23 on class 6). */
   readonly bodyId?: number;
-  /** Class 6 custom-function bytes (0x1D/0x12 reply from 0x58), C.Fn 1 first. */
+  /** Class 6 custom-function values, C.Fn 1 first (sent as value/number pairs from 0x58). */
   readonly customFunctions?: readonly number[];
   /** The default card's raw file ("crw" with .THM, "cr2", "none") and whether it has a movie. */
   readonly cardContent: { readonly raw: "crw" | "cr2" | "none"; readonly movie: boolean };
@@ -608,11 +608,8 @@ const EOS_20D: EmulatedModel = {
     ],
   },
   bodyId: 520308238,
-  // C.Fn 1..18 (§6.8), then 18 bytes the body leaves as they are (count 0x28).
-  customFunctions: [
-    ...[0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-    ...new Array(18).fill(0xff),
-  ],
+  // C.Fn 1..18 as the real 20D of Protocol.xml had them (6 and 8 set to 1; count 0x28).
+  customFunctions: [0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
   zoomMax: 0,
   releaseParams: EOS_20D_RELEASE_PARAMS,
   extendedParams: EOS_20D_EXTENDED_PARAMS,
@@ -655,7 +652,8 @@ const EOS_350D: EmulatedModel = {
     ],
   },
   bodyId: 1370512345,
-  customFunctions: [...[0, 0, 1, 0, 0, 0, 0, 0, 0], ...new Array(27).fill(0xff)],
+  // Nine C.Fn (chosen values; the layout is the 20D's, inferred).
+  customFunctions: [0, 0, 1, 0, 0, 0, 0, 0, 0],
   imageSizes: { 0: [2304, 3456], 1: [1664, 2496], 2: [1152, 1728] },
 };
 

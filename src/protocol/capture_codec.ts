@@ -1133,14 +1133,17 @@ export function decodeCustomFunctionReply(data: Uint8Array): CustomFunction {
 
 /**
  * Decode a class-6 custom-functions reply (0x1D/0x12, 0x94 bytes): word byte
- * count at 0x54 (including itself), then one byte per function from 0x58.
- * Names come from the 20D's table (§6.8); other bodies number theirs
- * differently, so pass `table: []` for them.
+ * count at 0x54 (including itself), then two bytes per function from 0x58,
+ * the value first, then the function's number. A real 20D answers count 0x28
+ * and `00 01 00 02 00 03 00 04 00 05 01 06 …` up to function 18
+ * (Protocol.xml): 18 pairs. Names come from `table` (default: the 20D's,
+ * §6.8); other bodies number theirs differently, so pass `table: []` for
+ * them and get numbers only.
  *
  * @param data the reply from 0x54
  * @param table the names to use (default: the 20D's)
- * @returns one entry per byte the count announces
- * @throws {ProtocolError} when the count does not fit the reply
+ * @returns one entry per pair the count announces, in the camera's order
+ * @throws {ProtocolError} when the count does not fit the reply or is odd
  */
 export function decodeCustomFunctions2(
   data: Uint8Array,
@@ -1151,9 +1154,15 @@ export function decodeCustomFunctions2(
   if (count < 4 || count > data.length) {
     throw new ProtocolError(`GetCustomFunctions: byte count ${count} does not fit the reply`);
   }
-  const known = table.length > 0 ? Math.min(table.length, count - 4) : count - 4;
+  if ((count - 4) % 2 !== 0) {
+    throw new ProtocolError(
+      `GetCustomFunctions: ${
+        count - 4
+      } bytes of settings, not a whole number of (value, function) pairs`,
+    );
+  }
   const out: CustomFunction[] = [];
-  for (let i = 0; i < known; i++) out.push(describe(table, i + 1, data[4 + i]));
+  for (let at = 4; at < count; at += 2) out.push(describe(table, data[at + 1], data[at]));
   return out;
 }
 
