@@ -33,7 +33,12 @@ import {
 } from "../protocol/storage_codec.ts";
 import type { CameraModel } from "./models.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
-import { type CameraTraits, traitsOf } from "./traits.ts";
+import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "./traits.ts";
+
+/** The smallest card a Canon camera takes (CompactFlash and SD started at 2 MB; 1 MiB leaves room). */
+const MIN_CARD_BYTES = 1024 * 1024;
+/** The largest card the file systems of these bodies can address (FAT32, 2 TiB). */
+const MAX_CARD_BYTES = 2 * 1024 ** 4;
 
 /** Capacity and free space of the card, in bytes. */
 export interface StorageInfo {
@@ -183,18 +188,60 @@ export class Storage {
    * const { capacity, free } = await cam.storage.info();
    * ```
    */
-  info(): Promise<StorageInfo> {
-    return this.#host.run(async () => {
+  async info(): Promise<StorageInfo> {
+    const { drive, raw } = await this.#host.run(async () => {
       const drive = await this.#driveName();
       const reply = await this.#session.command(
         this.#host.spec("diskInfo"),
         encodeDiskInfo(drive, this.#newProtocol),
       );
-      const raw = decodeDiskInfo(reply.data);
-      // The G3 and the new-protocol cameras count in KiB; older bodies in bytes (§4.3.5).
-      const unit = this.#traits.diskInfoUnit;
-      return { drive, capacity: raw.capacity * unit, free: raw.free * unit };
+      return { drive, raw: decodeDiskInfo(reply.data) };
     });
+    const evidence = diskInfoUnitEvidence(this.#host.modelInfo);
+    const unit = evidence.proof === "real bytes"
+      ? evidence.unit
+      : await this.#plausibleUnit(raw.capacity, raw.free, evidence.unit);
+    return { drive, capacity: raw.capacity * unit, free: raw.free * unit };
+  }
+
+  /**
+   * The disk-info unit of a body whose unit no real reply proves: the
+   * reading that gives a card that exists (at least 1 MiB, at most 2 TiB),
+   * and when both do, the one whose used space (capacity − free) fits the
+   * files the card holds. A card is never reported 1024 times off because
+   * the class guessed wrong.
+   */
+  async #plausibleUnit(capacity: number, free: number, guess: number): Promise<number> {
+    const exists = (bytes: number) => bytes >= MIN_CARD_BYTES && bytes <= MAX_CARD_BYTES;
+    const asBytes = exists(capacity);
+    const asKib = exists(capacity * 1024);
+    if (asBytes !== asKib) {
+      const unit = asBytes ? 1 : 1024;
+      if (unit !== guess) {
+        log.info(`disk info read in ${unit === 1 ? "bytes" : "KiB"} (plausible card size)`);
+      }
+      return unit;
+    }
+    if (!asBytes) return guess;
+    let files = 0;
+    for await (const entry of this.walk("/")) files += entry.size;
+    const used = Math.max(0, capacity - free);
+    // Used space holds the files plus the file system; a reading with less
+    // used than the files, or more than 64 times them (and 64 MiB), is not it.
+    const fits = (unit: number) =>
+      used * unit >= files * 0.95 && used * unit <= Math.max(files * 64, 64 * 1024 * 1024);
+    const bytesFit = fits(1);
+    const kibFit = fits(1024);
+    if (bytesFit !== kibFit) {
+      const unit = bytesFit ? 1 : 1024;
+      if (unit !== guess) {
+        log.info(
+          `disk info read in ${unit === 1 ? "bytes" : "KiB"}: it fits the ${files} bytes of files`,
+        );
+      }
+      return unit;
+    }
+    return guess;
   }
 
   async #listRaw(segments: string[], depth: number): Promise<ListingEntry[]> {
