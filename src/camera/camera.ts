@@ -38,6 +38,8 @@ import {
   modelByName,
   modelByProductId,
   OTHER_MODE_IDS,
+  ptpOnlyMessage,
+  sharedIdModel,
 } from "./models.ts";
 import {
   bodyIdFormat,
@@ -86,6 +88,9 @@ function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraM
   }
   const known = modelByProductId(device.productId);
   if (known) return known;
+  // Same id in PTP and native mode, no switch: try the native protocol (see connect).
+  const shared = sharedIdModel(device.productId);
+  if (shared && device.vendorId === CANON_VENDOR_ID) return shared;
   const id = `${hex(device.vendorId)}:${hex(device.productId)}`;
   const other = OTHER_MODE_IDS[device.productId];
   if (device.vendorId === CANON_VENDOR_ID && other) {
@@ -211,6 +216,12 @@ export class Camera implements AsyncDisposable {
       return camera;
     } catch (error) {
       await camera.close().catch(() => undefined);
+      if (sharedIdModel(modelInfo.productId) === modelInfo && camera.#init === undefined) {
+        // The handshake itself failed: a camera of this id that is in PTP mode refuses
+        // Canon's vendor requests.
+        const { message, hint } = ptpOnlyMessage(modelInfo);
+        throw new CameraNotFoundError(message, { hint, cause: error });
+      }
       throw error;
     }
   }

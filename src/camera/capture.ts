@@ -798,10 +798,21 @@ export class CaptureSession implements AsyncDisposable {
     );
   }
 
+  /**
+   * The zoom position, or undefined when the camera has none to report: a
+   * refused or malformed zoom read (camcorders and some PowerShots have no
+   * zoom; gphoto2 ignores the failure) leaves the other settings usable.
+   */
   async #readZoom(): Promise<ZoomPosition | undefined> {
     if (this.#eos) return undefined; // gphoto2 asks EOS bodies no zoom (§1.4)
-    const reply = await remote(this.#host, "getZoom", [0], { minData: 15 });
-    return decodeZoom(reply.data);
+    try {
+      const reply = await remote(this.#host, "getZoom", [0], { minData: 15 });
+      return decodeZoom(reply.data);
+    } catch (error) {
+      if (!(error instanceof CameraStatusError || error instanceof ProtocolError)) throw error;
+      log.info(`no zoom position (${error.message}); the settings go on without it`);
+      return undefined;
+    }
   }
 
   #settingsOf(block: Uint8Array, zoom: ZoomPosition | undefined): CaptureSettings {
