@@ -7,6 +7,7 @@ import {
   CameraNotFoundError,
   CameraStatusError,
   CanonError,
+  UnsupportedByCameraError,
   VirtualCamera,
 } from "../mod.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
@@ -68,6 +69,15 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     }
     const thumb = await cam.storage.thumbnail(expected.raw ?? "/DCIM/100CANON/IMG_0001.JPG");
     assert.deepEqual([...thumb.subarray(0, 2)], [0xff, 0xd8]);
+    if (model === "EOS 350D") {
+      // The real 350D refuses delete with 0x00000086 (gphoto2 issue #92, pibooth issue #613).
+      await assert.rejects(
+        () => cam.storage.delete("/DCIM/100CANON/IMG_0004.JPG"),
+        (e: Error) => e instanceof UnsupportedByCameraError && /deleting files/.test(e.message),
+      );
+      assert.ok(vc.card!.find(["DCIM", "100CANON", "IMG_0004.JPG"]), "the file is still there");
+      return;
+    }
     await cam.storage.delete("/DCIM/100CANON/IMG_0004.JPG");
     assert.equal(vc.card!.find(["DCIM", "100CANON", "IMG_0004.JPG"]), undefined);
     await assert.rejects(

@@ -1085,9 +1085,23 @@ export class CanonFunction implements UsbFunction {
     if (this.#newProtocol) {
       fixed(0x0d, 0x11, 0x5c, (c) => this.#diskInfo(c));
       long(0x0e, 0x11, () => this.#flashDeviceIdent());
-      fixed(0x0a, 0x11, 0x54, (c) => this.#deleteFileNew(c));
-      // "Presumed" set attributes: succeeds and changes nothing (§4.3.8).
-      fixed(0x07, 0x11, 0x54, () => ({ status: 0 }));
+      // The 350D refuses delete and set attributes with 0x00000086 (gphoto2 issue #92,
+      // pibooth issue #613); the 20D answers set attributes with 0 and changes nothing
+      // (Protocol.xml). With the quirk off, both do what they are asked.
+      const limited = () => this.quirks.fileCommandLimits;
+      const refuses = this.model.refusesFileCommands === true;
+      fixed(
+        0x0a,
+        0x11,
+        0x54,
+        (c) => limited() && refuses ? { status: 0x00000086 } : this.#deleteFileNew(c),
+      );
+      fixed(
+        0x07,
+        0x11,
+        0x54,
+        (c) => limited() ? { status: refuses ? 0x00000086 : 0 } : this.#setAttributes(c),
+      );
     } else {
       fixed(0x09, 0x11, 0x5c, (c) => this.#diskInfo(c));
       long(0x0a, 0x11, () => this.#flashDeviceIdent());

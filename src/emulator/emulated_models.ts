@@ -152,6 +152,8 @@ export interface EmulatedModel {
    * (each `afterMs` later), whether or not anyone is waiting for them.
    */
   readonly unsolicitedAfterCapture?: readonly UnsolicitedPacket[];
+  /** Class 6: delete and set attributes are refused with 0x00000086 (the 350D). */
+  readonly refusesFileCommands?: boolean;
   /** The init interrupt packet comes 8 bytes at a time, late (the 20D; see `RealCameraQuirks`). */
   readonly lateInitPacket?: boolean;
 }
@@ -652,6 +654,8 @@ const EOS_350D: EmulatedModel = {
     ],
   },
   bodyId: 1370512345,
+  // gphoto2 issue #92 and pibooth issue #613: delete and set attributes answer 0x00000086.
+  refusesFileCommands: true,
   // Nine C.Fn (chosen values; the layout is the 20D's, inferred).
   customFunctions: [0, 0, 1, 0, 0, 0, 0, 0, 0],
   imageSizes: { 0: [2304, 3456], 1: [1664, 2496], 2: [1152, 1728] },
