@@ -330,3 +330,18 @@ export function ptpOnlyMessage(model: CameraModel): { message: string; hint: str
       `(gphoto2 --camera "Canon ${model.name}" --summary), or libgphoto2 through its PTP camlib`,
   };
 }
+
+/**
+ * What real cameras' bytes prove about a model, as replayed or checked by the
+ * tests (`docs/real-cameras/capture-and-models.md` names each source). A
+ * model not listed here is driven from its class and the reference alone.
+ */
+export const REAL_BYTES_EVIDENCE: Readonly<Record<number, string>> = {
+  0x30eb: "identify, owner, body id, abilities, power, disk info (KiB), listing, custom " +
+    "functions (Protocol.xml, replayed); zero-length interrupt polls (gphoto2 #146)",
+  0x30ee: "delete and set-attributes refused with 0x00000086 (gphoto2 #92, pibooth #613)",
+  0x306e:
+    "zero-length interrupt polls, the late 0x0e packet, disk info in KiB (a G3's gphoto2 log)",
+  0x3060: "identify and power status (Protocol.xml, replayed)",
+  0x3043: "identify (Protocol.xml, replayed)",
+};

@@ -251,11 +251,13 @@ export interface DiskInfoUnitEvidence {
 
 /** PowerShot G3 (normal mode). */
 const POWERSHOT_G3 = 0x306e;
+/** EOS 20D (normal mode). */
+const EOS_20D = 0x30eb;
 
 /**
  * The disk-info unit of a model and whether real bytes prove it
- * (`docs/real-cameras/capture-and-models.md`): class 6 is proven by the EOS
- * 20D's reply in Protocol.xml (1,000,640 units on a 1 GB card: KiB); the G3
+ * (`docs/real-cameras/capture-and-models.md`): the EOS 20D's is proven by
+ * its reply in Protocol.xml (1,000,640 units on a 1 GB card: KiB); the G3
  * by a real G3's gphoto2 log (capacity − free matches its files only in KiB).
  * Every other body is inferred from its class, and `storage.info()` checks
  * the reading against card sizes that exist and the sizes of the files.
@@ -267,7 +269,7 @@ export function diskInfoUnitEvidence(
   model: { readonly cameraClass: CameraClass; readonly productId: number },
 ): DiskInfoUnitEvidence {
   const unit = traitsOf(model).diskInfoUnit;
-  if (model.cameraClass === 6) {
+  if (model.productId === EOS_20D) {
     return { unit, proof: "real bytes", source: "EOS 20D disk-info reply (Protocol.xml)" };
   }
   if (model.productId === POWERSHOT_G3) {
@@ -278,6 +280,8 @@ export function diskInfoUnitEvidence(
     proof: "inferred",
     source: unit === 1
       ? "old protocol: bytes, as gphoto2 reads it (Protocol.xml's unnamed 128 MB example)"
+      : model.cameraClass === 6
+      ? "class 6: KiB, as the 20D"
       : "class 5: KiB, as the G3",
   };
 }
