@@ -1,6 +1,7 @@
 // Writes the "Supported cameras" table of README.md from the model table.
 //   deno run --allow-read --allow-write --allow-run scripts/supported_cameras.ts [--check]
-import { MODELS } from "../src/camera/models.ts";
+import { MODELS, REAL_BYTES_EVIDENCE } from "../src/camera/models.ts";
+import { diskInfoUnitEvidence } from "../src/camera/traits.ts";
 import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
 
 const BEGIN = "<!-- supported-cameras:begin -->";
@@ -19,17 +20,19 @@ const CLASS_NOTES: Record<number, string> = {
 /** The README table: one row per product id. */
 export function supportedCamerasTable(): string {
   const emulated = new Set(Object.values(EMULATED_MODELS).map((m) => m.productId));
-  const rows = MODELS.map((m) =>
-    `| ${[m.name, ...m.aliases].join(" / ")} | \`04a9:${
+  const rows = MODELS.map((m) => {
+    const disk = diskInfoUnitEvidence(m);
+    const unit = `${disk.unit === 1 ? "bytes" : "KiB"}, ${disk.proof}`;
+    return `| ${[m.name, ...m.aliases].join(" / ")} | \`04a9:${
       m.productId.toString(16).padStart(4, "0")
     }\` | ${m.cameraClass} (${CLASS_NOTES[m.cameraClass]}) | ${m.capture} | ${
       emulated.has(m.productId) ? "yes" : ""
-    } |`
-  );
+    } | ${unit} | ${REAL_BYTES_EVIDENCE[m.productId] ?? "inferred from its class"} |`;
+  });
   return [
     BEGIN,
-    "| Model | USB id | Class | Remote capture | Virtual camera |",
-    "|---|---|---|---|---|",
+    "| Model | USB id | Class | Remote capture | Virtual camera | Disk-info unit | Proven by real bytes |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
     END,
   ].join("\n");

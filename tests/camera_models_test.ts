@@ -7,6 +7,7 @@ import {
   CameraNotFoundError,
   CameraStatusError,
   CanonError,
+  UnsupportedByCameraError,
   VirtualCamera,
 } from "../mod.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
@@ -68,6 +69,15 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     }
     const thumb = await cam.storage.thumbnail(expected.raw ?? "/DCIM/100CANON/IMG_0001.JPG");
     assert.deepEqual([...thumb.subarray(0, 2)], [0xff, 0xd8]);
+    if (model === "EOS 350D") {
+      // The real 350D refuses delete with 0x00000086 (gphoto2 issue #92, pibooth issue #613).
+      await assert.rejects(
+        () => cam.storage.delete("/DCIM/100CANON/IMG_0004.JPG"),
+        (e: Error) => e instanceof UnsupportedByCameraError && /deleting files/.test(e.message),
+      );
+      assert.ok(vc.card!.find(["DCIM", "100CANON", "IMG_0004.JPG"]), "the file is still there");
+      return;
+    }
     await cam.storage.delete("/DCIM/100CANON/IMG_0004.JPG");
     assert.equal(vc.card!.find(["DCIM", "100CANON", "IMG_0004.JPG"]), undefined);
     await assert.rejects(
@@ -136,16 +146,23 @@ Deno.test("key locking per class: none (0), at init (1, 5), around captures (4, 
   }
 });
 
-Deno.test("custom functions: one command on the 20D generation, refused with a hint elsewhere", async () => {
+Deno.test("custom functions: one cam.customFunctions(), the same as cam.capture's, named", async () => {
   {
     await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 20D" }));
-    const values = await cam.customFunctions();
-    assert.equal(values.length, 0x28 - 4);
-    assert.deepEqual(values.slice(0, 6), [0, 1, 0, 0, 0, 1]);
+    const functions = await cam.customFunctions();
+    // 18 pairs (count 0x28), numbered 1..18, as the real 20D's reply in Protocol.xml.
+    assert.equal(functions.length, 18);
+    assert.deepEqual(functions.map((f) => f.index), Array.from({ length: 18 }, (_, i) => i + 1));
+    assert.deepEqual(functions.filter((f) => f.value !== 0).map((f) => f.index), [6, 8]);
+    assert.equal(functions[5].name, "Exposure level increments");
+    assert.equal(functions[5].meaning, "1/3 stop");
+    assert.deepEqual(await cam.capture.customFunctions(), functions);
   }
   {
     await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 10D" }));
-    await assert.rejects(() => cam.customFunctions(), /one at a time in remote-capture mode/);
+    const functions = await cam.customFunctions();
+    assert.equal(functions.length, 15);
+    assert.equal(functions[0].name, "Long exposure noise reduction");
   }
   await using cam = await Camera.connect(new VirtualCamera());
   await assert.rejects(() => cam.customFunctions(), CanonError);

@@ -274,11 +274,15 @@ Deno.test("custom functions: RC 0x0F payload and reply (old EOS), 0x1D reply (20
     name: "Long exposure noise reduction",
     meaning: "on",
   });
+  // Two bytes per function (value, number): see tests/replay_20d_test.ts for the real reply.
   const twenty = new Uint8Array(0x94 - 0x54);
   twenty[0] = 0x28;
-  twenty.set([0, 1, 1, 0, 0, 1], 4);
+  for (let n = 1; n <= 18; n++) twenty.set([0, n], 2 + 2 * n);
+  twenty.set([1, 2], 6);
+  twenty.set([1, 6], 14);
   const functions = decodeCustomFunctions2(twenty);
   assert.equal(functions.length, 18);
+  assert.deepEqual(functions.map((f) => f.index), Array.from({ length: 18 }, (_, i) => i + 1));
   assert.deepEqual(functions[1], {
     index: 2,
     value: 1,
@@ -286,7 +290,9 @@ Deno.test("custom functions: RC 0x0F payload and reply (old EOS), 0x1D reply (20
     meaning: "on",
   });
   assert.equal(functions[5].meaning, "1/3 stop");
+  assert.equal(functions[0].meaning, "none");
   assert.throws(() => decodeCustomFunctions2(Uint8Array.of(0xff, 0, 0, 0)), ProtocolError);
+  assert.throws(() => decodeCustomFunctions2(Uint8Array.of(7, 0, 0, 0, 0, 1, 0)), /pairs/);
 });
 
 // ---- the interrupt state machine (§4.4.3) ----

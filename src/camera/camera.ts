@@ -14,7 +14,7 @@ import {
   type IdentifyInfo,
   type PowerStatus,
 } from "../protocol/codec.ts";
-import { readCString, readU32, words } from "../protocol/bytes.ts";
+import { readCString, readU32 } from "../protocol/bytes.ts";
 import { type CommandPurpose, type CommandSpec, hex, STATUS } from "../protocol/commands.ts";
 import {
   CameraClosedError,
@@ -30,6 +30,7 @@ import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.
 import { findCameraDevice } from "./discovery.ts";
 import { Storage } from "./storage.ts";
 import { Capture } from "./capture.ts";
+import type { CustomFunction } from "../protocol/capture_codec.ts";
 import {
   type CameraClass,
   type CameraModel,
@@ -37,6 +38,8 @@ import {
   modelByName,
   modelByProductId,
   OTHER_MODE_IDS,
+  ptpOnlyMessage,
+  sharedIdModel,
 } from "./models.ts";
 import {
   bodyIdFormat,
@@ -85,6 +88,9 @@ function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraM
   }
   const known = modelByProductId(device.productId);
   if (known) return known;
+  // Same id in PTP and native mode, no switch: try the native protocol (see connect).
+  const shared = sharedIdModel(device.productId);
+  if (shared && device.vendorId === CANON_VENDOR_ID) return shared;
   const id = `${hex(device.vendorId)}:${hex(device.productId)}`;
   const other = OTHER_MODE_IDS[device.productId];
   if (device.vendorId === CANON_VENDOR_ID && other) {
@@ -218,6 +224,12 @@ export class Camera implements AsyncDisposable {
       return camera;
     } catch (error) {
       await camera.close().catch(() => undefined);
+      if (sharedIdModel(modelInfo.productId) === modelInfo && camera.#init === undefined) {
+        // The handshake itself failed: a camera of this id that is in PTP mode refuses
+        // Canon's vendor requests.
+        const { message, hint } = ptpOnlyMessage(modelInfo);
+        throw new CameraNotFoundError(message, { hint, cause: error });
+      }
       throw error;
     }
   }
@@ -642,38 +654,16 @@ export class Camera implements AsyncDisposable {
   }
 
   /**
-   * The custom-function settings of a new-generation EOS body (20D, 350D,
-   * 5D; 0x1D/0x12, §4.3.14): `values[n - 1]` is C.Fn n as the camera reports
-   * it (the 20D has 18; bytes after the body's last function mean nothing).
-   * Old EOS bodies report theirs one at a time in remote-capture mode.
+   * The custom functions of an EOS body, with their names where the body's
+   * table is known: the same as {@link Capture.customFunctions} (one
+   * implementation). Class 6 answers one 0x1D/0x12 command, two bytes per
+   * function; old EOS bodies answer RC 0x0F one at a time in remote mode.
    *
-   * @returns the values, one per custom function
-   * @throws {CanonError} for a camera that does not report them this way
+   * @returns one entry per function: number, value, name, meaning
+   * @throws {CanonError} for a camera without custom functions (PowerShots)
    */
-  customFunctions(): Promise<number[]> {
-    const command = this.traits.customFunctions;
-    if (command === undefined || command === "remote-control") {
-      return Promise.reject(
-        new CanonError(
-          `the ${this.modelInfo.name} does not report its custom functions in one command`,
-          {
-            hint: command === "remote-control"
-              ? "Old EOS bodies report them one at a time in remote-capture mode (RC 0x0F)"
-              : undefined,
-          },
-        ),
-      );
-    }
-    return this.#run(async () => {
-      const reply = await this.session.command(command, words(0));
-      const count = readU32(reply.data, 0);
-      if (count < 4 || count > reply.data.length) {
-        throw new ProtocolError(
-          `${command.name}: the reply announces ${count} bytes, it carries ${reply.data.length}`,
-        );
-      }
-      return [...reply.data.subarray(4, count)];
-    });
+  customFunctions(): Promise<CustomFunction[]> {
+    return this.capture.customFunctions();
   }
 
   /**

@@ -368,6 +368,8 @@ const INTERRUPT_POLL = 500;
 const DRAIN_WINDOW = 50;
 const DRAIN_LIMIT = 64;
 const PURGE_WINDOW = 200;
+/** At most this many packets are named in a log line or an error message. */
+const DETAIL_LIMIT = 16;
 const MAX_IMAGE = 256 * 1024 * 1024;
 const MAX_PREVIEW = 4 * 1024 * 1024;
 const DCF_FOLDER = /^\d{3}[A-Z0-9_]{5}$/;
@@ -796,10 +798,21 @@ export class CaptureSession implements AsyncDisposable {
     );
   }
 
+  /**
+   * The zoom position, or undefined when the camera has none to report: a
+   * refused or malformed zoom read (camcorders and some PowerShots have no
+   * zoom; gphoto2 ignores the failure) leaves the other settings usable.
+   */
   async #readZoom(): Promise<ZoomPosition | undefined> {
     if (this.#eos) return undefined; // gphoto2 asks EOS bodies no zoom (§1.4)
-    const reply = await remote(this.#host, "getZoom", [0], { minData: 15 });
-    return decodeZoom(reply.data);
+    try {
+      const reply = await remote(this.#host, "getZoom", [0], { minData: 15 });
+      return decodeZoom(reply.data);
+    } catch (error) {
+      if (!(error instanceof CameraStatusError || error instanceof ProtocolError)) throw error;
+      log.info(`no zoom position (${error.message}); the settings go on without it`);
+      return undefined;
+    }
   }
 
   #settingsOf(block: Uint8Array, zoom: ZoomPosition | undefined): CaptureSettings {
@@ -993,11 +1006,35 @@ export class CaptureSession implements AsyncDisposable {
     return new CardUnavailableError(command, status, reason);
   }
 
+  /**
+   * Read the interrupt pipe until it has been quiet for `window` ms. A real
+   * camera answers each poll with a zero-length packet while it has nothing to
+   * say (the G3 every 64 ms): those are not stale packets and do not end the
+   * drain early; only the quiet window does. Bounded in packets and in time.
+   */
   async #drainInterrupts(window: number): Promise<void> {
-    for (let stale = 0; stale < DRAIN_LIMIT; stale++) {
-      const packet = await this.#wire.readInterrupt(window);
-      if (!packet) return;
-      log.info(`discarded a stale interrupt packet (code ${hex(packet[4] ?? 0)})`);
+    const start = performance.now();
+    const giveUp = start + window * (DRAIN_LIMIT + 1);
+    let quietUntil = start + window;
+    let stale = 0;
+    const codes: string[] = [];
+    while (stale < DRAIN_LIMIT) {
+      const now = performance.now();
+      const left = Math.min(quietUntil, giveUp) - now;
+      if (left <= 0) break;
+      const packet = await this.#wire.readInterrupt(Math.max(1, Math.ceil(left)));
+      if (!packet) break;
+      if (packet.length === 0) continue;
+      stale++;
+      if (codes.length < DETAIL_LIMIT) codes.push(hex(packet[4] ?? 0));
+      quietUntil = performance.now() + window;
+    }
+    if (stale > 0) {
+      log.info(
+        `discarded ${stale} stale interrupt packet(s) (codes ${codes.join(", ")}${
+          stale > codes.length ? ", ..." : ""
+        })`,
+      );
     }
   }
 
@@ -1076,36 +1113,63 @@ export class CaptureSession implements AsyncDisposable {
     }).catch((error) => log.warn(`unlocking the keys after the capture failed: ${error}`));
   }
 
+  /**
+   * Follow the capture's interrupt reports until its sequence ends. Empty
+   * packets (the camera's "nothing yet") are counted; a packet the sequence
+   * does not expect (a late "written to card" of the previous shot, the G2's
+   * code 0x01, a late init packet) is logged and skipped, never fatal: only a
+   * failure report ends the capture early. What is kept for an error message
+   * is bounded, whatever the camera sends.
+   */
   async #awaitCapture(initial: CaptureProgress, timeout: number): Promise<CaptureProgress> {
     const rules = captureRules(this.#host.modelInfo.cameraClass, this.#host.modelInfo.productId);
     const deadline = performance.now() + timeout;
     let progress = initial;
     const seen: string[] = [];
+    let reports = 0;
+    let skipped = 0;
+    let empty = 0;
+    const detail = (): string => {
+      const parts = [
+        reports === 0
+          ? "no report at all"
+          : `reports seen: ${seen.join(", ")}${
+            reports > seen.length ? ` and ${reports - seen.length} more` : ""
+          }`,
+      ];
+      if (skipped > 0) parts.push(`${skipped} unexpected packet(s) skipped`);
+      if (empty > 0) parts.push(`${empty} empty poll(s)`);
+      return parts.join("; ");
+    };
     for (;;) {
       const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new CaptureTimeoutError(
-          timeout,
-          seen.length === 0 ? "no report at all" : `reports seen: ${seen.join(", ")}`,
-        );
-      }
+      if (left <= 0) throw new CaptureTimeoutError(timeout, detail());
       const packet = await this.#wire.readInterrupt(Math.max(1, Math.min(INTERRUPT_POLL, left)));
       if (!packet) continue;
-      seen.push(`${hex(packet[4] ?? 0)}/${hex(packet[0x0c] ?? 0)}`);
       const step = advanceCapture(progress, packet, rules);
+      if (step.kind === "continue" && step.idle) {
+        empty++;
+        continue;
+      }
+      reports++;
+      if (seen.length < DETAIL_LIMIT) seen.push(`${hex(packet[4] ?? 0)}/${hex(packet[0x0c] ?? 0)}`);
       progress = step.progress;
       switch (step.kind) {
         case "continue":
           if (step.note) log.info(`capture: ${step.note}`);
           break;
         case "done":
+          if (skipped > 0) log.info(`capture: ${skipped} unexpected interrupt packet(s) skipped`);
           return progress;
         case "failed":
           throw new PhotographicFailureError(step.code);
         case "unexpected":
-          throw new ProtocolError(`the camera reported ${step.reason} during the capture`, {
-            hint: "The camera is still usable; shoot again",
-          });
+          skipped++;
+          if (skipped <= DETAIL_LIMIT) log.warn(`capture: skipped ${step.reason}`);
+          else if (skipped === DETAIL_LIMIT + 1) {
+            log.warn("capture: skipping further unexpected packets");
+          }
+          break;
       }
     }
   }

@@ -8,7 +8,14 @@ import { listUsbDevices, openUsbDevice, type UsbDeviceInfo } from "../usb/discov
 import type { UsbDevice } from "../usb/device.ts";
 import { hex } from "../protocol/commands.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
-import { CANON_VENDOR_ID, modelByName, modelByProductId, OTHER_MODE_IDS } from "./models.ts";
+import {
+  CANON_VENDOR_ID,
+  modelByName,
+  modelByProductId,
+  OTHER_MODE_IDS,
+  SHARED_ID_MODELS,
+  sharedIdModel,
+} from "./models.ts";
 
 /** A Canon device on the bus. */
 export interface CameraInfo {
@@ -21,7 +28,7 @@ export interface CameraInfo {
   /** The model name when the product id is known, else undefined. */
   model: string | undefined;
   /** The USB mode the product id means. */
-  mode: "normal" | "ptp" | "mass-storage" | "unknown";
+  mode: "normal" | "ptp" | "mass-storage" | "ptp-or-normal" | "unknown";
   /** Whether this library can drive it as it is. */
   supported: boolean;
 }
@@ -50,14 +57,16 @@ export async function listCameras(): Promise<CameraInfo[]> {
  */
 export function cameraInfo(device: UsbDeviceInfo): CameraInfo {
   const model = modelByProductId(device.productId);
+  // The same id in PTP and native mode: which one it speaks shows only when it is asked.
+  const shared = model ? undefined : sharedIdModel(device.productId);
   const other = OTHER_MODE_IDS[device.productId];
   return {
     bus: device.bus,
     address: device.address,
     productId: device.productId,
-    model: model?.name ?? other?.name,
-    mode: model ? "normal" : other ? other.mode : "unknown",
-    supported: model !== undefined,
+    model: model?.name ?? shared?.name ?? other?.name,
+    mode: model ? "normal" : shared ? "ptp-or-normal" : other ? other.mode : "unknown",
+    supported: model !== undefined || shared !== undefined,
   };
 }
 
@@ -103,7 +112,12 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
   const cameras = await listCameras();
   let wantedId = choice.productId;
   if (choice.model !== undefined && wantedId === undefined) {
-    const model = typeof choice.model === "string" ? modelByName(choice.model) : choice.model;
+    const model = typeof choice.model === "string"
+      ? modelByName(choice.model) ??
+        SHARED_ID_MODELS.find((m) =>
+          [m.name, ...m.aliases].some((n) => n.toLowerCase() === String(choice.model).toLowerCase())
+        )
+      : choice.model;
     if (!model) {
       throw new CameraNotFoundError(`no camera model is called ${JSON.stringify(choice.model)}`);
     }

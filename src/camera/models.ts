@@ -269,3 +269,79 @@ export function modelByName(name: string): CameraModel | undefined {
   const wanted = normalise(name);
   return MODELS.find((m) => [m.name, ...m.aliases].some((n) => normalise(n) === wanted));
 }
+
+/**
+ * Cameras that present the same product id in PTP and in native mode, with
+ * no switch between them (libgphoto2's canon.c lists them, most in blocks it
+ * compiled out with "served better by ptp2"; the class and capture support
+ * are its). The library tries the native protocol with them; when the
+ * camera answers as a PTP camera, {@link ptpOnlyMessage} says what to use.
+ */
+export const SHARED_ID_MODELS: readonly CameraModel[] = [
+  model("PowerShot SD100", ["Digital IXUS II"], 0x3072, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A70", [], 0x3073, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A60", [], 0x3074, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S400", ["Digital IXUS 400"], 0x3075, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S50", [], 0x3077, 4, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot G5", [], 0x3085, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A80", [], 0x309a, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S1 IS", [], 0x309c, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S70", [], 0x30b1, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S60", [], 0x30b2, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot G6", [], 0x30b3, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S500", ["Digital IXUS 500"], 0x30b4, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A75", [], 0x30b5, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot SD110", ["Digital IXUS IIs"], 0x30b6, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A400", [], 0x30b7, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A310", [], 0x30b8, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A85", [], 0x30b9, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S410", ["Digital IXUS 430"], 0x30ba, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A95", [], 0x30bb, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot SD400", ["Digital IXUS 50"], 0x30c1, 4, "none", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A510", [], 0x30c2, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot S2 IS", [], 0x30f0, 1, "experimental", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot SD500", ["Digital IXUS 700"], 0x30f2, 5, "none", SL_MOVIE_LARGE, SL_THUMB),
+  model("PowerShot A610", [], 0x30fd, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
+];
+
+/**
+ * The camera that uses `productId` in both PTP and native mode, or undefined.
+ *
+ * @param productId USB idProduct
+ * @returns the model
+ */
+export function sharedIdModel(productId: number): CameraModel | undefined {
+  return SHARED_ID_MODELS.find((m) => m.productId === productId);
+}
+
+/**
+ * What to tell the user of a shared-id camera that answered the native
+ * handshake as a PTP camera would (it refused Canon's vendor requests).
+ *
+ * @param model the shared-id model
+ * @returns the message and the hint
+ */
+export function ptpOnlyMessage(model: CameraModel): { message: string; hint: string } {
+  const id = `0x${model.productId.toString(16).padStart(4, "0")}`;
+  return {
+    message: `the ${model.name} (04a9:${id.slice(2)}) answers only as a PTP camera over this ` +
+      "cable: it has no normal-mode switch, and it refused the native Canon protocol",
+    hint: `Use a PTP client for it, such as gphoto2's ptp2 driver ` +
+      `(gphoto2 --camera "Canon ${model.name}" --summary), or libgphoto2 through its PTP camlib`,
+  };
+}
+
+/**
+ * What real cameras' bytes prove about a model, as replayed or checked by the
+ * tests (`docs/real-cameras/capture-and-models.md` names each source). A
+ * model not listed here is driven from its class and the reference alone.
+ */
+export const REAL_BYTES_EVIDENCE: Readonly<Record<number, string>> = {
+  0x30eb: "identify, owner, body id, abilities, power, disk info (KiB), listing, custom " +
+    "functions (Protocol.xml, replayed); zero-length interrupt polls (gphoto2 #146)",
+  0x30ee: "delete and set-attributes refused with 0x00000086 (gphoto2 #92, pibooth #613)",
+  0x306e:
+    "zero-length interrupt polls, the late 0x0e packet, disk info in KiB (a G3's gphoto2 log)",
+  0x3060: "identify and power status (Protocol.xml, replayed)",
+  0x3043: "identify (Protocol.xml, replayed)",
+};

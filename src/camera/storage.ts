@@ -36,7 +36,44 @@ import {
 } from "../protocol/storage_codec.ts";
 import type { CameraModel } from "./models.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
-import { type CameraTraits, traitsOf } from "./traits.ts";
+import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "./traits.ts";
+
+/** What the EOS 350D answers to delete and set-attributes (gphoto2 issue #92, pibooth #613). */
+const NEW_PROTOCOL_REFUSED = 0x00000086;
+
+/**
+ * The camera body does not do this over USB: it refused, or it answered
+ * "done" and nothing changed on the card.
+ */
+export class UnsupportedByCameraError extends CanonError {
+  /** The camera's status word, when it refused. */
+  readonly status: number | undefined;
+
+  /**
+   * Make the error.
+   *
+   * @param model the model name
+   * @param what what it does not do, e.g. "deleting files"
+   * @param how its status word, or what was seen instead
+   */
+  constructor(model: string, what: string, how: { status?: number; detail?: string }) {
+    super(
+      `the ${model} does not support ${what} over USB (${
+        how.status !== undefined
+          ? `it answers 0x${how.status.toString(16).padStart(8, "0")}`
+          : how.detail
+      })`,
+      { hint: "Do it with the camera's own menu" },
+    );
+    this.name = "UnsupportedByCameraError";
+    this.status = how.status;
+  }
+}
+
+/** The smallest card a Canon camera takes (CompactFlash and SD started at 2 MB; 1 MiB leaves room). */
+const MIN_CARD_BYTES = 1024 * 1024;
+/** The largest card the file systems of these bodies can address (FAT32, 2 TiB). */
+const MAX_CARD_BYTES = 2 * 1024 ** 4;
 
 /** Capacity and free space of the card, in bytes. */
 export interface StorageInfo {
@@ -193,18 +230,60 @@ export class Storage {
    * const { capacity, free } = await cam.storage.info();
    * ```
    */
-  info(): Promise<StorageInfo> {
-    return this.#host.run(async () => {
+  async info(): Promise<StorageInfo> {
+    const { drive, raw } = await this.#host.run(async () => {
       const drive = await this.#driveName();
       const reply = await this.#session.command(
         this.#host.spec("diskInfo"),
         encodeDiskInfo(drive, this.#newProtocol),
       );
-      const raw = decodeDiskInfo(reply.data);
-      // The G3 and the new-protocol cameras count in KiB; older bodies in bytes (§4.3.5).
-      const unit = this.#traits.diskInfoUnit;
-      return { drive, capacity: raw.capacity * unit, free: raw.free * unit };
+      return { drive, raw: decodeDiskInfo(reply.data) };
     });
+    const evidence = diskInfoUnitEvidence(this.#host.modelInfo);
+    const unit = evidence.proof === "real bytes"
+      ? evidence.unit
+      : await this.#plausibleUnit(raw.capacity, raw.free, evidence.unit);
+    return { drive, capacity: raw.capacity * unit, free: raw.free * unit };
+  }
+
+  /**
+   * The disk-info unit of a body whose unit no real reply proves: the
+   * reading that gives a card that exists (at least 1 MiB, at most 2 TiB),
+   * and when both do, the one whose used space (capacity − free) fits the
+   * files the card holds. A card is never reported 1024 times off because
+   * the class guessed wrong.
+   */
+  async #plausibleUnit(capacity: number, free: number, guess: number): Promise<number> {
+    const exists = (bytes: number) => bytes >= MIN_CARD_BYTES && bytes <= MAX_CARD_BYTES;
+    const asBytes = exists(capacity);
+    const asKib = exists(capacity * 1024);
+    if (asBytes !== asKib) {
+      const unit = asBytes ? 1 : 1024;
+      if (unit !== guess) {
+        log.info(`disk info read in ${unit === 1 ? "bytes" : "KiB"} (plausible card size)`);
+      }
+      return unit;
+    }
+    if (!asBytes) return guess;
+    let files = 0;
+    for await (const entry of this.walk("/")) files += entry.size;
+    const used = Math.max(0, capacity - free);
+    // Used space holds the files plus the file system; a reading with less
+    // used than the files, or more than 64 times them (and 64 MiB), is not it.
+    const fits = (unit: number) =>
+      used * unit >= files * 0.95 && used * unit <= Math.max(files * 64, 64 * 1024 * 1024);
+    const bytesFit = fits(1);
+    const kibFit = fits(1024);
+    if (bytesFit !== kibFit) {
+      const unit = bytesFit ? 1 : 1024;
+      if (unit !== guess) {
+        log.info(
+          `disk info read in ${unit === 1 ? "bytes" : "KiB"}: it fits the ${files} bytes of files`,
+        );
+      }
+      return unit;
+    }
+    return guess;
   }
 
   /**
@@ -588,11 +667,21 @@ export class Storage {
       encodeDeleteFile(dir, name, this.#newProtocol),
       { allowStatus: true },
     );
-    if (reply.status === STATUS.OK) return;
-    if (reply.status === STATUS.INVALID_PARAMETERS) {
-      // G2, D30 and D60 answer a successful delete with this status: look.
+    if (reply.status === STATUS.OK || reply.status === STATUS.INVALID_PARAMETERS) {
+      // G2, D30 and D60 answer a successful delete with 0x02000086; whatever the
+      // answer, the file must be gone: look.
       const still = (await this.#listRaw(segments.slice(0, -1), 0)).some((e) => e.name === name);
       if (!still) return;
+      if (reply.status === STATUS.OK) {
+        throw new UnsupportedByCameraError(this.#host.modelInfo.name, "deleting files", {
+          detail: `it answered "done", but ${toHostPath(segments)} is still there`,
+        });
+      }
+    }
+    if (reply.status === NEW_PROTOCOL_REFUSED) {
+      throw new UnsupportedByCameraError(this.#host.modelInfo.name, "deleting files", {
+        status: reply.status,
+      });
     }
     if (reply.status === STATUS.FILE_NOT_FOUND) {
       throw new CardPathNotFoundError(toHostPath(segments), "file");
@@ -604,15 +693,36 @@ export class Storage {
     });
   }
 
+  /**
+   * Set a file's attributes and look whether they changed: the EOS 20D
+   * answers "done" and changes nothing, the 350D refuses with 0x00000086
+   * (Protocol.xml; gphoto2 issue #92). Success is never reported for a file
+   * that did not change.
+   */
   async #setAttributes(segments: string[], change: (attributes: number) => number): Promise<void> {
     const entry = await this.#stat(segments);
     if (entry.isDirectory) throw new RangeError(`${toHostPath(segments)} is a directory`);
     const drive = await this.#driveName();
-    const attributes = change(entry.attributes) & (ATTRIBUTE.PROTECTED | ATTRIBUTE.NOT_DOWNLOADED);
-    await this.#session.command(
+    const mask = ATTRIBUTE.PROTECTED | ATTRIBUTE.NOT_DOWNLOADED;
+    const attributes = change(entry.attributes) & mask;
+    if ((entry.attributes & mask) === attributes) return;
+    const reply = await this.#session.command(
       this.#host.spec("setAttributes"),
       encodeSetAttributes(toCameraPath(drive, segments.slice(0, -1)), entry.name, attributes),
+      { allowStatus: true },
     );
+    if (reply.status === NEW_PROTOCOL_REFUSED) {
+      throw new UnsupportedByCameraError(this.#host.modelInfo.name, "changing file attributes", {
+        status: reply.status,
+      });
+    }
+    if (reply.status !== STATUS.OK) throw new CameraStatusError("SetFileAttributes", reply.status);
+    const after = await this.#stat(segments);
+    if ((after.attributes & mask) !== attributes) {
+      throw new UnsupportedByCameraError(this.#host.modelInfo.name, "changing file attributes", {
+        detail: `it answered "done", but ${toHostPath(segments)} did not change`,
+      });
+    }
   }
 
   /**
@@ -620,6 +730,7 @@ export class Storage {
    *
    * @param path the file on the card
    * @param on true to protect
+   * @throws {UnsupportedByCameraError} when the body cannot change it (EOS 20D, 350D)
    */
   setProtected(path: string, on: boolean): Promise<void> {
     const segments = splitCardPath(path);
@@ -635,12 +746,21 @@ export class Storage {
    * Clear a file's "new" mark, as the camera's own transfer software does after a download.
    *
    * @param path the file on the card
+   * @returns true when the mark is cleared (or was not set); false when the
+   * body cannot change it over USB (the EOS 20D and 350D), said in the log
    */
-  markDownloaded(path: string): Promise<void> {
+  markDownloaded(path: string): Promise<boolean> {
     const segments = splitCardPath(path);
-    return this.#host.run(() =>
-      this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED)
-    );
+    return this.#host.run(async () => {
+      try {
+        await this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED);
+        return true;
+      } catch (error) {
+        if (!(error instanceof UnsupportedByCameraError)) throw error;
+        log.warn(`${path} stays marked new: ${error.message}`);
+        return false;
+      }
+    });
   }
 
   /**

@@ -235,3 +235,53 @@ export function formatBodyId(value: number, format: BodyIdFormat): string {
       return String(id);
   }
 }
+
+/** How well a model's disk-info unit is known. */
+export interface DiskInfoUnitEvidence {
+  /** Bytes per unit the class default gives (1 or 1024). */
+  readonly unit: number;
+  /**
+   * `"real bytes"`: a real camera's reply shows it; `"inferred"`: from the
+   * class (gphoto2's reading), checked by plausibility at run time.
+   */
+  readonly proof: "real bytes" | "inferred";
+  /** Where the proof, or the inference, comes from. */
+  readonly source: string;
+}
+
+/** PowerShot G3 (normal mode). */
+const POWERSHOT_G3 = 0x306e;
+/** EOS 20D (normal mode). */
+const EOS_20D = 0x30eb;
+
+/**
+ * The disk-info unit of a model and whether real bytes prove it
+ * (`docs/real-cameras/capture-and-models.md`): the EOS 20D's is proven by
+ * its reply in Protocol.xml (1,000,640 units on a 1 GB card: KiB); the G3
+ * by a real G3's gphoto2 log (capacity − free matches its files only in KiB).
+ * Every other body is inferred from its class, and `storage.info()` checks
+ * the reading against card sizes that exist and the sizes of the files.
+ *
+ * @param model a model table entry
+ * @returns the unit, proven or inferred
+ */
+export function diskInfoUnitEvidence(
+  model: { readonly cameraClass: CameraClass; readonly productId: number },
+): DiskInfoUnitEvidence {
+  const unit = traitsOf(model).diskInfoUnit;
+  if (model.productId === EOS_20D) {
+    return { unit, proof: "real bytes", source: "EOS 20D disk-info reply (Protocol.xml)" };
+  }
+  if (model.productId === POWERSHOT_G3) {
+    return { unit, proof: "real bytes", source: "a real G3's gphoto2 log (issue 11)" };
+  }
+  return {
+    unit,
+    proof: "inferred",
+    source: unit === 1
+      ? "old protocol: bytes, as gphoto2 reads it (Protocol.xml's unnamed 128 MB example)"
+      : model.cameraClass === 6
+      ? "class 6: KiB, as the 20D"
+      : "class 5: KiB, as the G3",
+  };
+}

@@ -234,8 +234,7 @@ export async function downloadFiles(
       progress.endFile();
       let marked = false;
       if (options.markDownloaded && !entry.downloaded) {
-        await cam.storage.markDownloaded(entry.path);
-        marked = true;
+        marked = await cam.storage.markDownloaded(entry.path);
       }
       result.downloaded.push({ path: entry.path, file: target, size: done.size, marked });
       result.bytes += done.size;

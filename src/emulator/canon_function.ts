@@ -143,8 +143,51 @@ export interface PowerState {
   low: boolean;
 }
 
+/**
+ * What real cameras do that a camera written from the reference alone would
+ * not. Each is on by default; a test switches one off to see the plain
+ * behaviour. Sources: `docs/real-cameras/capture-and-models.md`.
+ */
+export interface RealCameraQuirks {
+  /**
+   * An idle poll of the interrupt endpoint is answered with a zero-length
+   * packet at the endpoint's polling interval (a real G3: every 64 ms).
+   */
+  idleZeroLengthPackets: boolean;
+  /**
+   * The model's unsolicited interrupt packets after a capture (the G3's
+   * `0e` packet about 2 s after its "capture finished").
+   */
+  unsolicitedPackets: boolean;
+  /**
+   * The 20D's init interrupt packet comes 8 bytes at a time (Protocol.xml).
+   * `true`: both halves are in the pipe once the handshake is done (what a
+   * host that polls for it at once, as gphoto2 does, needs; gphoto2 issue
+   * #146 shows gphoto2 initialising a real 20D). `"after-power-status"`: the
+   * halves come only after the "power supply status" command, as Protocol.xml
+   * saw it from Canon's software (gphoto2 2.5.30 then fails its init).
+   */
+  lateInitPacket: boolean | "after-power-status";
+  /**
+   * Class 6 file commands as the bodies answer them: the 20D takes
+   * set-attributes with status 0 and changes nothing; the 350D refuses
+   * set-attributes and delete with 0x00000086.
+   */
+  fileCommandLimits: boolean;
+}
+
+/** Every real-camera behaviour on. */
+export const ALL_QUIRKS: Readonly<RealCameraQuirks> = Object.freeze({
+  idleZeroLengthPackets: true,
+  unsolicitedPackets: true,
+  lateInitPacket: true,
+  fileCommandLimits: true,
+});
+
 /** What a {@link CanonFunction} starts with. */
 export interface CanonFunctionOptions {
+  /** Real-camera behaviours to switch off (default: all on, {@link ALL_QUIRKS}). */
+  quirks?: Partial<RealCameraQuirks>;
   /** The model profile. */
   model: EmulatedModel;
   /** Owner name. */
@@ -215,6 +258,17 @@ const UPLOAD_BLOCK = 0x403;
 const REMOTE_CONTROL = 0x13;
 const INIT_PACKET = Uint8Array.of(2, 0, 0, 0, 0x20, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0);
 const RELEASE_GAP_MS = 50;
+
+/**
+ * How often the host controller polls the interrupt endpoint, in ms: a
+ * full-speed bInterval in frames rounded down to a power of two (the G3's 96
+ * gives the 64 ms of its gphoto2 log); high speed 2^(bInterval−1) microframes.
+ */
+export function interruptPollPeriod(model: EmulatedModel): number {
+  const interval = Math.max(1, model.usb.interruptInterval);
+  if (model.usb.speedMbps >= 480) return Math.max(1, 2 ** (Math.min(interval, 16) - 1) / 8);
+  return 2 ** Math.floor(Math.log2(interval));
+}
 /** The command log keeps the newest this many commands. */
 const COMMAND_LOG_LIMIT = 100_000;
 
@@ -260,8 +314,17 @@ export class CanonFunction implements UsbFunction {
   readonly card: CardFileSystem | undefined;
   /** Power supply (may be changed while running). */
   power: PowerState;
+  /** The real-camera behaviours in force (may be changed while running). */
+  readonly quirks: RealCameraQuirks;
 
   #connected = true;
+  /** An idle interrupt poll is due a zero-length packet (the polling interval has passed). */
+  #zlpDue = false;
+  #zlpTimer = false;
+  /** The last poll slot (time / period) that was due a zero-length packet. */
+  #zlpSlot = -1;
+  /** The 20D's init packet is withheld until power status or a delay. */
+  #initPacketPending = false;
   #plugGeneration = 0;
   #owner: string;
   #firmware: Uint8Array;
@@ -314,6 +377,7 @@ export class CanonFunction implements UsbFunction {
     this.bus = options.bus;
     this.#timing = options.timing;
     this.model = options.model;
+    this.quirks = { ...ALL_QUIRKS, ...options.quirks };
     this.descriptors = usbDescriptors(options.model);
     this.faults = options.faults;
     this.card = options.card;
@@ -493,7 +557,11 @@ export class CanonFunction implements UsbFunction {
     if (endpointAddress === ENDPOINTS.INTERRUPT_IN) {
       if (this.#halted.has(endpointAddress)) return "stall";
       const packet = this.#interrupts.shift();
-      return packet ? packet.subarray(0, maxLength) : null;
+      if (packet) {
+        this.#zlpDue = false;
+        return packet.subarray(0, maxLength);
+      }
+      return this.#idlePoll();
     }
     return "stall";
   }
@@ -616,6 +684,9 @@ export class CanonFunction implements UsbFunction {
     this.dispose();
     this.#pipeGeneration++;
     this.#heldBack = undefined;
+    this.#zlpTimer = false;
+    this.#zlpDue = false;
+    this.#initPacketPending = false;
     this.#bulkIn.clear();
     this.#interrupts.length = 0;
     this.#halted.clear();
@@ -626,6 +697,35 @@ export class CanonFunction implements UsbFunction {
     this.#uploadExpected = undefined;
     this.#uploadParts = [];
     this.#uploadReceived = 0;
+  }
+
+  /**
+   * An interrupt read with nothing queued: a real camera answers the next
+   * poll of the endpoint with a zero-length packet; the read waits for that
+   * poll (the endpoint's interval, as the host controller schedules it).
+   */
+  #idlePoll(): Uint8Array | null {
+    if (!this.quirks.idleZeroLengthPackets) return null;
+    if (this.#zlpDue) {
+      this.#zlpDue = false;
+      return new Uint8Array(0);
+    }
+    if (!this.#zlpTimer) {
+      this.#zlpTimer = true;
+      const period = interruptPollPeriod(this.model);
+      const now = performance.now();
+      // The next poll slot, never the one already answered (a timer may fire a little early).
+      const slot = Math.max(Math.floor(now / period) + 1, this.#zlpSlot + 1);
+      const generation = this.#plugGeneration;
+      this.#schedule(slot * period - now, () => {
+        this.#zlpTimer = false;
+        this.#zlpSlot = slot;
+        if (generation !== this.#plugGeneration || !this.#connected) return;
+        this.#zlpDue = true;
+        this.#notify();
+      });
+    }
+    return null;
   }
 
   #queueInterrupt(packet: Uint8Array): void {
@@ -757,7 +857,13 @@ export class CanonFunction implements UsbFunction {
     this.#bulkIn.push(bytesSource(reply));
     this.#handshakeDone = true;
     this.#notify();
-    this.#queueInterrupt(INIT_PACKET.slice());
+    if (this.quirks.lateInitPacket && this.model.lateInitPacket) {
+      // The 20D sends it 8 bytes at a time; in the strict mode only after "power supply status".
+      this.#initPacketPending = true;
+      if (this.quirks.lateInitPacket !== "after-power-status") this.#sendLateInitPacket();
+    } else {
+      this.#queueInterrupt(INIT_PACKET.slice());
+    }
     return "ok";
   }
 
@@ -1082,9 +1188,23 @@ export class CanonFunction implements UsbFunction {
     if (this.#newProtocol) {
       fixed(0x0d, 0x11, 0x5c, (c) => this.#diskInfo(c));
       long(0x0e, 0x11, () => this.#flashDeviceIdent());
-      fixed(0x0a, 0x11, 0x54, (c) => this.#deleteFileNew(c));
-      // "Presumed" set attributes: succeeds and changes nothing (§4.3.8).
-      fixed(0x07, 0x11, 0x54, () => ({ status: 0 }));
+      // The 350D refuses delete and set attributes with 0x00000086 (gphoto2 issue #92,
+      // pibooth issue #613); the 20D answers set attributes with 0 and changes nothing
+      // (Protocol.xml). With the quirk off, both do what they are asked.
+      const limited = () => this.quirks.fileCommandLimits;
+      const refuses = this.model.refusesFileCommands === true;
+      fixed(
+        0x0a,
+        0x11,
+        0x54,
+        (c) => limited() && refuses ? { status: 0x00000086 } : this.#deleteFileNew(c),
+      );
+      fixed(
+        0x07,
+        0x11,
+        0x54,
+        (c) => limited() ? { status: refuses ? 0x00000086 : 0 } : this.#setAttributes(c),
+      );
     } else {
       fixed(0x09, 0x11, 0x5c, (c) => this.#diskInfo(c));
       long(0x0a, 0x11, () => this.#flashDeviceIdent());
@@ -1119,10 +1239,11 @@ export class CanonFunction implements UsbFunction {
   }
 
   #customFunctions(): FixedAnswer {
-    const values = this.model.customFunctions ?? [];
+    // Two bytes per function from 0x58: its value, then its number (a real 20D's reply).
+    const values = (this.model.customFunctions ?? []).slice(0, (0x94 - 0x58) / 2);
     const data = new Uint8Array(0x94 - 0x54);
-    putU32(data, 0, 4 + values.length); // 0x54: byte count, itself included
-    data.set(values.slice(0, data.length - 4), 4); // 0x58
+    putU32(data, 0, 4 + 2 * values.length); // 0x54: byte count, itself included
+    values.forEach((value, i) => data.set([value, i + 1], 4 + 2 * i));
     return { status: 0, data };
   }
 
@@ -1164,7 +1285,15 @@ export class CanonFunction implements UsbFunction {
     return { status: 0 };
   }
 
+  #sendLateInitPacket(): void {
+    if (!this.#initPacketPending) return;
+    this.#initPacketPending = false;
+    this.#queueInterrupt(INIT_PACKET.slice(0, 8));
+    this.#queueInterrupt(INIT_PACKET.slice(8));
+  }
+
   #powerStatus(): FixedAnswer {
+    if (this.#initPacketPending) queueMicrotask(() => this.#sendLateInitPacket());
     const data = new Uint8Array(4);
     data[0] = this.power.low ? 0x04 : 0x06; // 0x54
     data[3] = this.power.source === "battery" ? 0x30 : 0x10; // 0x57
@@ -1450,6 +1579,13 @@ export class CanonFunction implements UsbFunction {
         if (!this.#newProtocol) this.#queueInterrupt(statusPacket(0x1d));
         if ((eos || this.#newProtocol) && toDrive) this.#queueInterrupt(eventPacket(0x0e));
         if (eos && this.model.productId !== 0x3084) this.#queueInterrupt(eventPacket(0x0f));
+        if (this.quirks.unsolicitedPackets) {
+          for (const late of this.model.unsolicitedAfterCapture ?? []) {
+            this.#schedule(late.afterMs, () => {
+              if (live()) this.#queueInterrupt(Uint8Array.from(late.packet));
+            });
+          }
+        }
       });
     });
     return { status: 0 };

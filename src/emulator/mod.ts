@@ -19,12 +19,13 @@ export { VirtualCamera } from "./virtual_camera.ts";
 export type { VirtualCameraOptions } from "./virtual_camera.ts";
 export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./bus_model.ts";
 export type { BusSlot, BusStats } from "./bus_model.ts";
-export { CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
+export { ALL_QUIRKS, CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
 export type {
   CanonFunctionOptions,
   CapturingCard,
   CommandRecord,
   PowerState,
+  RealCameraQuirks,
 } from "./canon_function.ts";
 export { EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
 export type {
@@ -32,6 +33,7 @@ export type {
   PictureAbilities,
   PictureAbility,
   ReleaseLimits,
+  UnsolicitedPacket,
   UsbProfile,
 } from "./emulated_models.ts";
 export { FaultInjector } from "./faults.ts";

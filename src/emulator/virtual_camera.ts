@@ -34,7 +34,12 @@ import type {
 import { toBytes } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
 import type { CardFileSystem } from "./card_model.ts";
-import { CanonFunction, type CommandRecord, type PowerState } from "./canon_function.ts";
+import {
+  CanonFunction,
+  type CommandRecord,
+  type PowerState,
+  type RealCameraQuirks,
+} from "./canon_function.ts";
 import { DEFAULT_EMULATED_MODEL, EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
 import { FaultInjector } from "./faults.ts";
 import { MemoryCard } from "./memory_card.ts";
@@ -89,6 +94,12 @@ export interface VirtualCameraOptions {
    * false: every reply is ready at once.
    */
   timing?: boolean | CommandTiming;
+  /**
+   * Real-camera behaviours to switch off for a test (all on by default):
+   * zero-length interrupt packets, unsolicited packets, the 20D's late init
+   * packet, the class-6 file-command limits. See {@link RealCameraQuirks}.
+   */
+  quirks?: Partial<RealCameraQuirks>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -180,6 +191,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       captureLatencyMs: options.captureLatencyMs ?? 200,
       bus: options.busModel === true ? new FullSpeedBus() : options.busModel || undefined,
       timing: options.timing === true ? G3_TIMING : options.timing || undefined,
+      quirks: options.quirks,
     });
     this.usbFunction = this.#engine;
     this.#unsubscribe = this.#engine.subscribe(() => this.#serviceBulk());

@@ -1133,14 +1133,17 @@ export function decodeCustomFunctionReply(data: Uint8Array): CustomFunction {
 
 /**
  * Decode a class-6 custom-functions reply (0x1D/0x12, 0x94 bytes): word byte
- * count at 0x54 (including itself), then one byte per function from 0x58.
- * Names come from the 20D's table (§6.8); other bodies number theirs
- * differently, so pass `table: []` for them.
+ * count at 0x54 (including itself), then two bytes per function from 0x58,
+ * the value first, then the function's number. A real 20D answers count 0x28
+ * and `00 01 00 02 00 03 00 04 00 05 01 06 …` up to function 18
+ * (Protocol.xml): 18 pairs. Names come from `table` (default: the 20D's,
+ * §6.8); other bodies number theirs differently, so pass `table: []` for
+ * them and get numbers only.
  *
  * @param data the reply from 0x54
  * @param table the names to use (default: the 20D's)
- * @returns one entry per byte the count announces
- * @throws {ProtocolError} when the count does not fit the reply
+ * @returns one entry per pair the count announces, in the camera's order
+ * @throws {ProtocolError} when the count does not fit the reply or is odd
  */
 export function decodeCustomFunctions2(
   data: Uint8Array,
@@ -1151,9 +1154,15 @@ export function decodeCustomFunctions2(
   if (count < 4 || count > data.length) {
     throw new ProtocolError(`GetCustomFunctions: byte count ${count} does not fit the reply`);
   }
-  const known = table.length > 0 ? Math.min(table.length, count - 4) : count - 4;
+  if ((count - 4) % 2 !== 0) {
+    throw new ProtocolError(
+      `GetCustomFunctions: ${
+        count - 4
+      } bytes of settings, not a whole number of (value, function) pairs`,
+    );
+  }
   const out: CustomFunction[] = [];
-  for (let i = 0; i < known; i++) out.push(describe(table, i + 1, data[4 + i]));
+  for (let at = 4; at < count; at += 2) out.push(describe(table, data[at + 1], data[at]));
   return out;
 }
 
@@ -1257,8 +1266,17 @@ export interface CaptureProgress {
 
 /** What one interrupt packet did to a capture. */
 export type CaptureAdvance =
-  /** Wait for more packets. */
-  | { readonly kind: "continue"; readonly progress: CaptureProgress; readonly note?: string }
+  /**
+   * Wait for more packets. `idle` marks a zero-length packet: a real camera
+   * answers every poll of its interrupt endpoint with one while it has
+   * nothing to say (a PowerShot G3 every 64 ms).
+   */
+  | {
+    readonly kind: "continue";
+    readonly progress: CaptureProgress;
+    readonly note?: string;
+    readonly idle?: true;
+  }
   /** The capture sequence is complete. */
   | { readonly kind: "done"; readonly progress: CaptureProgress }
   /** The camera could not take the picture (0x0A/0x0A); `code` = its failure code. */
@@ -1282,7 +1300,7 @@ export function startCapture(mode: number, secondaryExpected = false): CapturePr
  * does (§4.4.3 table; errata E10 for the failure code).
  *
  * @param progress where the capture is
- * @param packet the interrupt packet (0x10, 0x14 or 0x17 bytes)
+ * @param packet the interrupt packet (0x10, 0x14 or 0x17 bytes; empty = nothing to report)
  * @param rules the camera's rules ({@link captureRules})
  * @returns the new progress and whether the sequence is done, failed or unexpected
  * @example
@@ -1299,6 +1317,7 @@ export function advanceCapture(
   packet: Uint8Array,
   rules: CaptureRules,
 ): CaptureAdvance {
+  if (packet.length === 0) return { kind: "continue", progress, idle: true };
   if (packet.length < 0x10) {
     return { kind: "unexpected", progress, reason: `a ${packet.length}-byte interrupt packet` };
   }
