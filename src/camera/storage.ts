@@ -77,6 +77,13 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Replace an existing file at the destination (default: refuse). */
   overwrite?: boolean;
+  /**
+   * The file's entry from a listing, when the caller has it: its size is the
+   * byte count the download must reach and its date the local file's
+   * modification time. Without it a download to a file lists the file's
+   * directory to learn them.
+   */
+  entry?: Pick<StorageEntry, "size" | "date">;
 }
 
 /** What a download wrote. */
@@ -281,11 +288,14 @@ export class Storage {
    * Download a file from the card to a local file (or into a directory, or
    * to a `WritableStream`). A file is written under a temporary name beside
    * the destination and renamed only when complete; on error or abort the
-   * temporary file is removed. An existing file is never replaced unless
-   * `overwrite` is set. Memory stays bounded by one transfer chunk.
+   * temporary file is removed. A download whose byte count differs from the
+   * card's listing is an error, and the file keeps the camera's date as its
+   * modification time. An existing file is never replaced unless `overwrite`
+   * is set. A destination ending in `/` is a directory, made when missing.
+   * Memory stays bounded by one transfer chunk.
    *
    * @param path the file on the card, e.g. "/DCIM/100CANON/IMG_0001.JPG"
-   * @param destination a file path, an existing directory, or a stream
+   * @param destination a file path, a directory (existing, or ending in `/`), or a stream
    * @param options progress, abort signal, overwrite
    * @returns the path, the file written and its size
    * @example
@@ -322,12 +332,21 @@ export class Storage {
         writer.releaseLock();
       }
     }
-    const target = await isDirectory(destination) ? join(destination, name) : destination;
+    const asDirectory = /[/\\]$/.test(destination);
+    if (asDirectory) await Deno.mkdir(destination, { recursive: true });
+    const target = asDirectory || await isDirectory(destination)
+      ? join(destination, name)
+      : destination;
     if (!options.overwrite && await pathExists(target)) {
       throw new Deno.errors.AlreadyExists(
         `${target} already exists; pass { overwrite: true } (CLI: --overwrite) to replace it`,
       );
     }
+    const listed = options.entry ?? await this.#host.run(async () => {
+      const found = await this.#stat(segments);
+      if (found.isDirectory) throw new RangeError(`${hostPath} is a directory, not a file`);
+      return { size: found.size, date: fromCameraTime(found.time) };
+    });
     const pending = await PendingFile.create(dirname(target), basename(target));
     try {
       const size = await this.#fetch(segments, false, (chunk) => pending.write(chunk), options);
@@ -336,7 +355,12 @@ export class Storage {
           `${hostPath}: wrote ${pending.size} bytes, the camera announced ${size}`,
         );
       }
-      await pending.commit(target, options.overwrite ?? false, size);
+      if (size !== listed.size) {
+        throw new ProtocolError(
+          `${hostPath}: the camera sent ${size} bytes, its card lists the file with ${listed.size}; nothing was saved`,
+        );
+      }
+      await pending.commit(target, options.overwrite ?? false, size, listed.date);
       return { path: hostPath, file: target, size };
     } catch (error) {
       await pending.discard();

@@ -62,7 +62,15 @@ export function parsePort(text: string): { bus: number; address: number } {
       `--port wants usb:BUS,ADDRESS (e.g. usb:001,005), not ${JSON.stringify(text)}`,
     );
   }
-  return { bus: Number(match[1]), address: Number(match[2]) };
+  const bus = Number(match[1]);
+  const address = Number(match[2]);
+  // USB addresses are 1..127; Linux numbers buses from 1.
+  if (bus < 1 || bus > 255 || address < 1 || address > 127) {
+    throw new UsageError(
+      `--port: bus ${bus}, address ${address} cannot be (a bus is 1 to 255, an address 1 to 127)`,
+    );
+  }
+  return { bus, address };
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   virtualModel,
 } from "./connect.ts";
 import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { MAX_TIMEOUT_MS, parseCount } from "./numbers.ts";
 import {
   getCommand,
   lsCommand,
@@ -71,7 +72,7 @@ const GLOBAL_HELP: readonly [string, string][] = [
   ["--trace", "trace every command and transfer on stderr (CANON_LOG=info)"],
   ["--debug", "trace with hex dumps, and show stack traces of errors"],
   ["--json", "machine-readable output on stdout"],
-  ["--timeout MS", "timeout of one USB transfer (default 5000)"],
+  ["--timeout MS", "timeout of one USB transfer (default 5000, at most 3600000)"],
   ["--allow-unknown", "try a Canon product id the model table does not know"],
   ["-h, --help", "show help (canon COMMAND --help: the command's)"],
   ["--version", "show the version"],
@@ -143,6 +144,18 @@ function splitCommandLine(args: readonly string[]): { name: string | undefined; 
   return { name, rest };
 }
 
+/**
+ * The command line without a leading `--`: `deno task canon -- info` passes
+ * the `--` on to the program (current Deno does), and it is no end of options
+ * there.
+ *
+ * @param args the command line
+ * @returns it, without a first `--`
+ */
+export function withoutLeadingDashes(args: readonly string[]): readonly string[] {
+  return args[0] === "--" ? args.slice(1) : args;
+}
+
 function optionLine(flag: string, text: string): string {
   return `  ${flag.padEnd(24)}${text}`;
 }
@@ -207,15 +220,13 @@ export function commandHelp(command: CommandDef): string {
 }
 
 function globalOptions(values: Record<string, unknown>): GlobalOptions {
-  let timeout: number | undefined;
-  if (values.timeout !== undefined) {
-    timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) {
-      throw new UsageError(
-        `--timeout wants milliseconds (a positive integer), not ${values.timeout}`,
-      );
-    }
-  }
+  const timeout = values.timeout === undefined
+    ? undefined
+    : parseCount(values.timeout as string, "--timeout", {
+      min: 1,
+      max: MAX_TIMEOUT_MS,
+      unit: "ms",
+    });
   if (values.emulate !== undefined && values["emulate-usb"] !== undefined) {
     throw new UsageError("give --emulate or --emulate-usb, not both");
   }
@@ -264,8 +275,12 @@ function processIo(): CliIo {
  * @param options output streams and camera connection (defaults: the process's)
  * @returns the exit code
  */
-export async function main(args: readonly string[], options: MainOptions = {}): Promise<number> {
+export async function main(
+  commandLine: readonly string[],
+  options: MainOptions = {},
+): Promise<number> {
   const io = options.io ?? processIo();
+  const args = withoutLeadingDashes(commandLine);
   const { name, rest } = splitCommandLine(args);
   const command = name === undefined || name === "help" ? undefined : commandByName(name);
   let debug = rest.includes("--debug");

@@ -229,6 +229,7 @@ export async function downloadFiles(
       progress.startFile(entry.name, entry.size);
       const done = await cam.storage.download(entry.path, target, {
         overwrite: options.overwrite,
+        entry,
         onProgress: (bytes, total) => progress.update(bytes, total),
       });
       progress.endFile();

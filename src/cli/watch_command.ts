@@ -11,6 +11,7 @@ import { waitForCamera } from "../camera/wait_for_camera.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";
 import { UsageError } from "./exit.ts";
+import { MAX_TIMER_MS, parseCount } from "./numbers.ts";
 import { downloadFiles, filesOf, printDownloads } from "./storage_commands.ts";
 
 function sleep(ms: number): Promise<void> {
@@ -64,10 +65,14 @@ export const watchCommand: CommandDef = {
     "keep-new": { type: "boolean", help: "do not clear the camera's new mark after downloading" },
   },
   async run(context, args) {
-    const interval = args.values.interval === undefined ? 1000 : Number(args.values.interval);
-    if (!Number.isFinite(interval) || interval < 50) {
-      throw new UsageError("--interval wants milliseconds, at least 50", "watch");
-    }
+    const interval = args.values.interval === undefined
+      ? 1000
+      : parseCount(args.values.interval as string, "--interval", {
+        min: 50,
+        max: MAX_TIMER_MS,
+        unit: "ms",
+        command: "watch",
+      });
     if (args.positionals.length) throw new UsageError("watch takes no PATH", "watch");
     const directory = (args.values.output as string | undefined) ?? ".";
     const virtual = context.options.emulate !== undefined ||
