@@ -10,7 +10,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Whether anything (a file, a directory, a symlink, even a dangling one) is at `path`.
@@ -183,5 +183,36 @@ export class PendingFile {
   async discard(): Promise<void> {
     this.close();
     await Deno.remove(this.temporary).catch(() => undefined);
+  }
+}
+
+/**
+ * Write `bytes` to `target` the safe way: under a temporary name beside it
+ * (created exclusively, so no planted symlink is followed), given the final
+ * name only when complete (never a truncated file under it, on a full disk
+ * either), an existing `target` replaced only with `overwrite`.
+ *
+ * @param target the final path
+ * @param bytes the content
+ * @param options `overwrite` to replace what is at `target`; `mtime` the file's date
+ * @throws {Deno.errors.AlreadyExists} when `target` exists and `overwrite` is not set
+ */
+export async function writeFileSafely(
+  target: string,
+  bytes: Uint8Array,
+  options: { overwrite?: boolean; mtime?: Date } = {},
+): Promise<void> {
+  if (!options.overwrite && await pathExists(target)) {
+    throw new Deno.errors.AlreadyExists(
+      `${target} already exists; pass { overwrite: true } (CLI: --overwrite) to replace it`,
+    );
+  }
+  const pending = await PendingFile.create(dirname(target), basename(target));
+  try {
+    await pending.write(bytes);
+    await pending.commit(target, options.overwrite ?? false, bytes.length, options.mtime);
+  } catch (error) {
+    await pending.discard();
+    throw error;
   }
 }

@@ -18,6 +18,8 @@ export interface CliIo {
   writeError(text: string): void;
   /** Whether standard error is a terminal (progress is drawn only then). */
   errorIsTerminal: boolean;
+  /** Standard output for bytes (`get -o -`); default the process's. */
+  stdout?: WritableStream<Uint8Array>;
 }
 
 /** The global options. */

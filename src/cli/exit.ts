@@ -5,6 +5,7 @@
  * @module
  */
 
+import { CardPathNotFoundError } from "../camera/storage.ts";
 import { CameraNotFoundError, CanonError } from "../protocol/errors.ts";
 import { UsbError } from "../usb/errors.ts";
 
@@ -48,6 +49,8 @@ export class UsageError extends Error {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.USAGE;
   if (error instanceof CameraNotFoundError) return EXIT.NO_CAMERA;
+  // The camera answered fine: the path the user gave is not on its card.
+  if (error instanceof CardPathNotFoundError) return EXIT.OTHER;
   if (error instanceof CanonError || error instanceof UsbError) return EXIT.CAMERA;
   // Values the library refuses before anything is sent (an owner name too long, a bad path).
   if (error instanceof RangeError) return EXIT.USAGE;
@@ -64,6 +67,17 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) {
     return `${error.message} (run with --allow-all, or the --allow-* flag it names)`;
   }
-  if (error instanceof Error) return error.message.replace(/\s*\n\s*/g, " ");
+  if (error instanceof Error) return inCommandTerms(error.message.replace(/\s*\n\s*/g, " "));
   return String(error);
+}
+
+/**
+ * A library message said the command's way: `pass { overwrite: true } (CLI:
+ * --overwrite)` becomes `use --overwrite`.
+ */
+function inCommandTerms(message: string): string {
+  return message.replace(
+    /\b([Pp])ass \{ [a-zA-Z]+: true \} \(CLI: (--[a-z-]+)\)/g,
+    (_, p: string, flag: string) => `${p === "P" ? "U" : "u"}se ${flag}`,
+  );
 }

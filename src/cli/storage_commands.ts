@@ -5,16 +5,18 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Camera } from "../camera/camera.ts";
 import { CardPathNotFoundError, type StorageEntry } from "../camera/storage.ts";
 import { STATUS } from "../protocol/commands.ts";
-import { CameraStatusError } from "../protocol/errors.ts";
+import { CameraClosedError, CameraStatusError, ProtocolError } from "../protocol/errors.ts";
 import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
-import { UsageError } from "./exit.ts";
+import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { freeSpace } from "./free_space.ts";
+import type { TransferProgress } from "./progress.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
-import { pathExists } from "../camera/pending_file.ts";
+import { pathExists, writeFileSafely } from "../camera/pending_file.ts";
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: StorageEntry): Record<string, unknown> {
@@ -132,20 +134,38 @@ export interface DownloadBatchOptions {
   directory: string;
   /** Mirror the card's directories below `directory` instead of putting every file in it. */
   tree: boolean;
-  /** Skip files that exist locally. */
+  /**
+   * Leave a local file that is the same photo (same size, same date) alone;
+   * a same-named file that is another photo gets the camera's file under a
+   * free name (IMG_0004-1.JPG).
+   */
   skipExisting: boolean;
   /** Replace files that exist locally. */
   overwrite: boolean;
   /** Clear the camera's "new" mark of each file downloaded (default true). */
   markDownloaded: boolean;
+  /** Go on with the next file when one fails (default: stop). */
+  keepGoing?: boolean;
+}
+
+/** A file of a batch that failed. */
+export interface DownloadFailure {
+  /** The camera path. */
+  path: string;
+  /** What went wrong. */
+  error: string;
+  /** The error itself (not in JSON). */
+  cause: unknown;
 }
 
 /** What a batch download did. */
 export interface DownloadBatchResult {
   /** Files written. */
   downloaded: { path: string; file: string; size: number; marked: boolean }[];
-  /** Files skipped because they existed locally. */
+  /** Files skipped because the same photo is there locally. */
   skipped: { path: string; file: string }[];
+  /** Files that failed (more than one only with `keepGoing`). */
+  failed: DownloadFailure[];
   /** Bytes written. */
   bytes: number;
   /** Seconds it took. */
@@ -164,45 +184,135 @@ function targetOf(
     : join(options.directory, name);
 }
 
+/** FAT keeps file times to 2 s; a copy that went through one may be off by that much. */
+const SAME_TIME_MS = 2000;
+
+/** Whether the local file `info` is the camera's `entry` already downloaded. */
+function samePhoto(info: Deno.FileInfo, entry: StorageEntry): boolean {
+  if (!info.isFile || info.size !== entry.size) return false;
+  if (!entry.date || !info.mtime) return true;
+  return Math.abs(info.mtime.getTime() - entry.date.getTime()) <= SAME_TIME_MS;
+}
+
+/** `IMG_0004.JPG` → `IMG_0004-N.JPG`. */
+function numbered(target: string, n: number): string {
+  const name = basename(target);
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : "";
+  return join(dirname(target), `${stem}-${n}${ext}`);
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Where `entry` goes when `skipExisting`: its own name if free; the file
+ * that is the same photo (under its name or an earlier free name), to skip;
+ * else the first free `NAME-N.EXT`.
+ */
+async function freeTarget(
+  target: string,
+  entry: StorageEntry,
+  taken: ReadonlySet<string>,
+  same: (info: Deno.FileInfo, entry: StorageEntry) => boolean,
+): Promise<{ path: string; same: boolean }> {
+  for (let n = 0; n < 10000; n++) {
+    const candidate = n === 0 ? target : numbered(target, n);
+    if (taken.has(candidate)) continue;
+    const info = await lstatOrUndefined(candidate);
+    if (!info) return { path: candidate, same: false };
+    if (same(info, entry)) return { path: candidate, same: true };
+  }
+  throw new Deno.errors.AlreadyExists(`${target}: no free name from -1 to -9999`);
+}
+
+interface PlannedFile {
+  entry: StorageEntry;
+  target: string;
+  skip: boolean;
+}
+
 /** Decide where each file goes; refuse clashes before anything is transferred. */
 async function plan(
   entries: readonly StorageEntry[],
   options: DownloadBatchOptions,
   rename?: (name: string) => string,
-): Promise<{ entry: StorageEntry; target: string; skip: boolean }[]> {
+  same: (info: Deno.FileInfo, entry: StorageEntry) => boolean = samePhoto,
+): Promise<PlannedFile[]> {
   const targets = new Map<string, string>();
-  const out: { entry: StorageEntry; target: string; skip: boolean }[] = [];
+  const out: PlannedFile[] = [];
   for (const entry of entries) {
-    const target = targetOf(entry, options, rename);
-    const clash = targets.get(target);
-    if (clash) {
-      throw new UsageError(
-        `${clash} and ${entry.path} would both be written to ${target}; use --tree to keep the card's directories`,
-      );
-    }
-    targets.set(target, entry.path);
+    let target = targetOf(entry, options, rename);
     let skip = false;
-    if (!options.overwrite && await pathExists(target)) {
-      if (!options.skipExisting) {
+    if (options.skipExisting) {
+      const free = await freeTarget(target, entry, new Set(targets.keys()), same);
+      target = free.path;
+      skip = free.same;
+    } else {
+      const clash = targets.get(target);
+      if (clash) {
+        throw new UsageError(
+          `${clash} and ${entry.path} would both be written to ${target}; use --tree to keep the card's directories`,
+        );
+      }
+      if (!options.overwrite && await pathExists(target)) {
         throw new Deno.errors.AlreadyExists(
           `${target} already exists; use --skip-existing to leave it, or --overwrite to replace it`,
         );
       }
-      skip = true;
     }
+    if (!skip) targets.set(target, entry.path);
     out.push({ entry, target, skip });
   }
   return out;
 }
 
+/** Errors after which no further file of the batch can succeed. */
+function ends(error: unknown): boolean {
+  return error instanceof CameraClosedError || error instanceof UsageError ||
+    error instanceof Deno.errors.PermissionDenied;
+}
+
+/** Refuse a batch that cannot fit where it goes (when the free space can be known). */
+function checkRoom(directory: string, bytes: number): void {
+  const free = freeSpace(directory);
+  if (free === undefined || bytes <= free) return;
+  throw new NotEnoughSpaceError(
+    `${formatBytes(bytes)} to download, ${
+      formatBytes(free)
+    } free in ${directory}; nothing was downloaded`,
+  );
+}
+
+/** The batch does not fit on the local disk. */
+export class NotEnoughSpaceError extends Error {
+  /**
+   * Make the error.
+   *
+   * @param message what does not fit where
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotEnoughSpaceError";
+  }
+}
+
 /**
- * Download files into a directory with progress, marking them downloaded.
+ * Download files into a directory with progress, marking them downloaded,
+ * reporting each file as it completes (a line, or a JSON line with --json).
  *
  * @param context the command's context (progress, notes)
  * @param cam the camera
  * @param entries the files
  * @param options where and how
- * @returns what was written and skipped
+ * @returns what was written, skipped and failed
  */
 export async function downloadFiles(
   context: CommandContext,
@@ -212,34 +322,56 @@ export async function downloadFiles(
 ): Promise<DownloadBatchResult> {
   const start = performance.now();
   const work = await plan(entries, options);
-  const result: DownloadBatchResult = { downloaded: [], skipped: [], bytes: 0, seconds: 0 };
+  const result: DownloadBatchResult = {
+    downloaded: [],
+    skipped: [],
+    failed: [],
+    bytes: 0,
+    seconds: 0,
+  };
   const todo = work.filter((w) => !w.skip);
-  const progress = context.progress(
-    todo.length,
-    todo.reduce((n, w) => n + w.entry.size, 0),
-    "get",
-  );
+  const total = todo.reduce((n, w) => n + w.entry.size, 0);
+  if (todo.length) checkRoom(options.directory, total);
+  const progress = context.progress(todo.length, total, "get");
+  const report = (event: Record<string, unknown>, line: string) => {
+    progress.finish();
+    if (context.json) context.io.write(JSON.stringify(event) + "\n");
+    else context.print(line);
+  };
   try {
-    for (const { entry, target, skip } of work) {
-      if (skip) {
-        result.skipped.push({ path: entry.path, file: target });
+    for (const planned of work) {
+      const { entry } = planned;
+      if (planned.skip) {
+        result.skipped.push({ path: entry.path, file: planned.target });
+        report(
+          { event: "skipped", path: entry.path, file: planned.target },
+          `${entry.path}: skipped, ${planned.target} is the same photo`,
+        );
         continue;
       }
-      await Deno.mkdir(join(target, ".."), { recursive: true });
-      progress.startFile(entry.name, entry.size);
-      const done = await cam.storage.download(entry.path, target, {
-        overwrite: options.overwrite,
-        entry,
-        onProgress: (bytes, total) => progress.update(bytes, total),
-      });
-      progress.endFile();
-      let marked = false;
-      if (options.markDownloaded && !entry.downloaded) {
-        await cam.storage.markDownloaded(entry.path);
-        marked = true;
+      try {
+        const done = await downloadOne(cam, planned, options, progress);
+        let marked = false;
+        if (options.markDownloaded && !entry.downloaded) {
+          await cam.storage.markDownloaded(entry.path);
+          marked = true;
+        }
+        result.downloaded.push({ path: entry.path, file: done.file, size: done.size, marked });
+        result.bytes += done.size;
+        report(
+          { event: "downloaded", path: entry.path, file: done.file, size: done.size, marked },
+          `${entry.path} -> ${done.file} (${formatBytes(done.size)})`,
+        );
+      } catch (error) {
+        progress.endFile();
+        const message = errorMessage(error);
+        result.failed.push({ path: entry.path, error: message, cause: error });
+        if (!options.keepGoing || ends(error)) break;
+        report(
+          { event: "failed", path: entry.path, error: message },
+          `${entry.path}: failed: ${message}`,
+        );
       }
-      result.downloaded.push({ path: entry.path, file: target, size: done.size, marked });
-      result.bytes += done.size;
     }
   } finally {
     progress.finish();
@@ -248,8 +380,40 @@ export async function downloadFiles(
   return result;
 }
 
+/** One file of a batch; with skipExisting, a name taken meanwhile moves it to the next free one. */
+async function downloadOne(
+  cam: Camera,
+  planned: PlannedFile,
+  options: DownloadBatchOptions,
+  progress: TransferProgress,
+): Promise<{ file: string; size: number }> {
+  const { entry } = planned;
+  let target = planned.target;
+  for (let attempt = 0;; attempt++) {
+    await Deno.mkdir(dirname(target), { recursive: true });
+    progress.startFile(entry.name, entry.size);
+    try {
+      const done = await cam.storage.download(entry.path, target, {
+        overwrite: options.overwrite,
+        entry,
+        onProgress: (bytes, total) => progress.update(bytes, total),
+      });
+      progress.endFile();
+      return { file: target, size: done.size };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists) || !options.skipExisting || attempt > 3) {
+        throw error;
+      }
+      const next = await freeTarget(target, entry, new Set(), samePhoto);
+      if (next.same) throw error;
+      target = next.path;
+    }
+  }
+}
+
 /**
- * Print what a batch download did (JSON with --json).
+ * Print the summary of a batch download (each file was reported as it
+ * completed): a line, or with --json one line `{"event":"summary",...}`.
  *
  * @param context the command's context
  * @param result the batch's result
@@ -261,13 +425,9 @@ export function printDownloads(
   what = "file",
 ): void {
   if (context.json) {
-    context.printJson(result);
+    context.io.write(JSON.stringify({ event: "summary", ...batchJson(result) }) + "\n");
     return;
   }
-  for (const d of result.downloaded) {
-    context.print(`${d.path} -> ${d.file} (${formatBytes(d.size)})`);
-  }
-  for (const s of result.skipped) context.print(`${s.path}: skipped, ${s.file} exists`);
   const n = result.downloaded.length;
   const rate = result.seconds > 0
     ? ` in ${result.seconds.toFixed(1)} s, ${
@@ -276,27 +436,84 @@ export function printDownloads(
     : "";
   context.print(
     `${n} ${what}${n === 1 ? "" : "s"} downloaded (${formatBytes(result.bytes)})${n ? rate : ""}` +
-      (result.skipped.length ? `, ${result.skipped.length} skipped` : ""),
+      (result.skipped.length ? `, ${result.skipped.length} skipped` : "") +
+      (result.failed.length ? `, ${result.failed.length} failed` : ""),
   );
+}
+
+/**
+ * A batch's result as JSON prints it (errors as their messages).
+ *
+ * @param result the batch's result
+ * @returns the plain object
+ */
+export function batchJson(result: DownloadBatchResult): Record<string, unknown> {
+  return {
+    downloaded: result.downloaded,
+    skipped: result.skipped,
+    failed: result.failed.map(({ path, error }) => ({ path, error })),
+    bytes: result.bytes,
+    seconds: result.seconds,
+  };
+}
+
+/**
+ * The exit code of a batch: 0, or that of its first failure (after the
+ * summary is printed, a batch stopped by a failure rethrows it so the
+ * message says what went wrong).
+ *
+ * @param result the batch's result
+ * @param keepGoing whether the batch went on past failures
+ * @returns the exit code
+ */
+export function batchExit(result: DownloadBatchResult, keepGoing: boolean): number {
+  const first = result.failed[0];
+  if (!first) return EXIT.OK;
+  if (!keepGoing || ends(first.cause)) throw first.cause;
+  return exitCodeOf(first.cause);
+}
+
+/** Card files that are the camera's housekeeping, not photos: gphoto2 does not list them. */
+const HOUSEKEEPING = /\.(CTG|MRK|THM)$/i;
+
+/**
+ * Whether a file is camera housekeeping (`CANONMSC/*.CTG` catalogs,
+ * `MISC/AUTPRINT.MRK` print orders, `.THM` thumbnails of CRW and AVI files),
+ * which `gphoto2 --list-files` hides and `get` skips unless `--all-files`.
+ *
+ * @param entry the file
+ * @returns true for housekeeping
+ */
+export function isHousekeeping(entry: StorageEntry): boolean {
+  return HOUSEKEEPING.test(entry.name);
 }
 
 const DOWNLOAD_OPTIONS = {
   output: { type: "string", short: "o", value: "DIR", help: "where to put the files (default: .)" },
-  "skip-existing": { type: "boolean", help: "leave files that exist locally alone" },
+  "skip-existing": {
+    type: "boolean",
+    help: "leave a local file that is the same photo; another of that name: NAME-1.EXT",
+  },
   overwrite: { type: "boolean", help: "replace files that exist locally" },
   tree: { type: "boolean", help: "keep the card's directories below DIR" },
+  "keep-going": { type: "boolean", help: "go on with the next file when one fails" },
 } as const;
 
-function batchOptions(values: Record<string, unknown>, command: string): DownloadBatchOptions {
+function batchOptions(
+  values: Record<string, unknown>,
+  command: string,
+  skipByDefault = false,
+): DownloadBatchOptions {
   if (values["skip-existing"] && values.overwrite) {
     throw new UsageError("give --skip-existing or --overwrite, not both", command);
   }
   return {
     directory: (values.output as string | undefined) ?? ".",
     tree: Boolean(values.tree),
-    skipExisting: Boolean(values["skip-existing"]),
+    skipExisting: Boolean(values["skip-existing"]) || (skipByDefault && !values.overwrite),
     overwrite: Boolean(values.overwrite),
     markDownloaded: !values["keep-new"],
+    keepGoing: Boolean(values["keep-going"]),
   };
 }
 
@@ -306,11 +523,20 @@ export const getCommand: CommandDef = {
   usage: "PATH... | --all | --new [-o DIR] [--skip-existing | --overwrite] [--tree]",
   summary: "download files or directories; --new: what is not downloaded yet",
   details:
-    "Files are written under a temporary name and renamed when complete. Each file the camera\n" +
-    "marked as new is marked downloaded afterwards (as Canon's own software does), unless\n" +
-    "--keep-new is given; `get --new` therefore fetches each picture once.",
+    "Files are written under a temporary name and renamed when complete, with the camera's\n" +
+    "date. Each file the camera marked as new is marked downloaded afterwards (as Canon's own\n" +
+    "software does), unless --keep-new is given; `get --new` therefore fetches each picture\n" +
+    "once, and (as --skip-existing) leaves a local copy of the same photo alone and saves\n" +
+    "another photo of the same name as NAME-1.EXT. Each file is reported as it completes.\n" +
+    "The camera's housekeeping files (CANONMSC/*.CTG, MISC/AUTPRINT.MRK, .THM thumbnails),\n" +
+    "which gphoto2 does not list either, are left out unless --all-files or named.\n" +
+    "-o - with one PATH writes the file to standard output.",
   options: {
     ...DOWNLOAD_OPTIONS,
+    "all-files": {
+      type: "boolean",
+      help: "include the camera's housekeeping files (.CTG, .MRK, .THM)",
+    },
     all: { type: "boolean", short: "a", help: "every file on the card" },
     new: {
       type: "boolean",
@@ -327,18 +553,49 @@ export const getCommand: CommandDef = {
     if (!values.all && !values.new && positionals.length === 0) {
       throw new UsageError("say what to get: PATH..., --all or --new", "get");
     }
-    const options = batchOptions(values, "get");
+    const options = batchOptions(values, "get", Boolean(values.new));
+    if (values.output === "-") return await getToStdout(context, values, positionals);
     const cam = await context.camera();
+    const named = new Set(positionals.map((p) => toHostPath(splitCardPath(p))));
     let files = await filesOf(cam, values.all || positionals.length === 0 ? ["/"] : positionals);
+    if (!values["all-files"]) files = files.filter((f) => named.has(f.path) || !isHousekeeping(f));
     if (values.new) files = files.filter((f) => !f.downloaded);
     if (files.length === 0 && !context.json) {
       context.print(values.new ? "No new files." : "No files.");
       return;
     }
     await Deno.mkdir(options.directory, { recursive: true });
-    printDownloads(context, await downloadFiles(context, cam, files, options));
+    const result = await downloadFiles(context, cam, files, options);
+    printDownloads(context, result);
+    return batchExit(result, options.keepGoing ?? false);
   },
 };
+
+/** `canon get PATH -o -`: one file to standard output, nothing else on it. */
+async function getToStdout(
+  context: CommandContext,
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<number> {
+  if (positionals.length !== 1 || values.all || values.new) {
+    throw new UsageError("-o - (standard output) takes exactly one PATH", "get");
+  }
+  if (values.json) throw new UsageError("-o - and --json both want standard output", "get");
+  const cam = await context.camera();
+  const entry = await stat(cam, positionals[0]);
+  if (entry.isDirectory) {
+    throw new UsageError(`${entry.path} is a directory; -o - takes one file`, "get");
+  }
+  const stream = context.io.stdout ?? Deno.stdout.writable;
+  const done = await cam.storage.download(entry.path, stream);
+  if (done.size !== entry.size) {
+    throw new ProtocolError(
+      `${entry.path}: the camera sent ${done.size} bytes, its card lists the file with ${entry.size}`,
+    );
+  }
+  if (!values["keep-new"] && !entry.downloaded) await cam.storage.markDownloaded(entry.path);
+  return EXIT.OK;
+}
 
 const HAS_THUMBNAIL = /\.(JPG|JPEG|CRW|CR2|AVI)$/i;
 
@@ -347,7 +604,12 @@ export const thumbsCommand: CommandDef = {
   name: "thumbs",
   usage: "[PATH...] [-o DIR] [--skip-existing | --overwrite] [--tree]",
   summary: "save thumbnails (JPEG) as thumb_NAME.jpg, of PATH... or of every picture",
-  options: { ...DOWNLOAD_OPTIONS },
+  options: {
+    output: DOWNLOAD_OPTIONS.output,
+    "skip-existing": { type: "boolean", help: "leave thumbnail files that exist locally alone" },
+    overwrite: DOWNLOAD_OPTIONS.overwrite,
+    tree: DOWNLOAD_OPTIONS.tree,
+  },
   async run(context, args) {
     const options = batchOptions(args.values, "thumbs");
     const cam = await context.camera();
@@ -360,7 +622,8 @@ export const thumbsCommand: CommandDef = {
     }
     await Deno.mkdir(options.directory, { recursive: true });
     const rename = (name: string) => `thumb_${name.replace(/\.[^.]+$/, "")}.jpg`;
-    const work = await plan(files, options, rename);
+    // A thumbnail file already there is kept (its size says nothing about the photo's).
+    const work = await plan(files, options, rename, (info) => info.isFile && info.size > 0);
     const progress = context.progress(work.filter((w) => !w.skip).length, 0, "thumb");
     const written: { path: string; file: string; size: number }[] = [];
     const skipped: { path: string; file: string }[] = [];
@@ -372,8 +635,8 @@ export const thumbsCommand: CommandDef = {
         }
         progress.startFile(entry.name, 0);
         const jpeg = await cam.storage.thumbnail(entry.path);
-        await Deno.mkdir(join(target, ".."), { recursive: true });
-        await Deno.writeFile(target, jpeg, { createNew: !options.overwrite });
+        await Deno.mkdir(dirname(target), { recursive: true });
+        await writeFileSafely(target, jpeg, { overwrite: options.overwrite, mtime: entry.date });
         progress.update(jpeg.length, jpeg.length);
         progress.endFile();
         written.push({ path: entry.path, file: target, size: jpeg.length });
