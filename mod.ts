@@ -30,7 +30,7 @@ export type {
   CameraIdentity,
   CameraOpenOptions,
 } from "./src/camera/camera.ts";
-export { CardPathNotFoundError, Storage } from "./src/camera/storage.ts";
+export { CardFileExistsError, CardPathNotFoundError, Storage } from "./src/camera/storage.ts";
 export type {
   DownloadOptions,
   DownloadResult,

@@ -158,7 +158,11 @@ Deno.test("rm, protect, mkdir, rmdir and put change the card as ls then shows", 
     assert.match(listing, /\/DCIM\/100CANON\/IMG_0003\.JPG\s+31597\s+\S+ \S+\s+protected/);
     assert.match(listing, /\/DCIM\/102CANON\/NOTE\.TXT\s+12 /);
     const notEmpty = await canon("rmdir", "/DCIM/102CANON");
-    assert.equal(notEmpty.code, 4);
+    assert.equal(notEmpty.code, 1);
+    assert.match(
+      notEmpty.err,
+      /^canon rmdir: \/DCIM\/102CANON is not empty \(1 entry\); delete what is in it first$/m,
+    );
     assert.equal((await canon("rm", "/DCIM/102CANON/NOTE.TXT")).code, 0);
     assert.equal((await canon("rmdir", "/DCIM/102CANON")).code, 0);
     assert.doesNotMatch((await canon("ls", "/DCIM")).out, /102CANON/);

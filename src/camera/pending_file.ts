@@ -94,6 +94,9 @@ async function claimName(temporary: string, target: string): Promise<void> {
   await Deno.remove(temporary).catch(() => undefined);
 }
 
+/** The temporary files not yet committed or discarded, for {@link PendingFile.discardAllSync}. */
+const open = new Set<PendingFile>();
+
 /** A file written under a temporary name beside its target and renamed when complete. */
 export class PendingFile {
   #file: Deno.FsFile;
@@ -108,6 +111,29 @@ export class PendingFile {
   private constructor(file: Deno.FsFile, temporary: string) {
     this.#file = file;
     this.temporary = temporary;
+    open.add(this);
+  }
+
+  /**
+   * Remove every temporary file of this process not yet committed or
+   * discarded: for a program about to exit on a signal, so that no
+   * `.partial` file stays behind whatever the interrupted code was doing.
+   *
+   * @returns the paths removed
+   */
+  static discardAllSync(): string[] {
+    const removed: string[] = [];
+    for (const pending of open) {
+      open.delete(pending);
+      pending.close();
+      try {
+        Deno.removeSync(pending.temporary);
+        removed.push(pending.temporary);
+      } catch {
+        // Already gone (committed by a link, or removed meanwhile).
+      }
+    }
+    return removed;
   }
 
   /**
@@ -174,15 +200,17 @@ export class PendingFile {
     }
     if (overwrite) {
       await Deno.rename(this.temporary, target);
-      return;
+    } else {
+      await claimName(this.temporary, target);
     }
-    await claimName(this.temporary, target);
+    open.delete(this);
   }
 
   /** Remove the temporary file (after a failure). */
   async discard(): Promise<void> {
     this.close();
     await Deno.remove(this.temporary).catch(() => undefined);
+    open.delete(this);
   }
 }
 

@@ -7,7 +7,12 @@
 
 import { basename, dirname, join } from "node:path";
 import { type CommandPurpose, COMMANDS, type CommandSpec, STATUS } from "../protocol/commands.ts";
-import { CameraStatusError, CanonError, ProtocolError } from "../protocol/errors.ts";
+import {
+  CameraClosedError,
+  CameraStatusError,
+  CanonError,
+  ProtocolError,
+} from "../protocol/errors.ts";
 import { extractThumbnail } from "../protocol/exif.ts";
 import { log } from "../protocol/log.ts";
 import type { Session } from "../protocol/session.ts";
@@ -102,6 +107,28 @@ export interface UploadOptions {
   name?: string;
   /** Called after each block with bytes done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Replace a file of the same name in the directory (default: refuse). */
+  overwrite?: boolean;
+  /** Abort the upload between blocks; what was written of the file is deleted. */
+  signal?: AbortSignal;
+}
+
+/** A file of that name is on the card already, and replacing it was not asked for. */
+export class CardFileExistsError extends CanonError {
+  /** The path on the card. */
+  readonly path: string;
+  /**
+   * Make the error.
+   *
+   * @param path the host-style path on the card
+   */
+  constructor(path: string) {
+    super(`${path} is already on the camera's card`, {
+      hint: "Pass { overwrite: true } (CLI: --overwrite) to replace it, or give another name",
+    });
+    this.name = "CardFileExistsError";
+    this.path = path;
+  }
 }
 
 /** What {@link Storage} needs from its camera. */
@@ -590,12 +617,16 @@ export class Storage {
 
   /**
    * Upload a file to a directory on the card, then set its time and
-   * attributes as the camera's software does.
+   * attributes as the camera's software does. A file of the same name is
+   * refused unless `overwrite`; an upload that fails or is aborted after its
+   * first block deletes what it wrote, so no truncated file stays on the card.
    *
    * @param source a local file path, or the bytes
    * @param directory the directory on the card, e.g. "/DCIM/100CANON"
-   * @param options the name on the card, progress
+   * @param options the name on the card, progress, overwrite, abort signal
    * @returns the path of the new file on the card
+   * @throws {CardFileExistsError} when the name is taken and `overwrite` is not set
+   * @throws {CardPathNotFoundError} when the directory does not exist
    */
   async upload(
     source: string | Uint8Array,
@@ -607,19 +638,40 @@ export class Storage {
       (options.name ?? (typeof source === "string" ? basename(source) : "")).toUpperCase(),
       "user",
     );
+    options.signal?.throwIfAborted();
     const bytes = typeof source === "string" ? await Deno.readFile(source) : source;
     const segments = [...dirSegments, name];
     return await this.#host.run(async () => {
+      const siblings = await this.#listRaw(dirSegments, 0);
+      const existing = siblings.find((e) => e.name === name);
+      if (existing?.isDirectory) {
+        throw new RangeError(`${toHostPath(segments)} is a directory on the card`);
+      }
+      if (existing && !options.overwrite) throw new CardFileExistsError(toHostPath(segments));
       const drive = await this.#driveName();
       const cameraPath = toCameraPath(drive, segments);
       let offset = 0;
-      do {
-        const block = bytes.subarray(offset, offset + UPLOAD_BLOCK);
-        const status = await this.#session.uploadBlock(cameraPath, offset, block);
-        if (status !== 0) throw new CameraStatusError("UploadBlock", status);
-        offset += block.length;
-        options.onProgress?.(offset, bytes.length);
-      } while (offset < bytes.length);
+      try {
+        do {
+          options.signal?.throwIfAborted();
+          const block = bytes.subarray(offset, offset + UPLOAD_BLOCK);
+          const status = await this.#session.uploadBlock(cameraPath, offset, block);
+          if (status !== 0) throw new CameraStatusError("UploadBlock", status);
+          offset += block.length;
+          options.onProgress?.(offset, bytes.length);
+        } while (offset < bytes.length);
+      } catch (error) {
+        // A first block the camera refused created nothing; anything else may have left a part.
+        const wrote = offset > 0 || !(error instanceof CameraStatusError);
+        if (wrote && !(error instanceof CameraClosedError)) {
+          await this.#deleteOne(segments).catch((e) => {
+            if (!(e instanceof CardPathNotFoundError)) {
+              log.warn(`deleting the partial upload ${toHostPath(segments)} failed: ${e}`);
+            }
+          });
+        }
+        throw error;
+      }
       await this.#session.command(
         COMMANDS.setFileTime,
         encodeSetFileTime(cameraPath, toCameraTime(new Date())),

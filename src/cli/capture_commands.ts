@@ -408,6 +408,7 @@ export const previewCommand: CommandDef = {
     const written: { file: string; size: number }[] = [];
     let i = 0;
     for await (const frame of session.previews({ frames })) {
+      context.signal?.throwIfAborted(); // Ctrl+C: stop between frames, leave remote mode
       const file = names[i++];
       await writeFileSafely(file, frame, { overwrite: Boolean(args.values.overwrite) });
       written.push({ file, size: frame.length });

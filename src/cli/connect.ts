@@ -33,6 +33,8 @@ export interface CameraSelection {
   allowUnknown?: boolean;
   /** Record the USB conversation to this pcapng file. */
   record?: string;
+  /** The virtual camera delivers data no faster than the real cameras' USB 1.1 bus. */
+  busModel?: boolean;
 }
 
 /** A connected camera and how to let it go. */
@@ -139,7 +141,8 @@ export async function connectVirtual(
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
   const model = virtualModel(selection.emulate || selection.camera);
-  const vc = virtualCamera ?? new VirtualCamera(model ? { model } : {});
+  const vc = virtualCamera ??
+    new VirtualCamera({ ...(model ? { model } : {}), busModel: selection.busModel ?? false });
   const recorder = openRecorder(selection);
   try {
     const camera = await Camera.connect(recorder ? recordDevice(vc, recorder) : vc, {
@@ -167,7 +170,10 @@ export async function connectVirtual(
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
   const model = virtualModel(selection.emulateUsb);
-  const vc = new VirtualCamera(model ? { model } : {});
+  const vc = new VirtualCamera({
+    ...(model ? { model } : {}),
+    busModel: selection.busModel ?? false,
+  });
   const recorder = openRecorder(selection);
   const testbed = UmockdevTestbed.open();
   try {

@@ -21,7 +21,27 @@ export const EXIT = {
   NO_CAMERA: 3,
   /** The camera or the USB link failed: an error status, a timeout, a disconnect. */
   CAMERA: 4,
+  /** A signal ended the command: 128 + its number (HUP 129, INT 130, TERM 143). */
+  SIGHUP: 129,
+  /** Ctrl+C. */
+  SIGINT: 130,
+  /** Standard output was closed by its reader (`canon ls | head`), as a program killed by SIGPIPE. */
+  SIGPIPE: 141,
+  /** `kill`. */
+  SIGTERM: 143,
 } as const;
+
+/**
+ * Standard output was closed by the program reading it (`canon ls | head`):
+ * the command stops quietly with {@link EXIT.SIGPIPE}, as Unix tools do.
+ */
+export class OutputClosedError extends Error {
+  /** Make the error. */
+  constructor() {
+    super("standard output was closed");
+    this.name = "OutputClosedError";
+  }
+}
 
 /** The command line is wrong: the message and the command's usage follow, exit code 2. */
 export class UsageError extends Error {
@@ -48,6 +68,10 @@ export class UsageError extends Error {
  */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.USAGE;
+  if (error instanceof OutputClosedError) return EXIT.SIGPIPE;
+  if (error instanceof Error && error.name === "InterruptedError" && "exitCode" in error) {
+    return error.exitCode as number;
+  }
   if (error instanceof CameraNotFoundError) return EXIT.NO_CAMERA;
   // The camera answered fine: the path the user gave is not on its card.
   if (error instanceof CardPathNotFoundError) return EXIT.OTHER;

@@ -15,7 +15,13 @@ import { emulatedModel } from "../emulator/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
 import { camerasCommand, clockCommand, infoCommand, ownerCommand } from "./camera_commands.ts";
 import { captureCommand, previewCommand, settingsCommand } from "./capture_commands.ts";
-import { type CliIo, CommandContext, type CommandDef, type GlobalOptions } from "./command.ts";
+import {
+  type CliIo,
+  CommandContext,
+  type CommandDef,
+  type GlobalOptions,
+  guardedIo,
+} from "./command.ts";
 import {
   type CameraSelection,
   connectCamera,
@@ -23,8 +29,10 @@ import {
   parsePort,
   virtualModel,
 } from "./connect.ts";
-import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
 import { MAX_TIMEOUT_MS, parseCount } from "./numbers.ts";
+import { handleSignals } from "./signals.ts";
+import { PendingFile } from "../camera/pending_file.ts";
 import {
   getCommand,
   lsCommand,
@@ -66,6 +74,7 @@ const GLOBAL_HELP: readonly [string, string][] = [
     "use the virtual camera, in this process (no camera, libusb or root needed)",
   ],
   ["--emulate-usb [MODEL]", "use the virtual camera through the real libusb and umockdev"],
+  ["--bus-model", "the virtual camera sends no faster than USB 1.1 full speed, as cameras do"],
   ["--camera MODEL|ID", "the camera with this model name or USB product id (e.g. 306e)"],
   ["--port usb:BUS,ADDR", "the camera at this USB port (as `canon cameras` shows it)"],
   ["--record FILE", "record the USB conversation to FILE (pcapng; Wireshark, canon decode)"],
@@ -81,6 +90,7 @@ const GLOBAL_HELP: readonly [string, string][] = [
 const GLOBAL_OPTIONS = {
   emulate: { type: "string" },
   "emulate-usb": { type: "string" },
+  "bus-model": { type: "boolean" },
   camera: { type: "string" },
   port: { type: "string" },
   record: { type: "string" },
@@ -183,6 +193,8 @@ export function mainHelp(): string {
     "  2  usage error (unknown command or option, bad value)",
     "  3  no camera (nothing connected, not the one asked for, PTP mode)",
     "  4  the camera or USB failed (error status, timeout, disconnect)",
+    "  129, 130, 143  ended by SIGHUP, Ctrl+C (SIGINT), SIGTERM (cleanly: no partial file left)",
+    "  141  standard output closed by its reader (canon ls | head), quietly",
     "",
     "Examples:",
     "  canon --emulate info                 try it with the virtual camera",
@@ -214,8 +226,9 @@ export function commandHelp(command: CommandDef): string {
     ...(command.details ? ["", command.details] : []),
     ...(options.length ? ["", "Options:", ...options] : []),
     "",
-    "Global options: --emulate [MODEL], --emulate-usb [MODEL], --camera, --port, --record FILE,",
-    "--trace, --debug, --json, --timeout MS, --allow-unknown (canon --help explains them).",
+    "Global options: --emulate [MODEL], --emulate-usb [MODEL], --bus-model, --camera, --port,",
+    "--record FILE, --trace, --debug, --json, --timeout MS, --allow-unknown (canon --help",
+    "explains them).",
   ].join("\n");
 }
 
@@ -238,6 +251,7 @@ function globalOptions(values: Record<string, unknown>): GlobalOptions {
     record: values.record as string | undefined,
     timeout,
     allowUnknown: Boolean(values["allow-unknown"]),
+    busModel: Boolean(values["bus-model"]),
     trace: Boolean(values.trace),
     debug: Boolean(values.debug),
     json: Boolean(values.json),
@@ -251,6 +265,45 @@ export interface MainOptions {
   io?: CliIo;
   /** How to connect the camera (default: by the global options). */
   connect?: (selection: CameraSelection) => Promise<Connection>;
+  /**
+   * Aborted when the command is to stop (a signal): its reason is what is
+   * thrown, and its `exitCode` the exit code.
+   */
+  signal?: AbortSignal;
+}
+
+/** How long an interrupted command has to stop (remove its partial files) before it is left. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * The command's result, or, once `signal` aborts, its reason as soon as the
+ * command has stopped (or after {@link STOP_GRACE_MS}).
+ */
+async function untilInterrupted<T>(
+  running: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (!signal) return await running;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([running, aborted]);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      running.catch(() => undefined),
+      new Promise((resolve) => timer = setTimeout(resolve, STOP_GRACE_MS)),
+    ]);
+    clearTimeout(timer);
+    throw signal.reason;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 const encoder = new TextEncoder();
@@ -259,7 +312,12 @@ function processIo(): CliIo {
   const write = (file: typeof Deno.stdout, text: string) => {
     const bytes = encoder.encode(text);
     let offset = 0;
-    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+    try {
+      while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosedError();
+      throw error;
+    }
   };
   return {
     write: (text) => write(Deno.stdout, text),
@@ -279,7 +337,7 @@ export async function main(
   commandLine: readonly string[],
   options: MainOptions = {},
 ): Promise<number> {
-  const io = options.io ?? processIo();
+  const io = guardedIo(options.io ?? processIo());
   const args = withoutLeadingDashes(commandLine);
   const { name, rest } = splitCommandLine(args);
   const command = name === undefined || name === "help" ? undefined : commandByName(name);
@@ -342,14 +400,18 @@ export async function main(
     json = global.json;
     if (global.debug) logBefore = setLogLevel("debug");
     else if (global.trace) logBefore = setLogLevel("info");
-    context = new CommandContext(io, global, options.connect ?? connectCamera);
-    const code = await command.run(context, {
-      values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
-      positionals: parsed.positionals,
-    });
+    context = new CommandContext(io, global, options.connect ?? connectCamera, options.signal);
+    const code = await untilInterrupted(
+      command.run(context, {
+        values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
+        positionals: parsed.positionals,
+      }),
+      options.signal,
+    );
     return code ?? EXIT.OK;
   } catch (error) {
     const code = exitCodeOf(error);
+    if (error instanceof OutputClosedError) return code; // the reader has what it wanted
     if (json) {
       io.writeError(
         JSON.stringify({
@@ -378,6 +440,7 @@ export async function main(
       io.writeError(`canon: closing the camera: ${errorMessage(error)}\n`);
     }
     if (logBefore !== undefined) setLogLevel(logBefore);
+    if (options.signal?.aborted) PendingFile.discardAllSync();
   }
 }
 
@@ -405,12 +468,35 @@ async function restartPreloaded(args: readonly string[]): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+  // The child cleans up on a signal; this process passes on what it gets and waits for it.
+  using _signals = handleSignals((signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already ended.
+    }
+  });
   const status = await child.status;
-  return status.code;
+  return status.signal ? 128 + signalNumber(status.signal) : status.code;
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGKILL: 9,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+  };
+  return numbers[signal] ?? 0;
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
+  const args = withoutLeadingDashes(Deno.args);
   const wantsUsb = args.some((a) => a === "--emulate-usb" || a.startsWith("--emulate-usb="));
-  Deno.exit(wantsUsb && !preloaded() ? await restartPreloaded(args) : await main(args));
+  if (wantsUsb && !preloaded()) Deno.exit(await restartPreloaded(args));
+  const signals = handleSignals();
+  const code = await main(args, { signal: signals.signal });
+  signals[Symbol.dispose]();
+  Deno.exit(code);
 }

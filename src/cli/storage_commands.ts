@@ -7,12 +7,16 @@
 
 import { basename, dirname, join } from "node:path";
 import type { Camera } from "../camera/camera.ts";
-import { CardPathNotFoundError, type StorageEntry } from "../camera/storage.ts";
+import {
+  CardFileExistsError,
+  CardPathNotFoundError,
+  type StorageEntry,
+} from "../camera/storage.ts";
 import { STATUS } from "../protocol/commands.ts";
 import { CameraClosedError, CameraStatusError, ProtocolError } from "../protocol/errors.ts";
 import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
-import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
 import { freeSpace } from "./free_space.ts";
 import type { TransferProgress } from "./progress.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
@@ -146,6 +150,8 @@ export interface DownloadBatchOptions {
   markDownloaded: boolean;
   /** Go on with the next file when one fails (default: stop). */
   keepGoing?: boolean;
+  /** Stop the batch (a signal): the file in progress is removed, its reason thrown. */
+  signal?: AbortSignal;
 }
 
 /** A file of a batch that failed. */
@@ -277,7 +283,8 @@ async function plan(
 /** Errors after which no further file of the batch can succeed. */
 function ends(error: unknown): boolean {
   return error instanceof CameraClosedError || error instanceof UsageError ||
-    error instanceof Deno.errors.PermissionDenied;
+    error instanceof OutputClosedError || error instanceof Deno.errors.PermissionDenied ||
+    error instanceof NotEnoughSpaceError;
 }
 
 /** Refuse a batch that cannot fit where it goes (when the free space can be known). */
@@ -364,6 +371,7 @@ export async function downloadFiles(
         );
       } catch (error) {
         progress.endFile();
+        if (options.signal?.aborted) throw options.signal.reason;
         const message = errorMessage(error);
         result.failed.push({ path: entry.path, error: message, cause: error });
         if (!options.keepGoing || ends(error)) break;
@@ -396,6 +404,7 @@ async function downloadOne(
       const done = await cam.storage.download(entry.path, target, {
         overwrite: options.overwrite,
         entry,
+        signal: options.signal,
         onProgress: (bytes, total) => progress.update(bytes, total),
       });
       progress.endFile();
@@ -565,7 +574,7 @@ export const getCommand: CommandDef = {
       return;
     }
     await Deno.mkdir(options.directory, { recursive: true });
-    const result = await downloadFiles(context, cam, files, options);
+    const result = await downloadFiles(context, cam, files, { ...options, signal: context.signal });
     printDownloads(context, result);
     return batchExit(result, options.keepGoing ?? false);
   },
@@ -587,7 +596,13 @@ async function getToStdout(
     throw new UsageError(`${entry.path} is a directory; -o - takes one file`, "get");
   }
   const stream = context.io.stdout ?? Deno.stdout.writable;
-  const done = await cam.storage.download(entry.path, stream);
+  let done;
+  try {
+    done = await cam.storage.download(entry.path, stream);
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosedError();
+    throw error;
+  }
   if (done.size !== entry.size) {
     throw new ProtocolError(
       `${entry.path}: the camera sent ${done.size} bytes, its card lists the file with ${entry.size}`,
@@ -629,6 +644,7 @@ export const thumbsCommand: CommandDef = {
     const skipped: { path: string; file: string }[] = [];
     try {
       for (const { entry, target, skip } of work) {
+        context.signal?.throwIfAborted();
         if (skip) {
           skipped.push({ path: entry.path, file: target });
           continue;
@@ -701,9 +717,12 @@ export const putCommand: CommandDef = {
   summary: "upload files to a directory of the card (default: the newest in /DCIM)",
   details:
     "The last argument is the directory on the card when it is not a local file. Names are\n" +
-    "upper-cased, as the camera's FAT file system has them.",
+    "upper-cased, as the camera's FAT file system has them, and must be 8.3 names\n" +
+    "(IMG_0001.JPG). A file of the same name on the card is refused unless --overwrite; an\n" +
+    "upload that fails or is interrupted deletes what it wrote of the file.",
   options: {
     name: { type: "string", value: "NAME", help: "the name on the card (one FILE only)" },
+    overwrite: { type: "boolean", help: "replace a file of the same name on the card" },
   },
   async run(context, args) {
     const positionals = needPaths(args.positionals, "put");
@@ -733,23 +752,106 @@ export const putCommand: CommandDef = {
     try {
       for (const [i, file] of files.entries()) {
         progress.startFile(basename(file), sizes[i]);
-        const path = await cam.storage.upload(file, directory, {
-          name,
-          onProgress: (done, total) => progress.update(done, total),
-        });
+        const onCard = toHostPath([...splitCardPath(directory), name ?? basename(file)]);
+        let path: string;
+        try {
+          path = await cam.storage.upload(file, directory, {
+            name,
+            overwrite: Boolean(args.values.overwrite),
+            signal: context.signal,
+            onProgress: (done, total) => progress.update(done, total),
+          });
+        } catch (error) {
+          if (context.signal?.aborted) throw context.signal.reason;
+          if (error instanceof CardFileExistsError) {
+            throw new Deno.errors.AlreadyExists(
+              `${error.path} is already on the card; use --overwrite to replace it, or --name to upload it under another name`,
+            );
+          }
+          throw await explainRefusal(cam, error, "put", onCard.toUpperCase());
+        }
         progress.endFile();
         uploaded.push({ file, path, size: sizes[i] });
+        progress.finish();
+        if (!context.json) context.print(`${file} -> ${path} (${formatBytes(sizes[i])})`);
       }
     } finally {
       progress.finish();
     }
-    if (context.json) {
-      context.printJson({ uploaded });
-      return;
-    }
-    for (const u of uploaded) context.print(`${u.file} -> ${u.path} (${formatBytes(u.size)})`);
+    if (context.json) context.printJson({ uploaded });
   },
 };
+
+/** Characters of an 8.3 name part besides letters and digits (FAT short names). */
+const SHORT_NAME_PART = /^[A-Z0-9_$~!#%&'(){}@^`-]+$/;
+
+/**
+ * Whether `name` is an 8.3 name as the camera's FAT card takes them: 1-8
+ * characters, then optionally a dot and 1-3 (the memory card model and the
+ * protocol reference's listings agree).
+ */
+function isShortName(name: string): boolean {
+  const [base, ext, more] = name.split(".");
+  if (more !== undefined || base.length < 1 || base.length > 8) return false;
+  if (!SHORT_NAME_PART.test(base)) return false;
+  return ext === undefined || (ext.length >= 1 && ext.length <= 3 && SHORT_NAME_PART.test(ext));
+}
+
+/**
+ * The camera answers most refusals of mkdir, rmdir and upload with one status,
+ * 0x02000086 ("invalid parameters or path not found"): look at the card and
+ * say which it was, in the command's terms.
+ */
+async function explainRefusal(
+  cam: Camera,
+  error: unknown,
+  command: "mkdir" | "rmdir" | "put",
+  path: string,
+): Promise<unknown> {
+  if (!(error instanceof CameraStatusError) || error.status !== STATUS.INVALID_PARAMETERS) {
+    return error;
+  }
+  const segments = splitCardPath(path);
+  const name = segments[segments.length - 1];
+  const parent = toHostPath(segments.slice(0, -1));
+  let siblings: StorageEntry[];
+  try {
+    siblings = await cam.storage.list(parent);
+  } catch (listing) {
+    if (!(listing instanceof CardPathNotFoundError)) return error;
+    return new Deno.errors.NotFound(
+      `no directory ${parent} on the card${
+        command === "rmdir" ? "" : "; make it first with canon mkdir"
+      }`,
+    );
+  }
+  const found = siblings.find((e) => e.name === name);
+  if (command === "mkdir" && found) {
+    return new Deno.errors.AlreadyExists(`${path} already exists on the card`);
+  }
+  if (command === "rmdir") {
+    if (!found) return new Deno.errors.NotFound(`no directory ${path} on the card`);
+    if (!found.isDirectory) {
+      return new UsageError(`${path} is a file; canon rm deletes files`, "rmdir");
+    }
+    const inside = await cam.storage.list(path);
+    if (inside.length) {
+      return new Error(
+        `${path} is not empty (${inside.length} entr${inside.length === 1 ? "y" : "ies"}); ` +
+          "delete what is in it first",
+      );
+    }
+  }
+  if (!isShortName(name)) {
+    return new UsageError(
+      `the card takes 8.3 names (up to 8 characters, a dot, up to 3, like ${
+        command === "put" ? "IMG_0001.JPG" : "102CANON"
+      }), not ${name}${command === "put" ? "; give one with --name" : ""}`,
+      command,
+    );
+  }
+  return error;
+}
 
 /** The directory the camera writes new pictures to: the highest-numbered one in /DCIM. */
 async function newestDirectory(cam: Camera): Promise<string> {
@@ -780,7 +882,11 @@ function pathCommand(
       const done: string[] = [];
       for (const path of paths) {
         const normal = toHostPath(splitCardPath(path));
-        await act(cam, normal);
+        try {
+          await act(cam, normal);
+        } catch (error) {
+          throw await explainRefusal(cam, error, name as "mkdir" | "rmdir", normal);
+        }
         done.push(normal);
         if (!context.json) context.print(`${verb} ${normal}`);
       }

@@ -96,7 +96,8 @@ export const watchCommand: CommandDef = {
         context.note("watch: waiting for a camera (Ctrl+C to stop)");
         const { options } = context;
         if (options.camera === undefined && options.port === undefined && !options.allowUnknown) {
-          await waitForCamera({ interval }); // libusb hot-plug where there is one
+          // libusb hot-plug where there is one
+          await waitForCamera({ interval, signal: context.signal });
         } else {
           while (!(await present(context))) await sleep(interval);
         }
@@ -115,6 +116,7 @@ export const watchCommand: CommandDef = {
         overwrite: false,
         markDownloaded: !args.values["keep-new"],
         keepGoing,
+        signal: context.signal,
       });
       if (context.json) {
         context.io.write(
