@@ -11,7 +11,7 @@
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
 import { modelByName } from "../camera/models.ts";
-import { emulatedModel } from "../emulator/emulated_models.ts";
+import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
 import { UmockdevTestbed } from "../emulator/umockdev.ts";
 import { VirtualCamera } from "../emulator/virtual_camera.ts";
 import { recordDevice, recordFunction, UsbRecorder } from "../trace/recorder.ts";
@@ -113,6 +113,27 @@ export function virtualModel(name: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The virtual camera's model for `--emulate[-usb] [MODEL]` with `--camera`:
+ * the model named after --emulate, else the one --camera names (by model
+ * name or USB product id), else the default.
+ */
+function emulatedChoice(model: string | undefined, camera: string | undefined): string | undefined {
+  if (model) return virtualModel(model);
+  if (camera === undefined) return undefined;
+  const choice = parseCameraChoice(camera);
+  if (choice.model) return virtualModel(choice.model);
+  const found = Object.values(EMULATED_MODELS).find((m) => m.productId === choice.productId);
+  if (!found) {
+    throw new UsageError(
+      `the virtual camera has no model with product id ${camera}; it can be: ${
+        VirtualCamera.models.join(", ")
+      }`,
+    );
+  }
+  return found.name;
+}
+
 function openRecorder(selection: CameraSelection): UsbRecorder | undefined {
   return selection.record === undefined ? undefined : UsbRecorder.create(selection.record);
 }
@@ -140,7 +161,7 @@ export async function connectVirtual(
   selection: CameraSelection,
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
-  const model = virtualModel(selection.emulate || selection.camera);
+  const model = emulatedChoice(selection.emulate, selection.camera);
   const vc = virtualCamera ??
     new VirtualCamera({ ...(model ? { model } : {}), busModel: selection.busModel ?? false });
   const recorder = openRecorder(selection);
@@ -169,7 +190,7 @@ export async function connectVirtual(
 }
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
-  const model = virtualModel(selection.emulateUsb);
+  const model = emulatedChoice(selection.emulateUsb, selection.camera);
   const vc = new VirtualCamera({
     ...(model ? { model } : {}),
     busModel: selection.busModel ?? false,
@@ -183,8 +204,15 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
           "(the canon command restarts itself so when it can)",
       );
     }
+    const port = selection.port;
+    if (port && port.address < 2) {
+      throw new UsageError(
+        `--port: address ${port.address} is the root hub's; a device has 2 to 127`,
+      );
+    }
     const device = testbed.attach(
       recorder ? recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
+      port ? { bus: port.bus, address: port.address } : {},
     );
     if (recorder) {
       recorder.bus = device.bus;
@@ -195,10 +223,10 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
       address: device.address,
       timeout: selection.timeout,
     });
-    const port = `usb:${pad3(device.bus)},${pad3(device.address)}`;
+    const at = `usb:${pad3(device.bus)},${pad3(device.address)}`;
     return {
       camera,
-      label: `virtual ${vc.model} at ${port} (libusb through umockdev)`,
+      label: `virtual ${vc.model} at ${at} (libusb through umockdev)`,
       virtual: true,
       async close() {
         try {
