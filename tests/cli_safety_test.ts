@@ -375,3 +375,32 @@ Deno.test("control characters from the camera are escaped; checkName refuses C1"
   }
   assert.equal(checkName("IMG_0001.JPG", "camera"), "IMG_0001.JPG");
 });
+
+Deno.test("library wording does not reach the command: settings keys, values, overwrite", async () => {
+  await inTempDir(async (dir) => {
+    await using vc = new VirtualCamera();
+    const canon = session(vc);
+    const shutter = await canon("settings", "shutter=1/7");
+    assert.equal(shutter.code, 2);
+    assert.match(
+      shutter.err,
+      /^canon settings: shutter=1\/7: this camera does not take it; it takes: Bulb, 30,/m,
+    );
+    const raw = await canon("settings", "raw=on");
+    assert.match(
+      raw.err,
+      /raw=on: this camera does not take it; it takes: size=large quality=raw raw=on, /,
+    );
+    const iso = await canon("settings", "iso=3200");
+    assert.match(iso.err, /iso=3200: the camera reads back 50; it does not take this value/);
+    for (const run of [shutter, raw, iso]) {
+      assert.doesNotMatch(run.err, /shutterSpeed|imageFormat|\{"|pass \{/);
+    }
+    const frame = join(dir, "frame.jpg");
+    await Deno.writeTextFile(frame, "mine");
+    const preview = await canon("preview", "-o", frame);
+    assert.equal(preview.code, 1);
+    assert.match(preview.err, /frame\.jpg already exists; use --overwrite to replace it/);
+    assert.equal(await Deno.readTextFile(frame), "mine");
+  });
+});

@@ -215,7 +215,7 @@ Deno.test("capture, settings and preview drive remote capture", async () => {
     assert.match(set.out, /^flash\s+auto$/m);
     const bad = await canon("settings", "iso=123");
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /iso: 123 is not supported by this camera; choose one of: 50, 100/);
+    assert.match(bad.err, /iso=123: this camera does not take it; it takes: 50, 100/);
     const unknownKey = await canon("settings", "colour=red");
     assert.equal(unknownKey.code, 2);
     const shot = await canon("capture", "--download", "-o", dir, "--shutter", "1/250", "--json");

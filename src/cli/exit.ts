@@ -8,6 +8,7 @@
 import { CardPathNotFoundError } from "../camera/storage.ts";
 import { CameraNotFoundError, CanonError } from "../protocol/errors.ts";
 import { UsbError } from "../usb/errors.ts";
+import { commandMessage } from "./messages.ts";
 
 /** The exit codes, as `canon --help` documents them. */
 export const EXIT = {
@@ -91,6 +92,8 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) {
     return `${error.message} (run with --allow-all, or the --allow-* flag it names)`;
   }
+  const ours = commandMessage(error);
+  if (ours !== undefined) return ours;
   if (error instanceof Error) return inCommandTerms(error.message.replace(/\s*\n\s*/g, " "));
   return String(error);
 }
