@@ -139,3 +139,32 @@ Deno.test("Ctrl+C in remote mode: the camera is told to leave it before the exit
     assert.deepEqual(partials, []);
   });
 });
+
+Deno.test("Ctrl+C while watch waits for a camera: it stops at once with 130", async () => {
+  await inTempDir(async (dir) => {
+    // An empty umockdev testbed: no camera can be plugged in meanwhile.
+    const child = spawnCanon(["watch", "-o", dir, "--interval", "100"], {
+      LD_PRELOAD: "libumockdev-preload.so.0",
+      UMOCKDEV_DIR: dir,
+    });
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let err = "";
+    while (!/waiting for a camera/.test(err)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += value;
+    }
+    const sent = performance.now();
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += value;
+    }
+    const status = await child.status;
+    child.stdout.cancel();
+    assert.equal(status.code, 130, err);
+    assert.ok(performance.now() - sent < 3000, "not after a grace period");
+    assert.match(err, /canon watch: interrupted by Ctrl\+C/);
+  });
+});
