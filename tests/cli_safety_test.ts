@@ -404,3 +404,32 @@ Deno.test("library wording does not reach the command: settings keys, values, ov
     assert.equal(await Deno.readTextFile(frame), "mine");
   });
 });
+
+Deno.test("mkdir, rmdir and put say what the camera's 0x2000086 meant", async () => {
+  await inTempDir(async (dir) => {
+    await using vc = new VirtualCamera();
+    const canon = session(vc);
+    const cases: [string[], number, RegExp][] = [
+      [["mkdir", "/DCIM/100CANON"], 1, /\/DCIM\/100CANON already exists on the card/],
+      [["mkdir", "/NOPE/X"], 1, /no directory \/NOPE on the card; make it first with canon mkdir/],
+      [["mkdir", "/DCIM/WAYTOOLONGNAME"], 2, /the card takes 8\.3 names .* not WAYTOOLONGNAME/],
+      [["rmdir", "/NOPE"], 1, /no directory \/NOPE on the card/],
+      [["rmdir", "/DCIM/100CANON/IMG_0001.JPG"], 2, /is a file; canon rm deletes files/],
+    ];
+    const local = join(dir, "longfilename_here.jpeg");
+    await Deno.writeTextFile(local, "x");
+    cases.push([
+      ["put", local, "/DCIM/100CANON"],
+      2,
+      /not LONGFILENAME_HERE\.JPEG; give one with --name/,
+    ]);
+    for (const [args, code, message] of cases) {
+      const run = await canon(...args);
+      assert.equal(run.code, code, `${args.join(" ")}: ${run.err}`);
+      assert.match(run.err, message);
+      assert.doesNotMatch(run.err, /0x2000086|WARNING/, args.join(" "));
+    }
+    const named = await canon("put", local, "/DCIM/100CANON", "--name", "NOTE.TXT");
+    assert.equal(named.code, 0, named.err);
+  });
+});
