@@ -30,7 +30,12 @@ export type {
   CameraIdentity,
   CameraOpenOptions,
 } from "./src/camera/camera.ts";
-export { CardPathNotFoundError, Storage, UnsupportedByCameraError } from "./src/camera/storage.ts";
+export {
+  CardFileExistsError,
+  CardPathNotFoundError,
+  Storage,
+  UnsupportedByCameraError,
+} from "./src/camera/storage.ts";
 export type {
   DownloadOptions,
   DownloadResult,

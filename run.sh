@@ -9,7 +9,11 @@ cd "$(dirname "$0")"
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
 
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# The linker cache, read once. Not `ldconfig -p | grep -q`: grep -q exits at
+# the first match, ldconfig dies of SIGPIPE writing the rest, and pipefail
+# then calls a library that is there missing.
+ld_cache="$(ldconfig -p 2>/dev/null || true)"
+have_lib() { [[ "$ld_cache" == *"$1"* ]]; }
 
 missing=()
 have_lib 'libusb-1.0.so.0' || missing+=(libusb-1.0-0)

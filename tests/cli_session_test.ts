@@ -54,12 +54,24 @@ Deno.test("get --new downloads what is new once, and marks it downloaded", async
     assert.match(before.out, /14 files, 776 kB, 11 new\n$/);
     const first = await canon("get", "--new", "-o", dir, "--json");
     assert.equal(first.code, 0, first.err);
-    const result = JSON.parse(first.out);
-    assert.equal(result.downloaded.length, 11);
+    // JSON lines: one per file as it completes, then the summary.
+    const lines = first.out.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const result = lines[lines.length - 1];
+    assert.equal(result.event, "summary");
+    // 11 new, less the housekeeping ones gphoto2 hides too (two THM, two CTG, AUTPRINT.MRK).
+    assert.equal(result.downloaded.length, 6);
+    assert.deepEqual(
+      lines.slice(0, -1).map((l) => [l.event, l.path.split("/").pop()]),
+      result.downloaded.map((d: { path: string }) => ["downloaded", d.path.split("/").pop()]),
+    );
     assert.ok(result.downloaded.every((d: { marked: boolean }) => d.marked));
+    assert.ok(!result.downloaded.some((d: { path: string }) => /\.(THM|CTG|MRK)$/.test(d.path)));
     const jpeg = await Deno.readFile(join(dir, "IMG_0004.JPG"));
     assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
     assert.equal(jpeg.length, 29923);
+    const housekeeping = await canon("get", "--new", "--all-files", "-o", dir);
+    assert.equal(housekeeping.code, 0, housekeeping.err);
+    assert.match(housekeeping.out, /AUTPRINT\.MRK -> .*\n5 files downloaded/);
     const again = await canon("get", "--new", "-o", dir);
     assert.equal(again.code, 0);
     assert.equal(again.out, "No new files.\n");
@@ -79,10 +91,22 @@ Deno.test("get refuses to replace a local file unless told to skip or overwrite"
       /IMG_0001\.JPG already exists; use --skip-existing to leave it, or --overwrite to replace it/,
     );
     assert.equal(await Deno.readTextFile(join(dir, "IMG_0001.JPG")), "mine");
+    // Another photo of that name: saved beside it under a free name, "mine" untouched.
+    const renamed = await canon("get", "/DCIM/100CANON", "-o", dir, "--skip-existing");
+    assert.equal(renamed.code, 0, renamed.err);
+    assert.match(
+      renamed.out,
+      /^\/DCIM\/100CANON\/IMG_0001\.JPG -> .*IMG_0001-1\.JPG \(29\.4 kB\)$/m,
+    );
+    assert.match(renamed.out, /^7 files downloaded /m);
+    assert.equal(await Deno.readTextFile(join(dir, "IMG_0001.JPG")), "mine");
+    assert.equal((await Deno.stat(join(dir, "IMG_0001-1.JPG"))).size, 29380);
+    // The same photos again: all skipped, nothing renamed.
     const skipped = await canon("get", "/DCIM/100CANON", "-o", dir, "--skip-existing");
     assert.equal(skipped.code, 0);
-    assert.match(skipped.out, /IMG_0001\.JPG: skipped, .* exists/);
-    assert.match(skipped.out, /8 files downloaded .*, 1 skipped/);
+    assert.match(skipped.out, /IMG_0001\.JPG: skipped, .*IMG_0001-1\.JPG is the same photo/);
+    assert.match(skipped.out, /^0 files downloaded \(0 B\), 7 skipped$/m);
+    assert.ok(!(await Deno.lstat(join(dir, "IMG_0001-2.JPG")).catch(() => undefined)));
     const replaced = await canon("get", "/DCIM/100CANON/IMG_0001.JPG", "-o", dir, "--overwrite");
     assert.equal(replaced.code, 0);
     assert.equal((await Deno.stat(join(dir, "IMG_0001.JPG"))).size, 29380);
@@ -134,7 +158,11 @@ Deno.test("rm, protect, mkdir, rmdir and put change the card as ls then shows", 
     assert.match(listing, /\/DCIM\/100CANON\/IMG_0003\.JPG\s+31597\s+\S+ \S+\s+protected/);
     assert.match(listing, /\/DCIM\/102CANON\/NOTE\.TXT\s+12 /);
     const notEmpty = await canon("rmdir", "/DCIM/102CANON");
-    assert.equal(notEmpty.code, 4);
+    assert.equal(notEmpty.code, 1);
+    assert.match(
+      notEmpty.err,
+      /^canon rmdir: \/DCIM\/102CANON is not empty \(1 entry\); delete what is in it first$/m,
+    );
     assert.equal((await canon("rm", "/DCIM/102CANON/NOTE.TXT")).code, 0);
     assert.equal((await canon("rmdir", "/DCIM/102CANON")).code, 0);
     assert.doesNotMatch((await canon("ls", "/DCIM")).out, /102CANON/);
@@ -142,7 +170,7 @@ Deno.test("rm, protect, mkdir, rmdir and put change the card as ls then shows", 
     assert.equal(dirRm.code, 2);
     assert.match(dirRm.err, /is a directory; remove it with rmdir/);
     const missing = await canon("rm", "/DCIM/100CANON/NOPE.JPG");
-    assert.equal(missing.code, 4);
+    assert.equal(missing.code, 1, "a path not on the card is no camera failure");
     assert.match(
       missing.err,
       /no file or directory \/DCIM\/100CANON\/NOPE\.JPG on the camera's card/,
@@ -187,7 +215,7 @@ Deno.test("capture, settings and preview drive remote capture", async () => {
     assert.match(set.out, /^flash\s+auto$/m);
     const bad = await canon("settings", "iso=123");
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /iso: 123 is not supported by this camera; choose one of: 50, 100/);
+    assert.match(bad.err, /iso=123: this camera does not take it; it takes: 50, 100/);
     const unknownKey = await canon("settings", "colour=red");
     assert.equal(unknownKey.code, 2);
     const shot = await canon("capture", "--download", "-o", dir, "--shutter", "1/250", "--json");
@@ -211,7 +239,7 @@ Deno.test("progress is drawn on a terminal only, with file, total, rate and ETA"
   await using vc = new VirtualCamera();
   const dir = await Deno.makeTempDir();
   try {
-    const terminal = await session(vc, true)("get", "--all", "-o", join(dir, "a"));
+    const terminal = await session(vc, true)("get", "--all", "--all-files", "-o", join(dir, "a"));
     assert.equal(terminal.code, 0);
     assert.match(
       terminal.err,
@@ -219,7 +247,7 @@ Deno.test("progress is drawn on a terminal only, with file, total, rate and ETA"
     );
     assert.match(terminal.err, /\rget \[14\/14\] AUTPRINT\.MRK/);
     assert.ok(terminal.err.endsWith("\r\x1b[K"), "the line is cleared at the end");
-    const piped = await session(vc)("get", "--all", "-o", join(dir, "b"));
+    const piped = await session(vc)("get", "--all", "--all-files", "-o", join(dir, "b"));
     assert.equal(piped.code, 0);
     assert.doesNotMatch(piped.err, /\r|ETA/);
   } finally {

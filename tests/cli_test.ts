@@ -80,7 +80,7 @@ Deno.test({
   const dir = await Deno.makeTempDir();
   try {
     const command =
-      `'${Deno.execPath()}' run --allow-all '${MAIN}' --emulate get --all -o '${dir}'`;
+      `'${Deno.execPath()}' run --allow-all '${MAIN}' --emulate get --all --all-files -o '${dir}'`;
     const output = await new Deno.Command("script", {
       args: ["-qec", command, "/dev/null"],
       env: { NO_COLOR: "1" },
@@ -271,9 +271,12 @@ Deno.test({
     const err = decoder.decode(result.stderr);
     assert.equal(result.code, 0, err);
     // The testbed was empty when the command started: it found the camera plugged in later.
-    const report = JSON.parse(decoder.decode(result.stdout));
+    const lines = decoder.decode(result.stdout).trimEnd().split("\n");
+    const report = JSON.parse(lines[lines.length - 1]);
+    assert.equal(report.event, "summary");
     assert.equal(report.camera, "Canon PowerShot G3");
-    assert.equal(report.downloaded.length, 11);
+    assert.equal(report.downloaded.length, 6, "the new photos, not the housekeeping files");
+    assert.equal(lines.length, 7, "a line per file as it completes, then the summary");
     assert.equal((await Deno.stat(join(dir, "IMG_0101.JPG"))).size, 27861);
   } finally {
     await Deno.remove(dir, { recursive: true });

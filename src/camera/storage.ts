@@ -7,7 +7,12 @@
 
 import { basename, dirname, join } from "node:path";
 import { type CommandPurpose, COMMANDS, type CommandSpec, STATUS } from "../protocol/commands.ts";
-import { CameraStatusError, CanonError, ProtocolError } from "../protocol/errors.ts";
+import {
+  CameraClosedError,
+  CameraStatusError,
+  CanonError,
+  ProtocolError,
+} from "../protocol/errors.ts";
 import { extractThumbnail } from "../protocol/exif.ts";
 import { log } from "../protocol/log.ts";
 import type { Session } from "../protocol/session.ts";
@@ -117,6 +122,13 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Replace an existing file at the destination (default: refuse). */
   overwrite?: boolean;
+  /**
+   * The file's entry from a listing, when the caller has it: its size is the
+   * byte count the download must reach and its date the local file's
+   * modification time. Without it a download to a file lists the file's
+   * directory to learn them.
+   */
+  entry?: Pick<StorageEntry, "size" | "date">;
 }
 
 /** What a download wrote. */
@@ -135,6 +147,28 @@ export interface UploadOptions {
   name?: string;
   /** Called after each block with bytes done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Replace a file of the same name in the directory (default: refuse). */
+  overwrite?: boolean;
+  /** Abort the upload between blocks; what was written of the file is deleted. */
+  signal?: AbortSignal;
+}
+
+/** A file of that name is on the card already, and replacing it was not asked for. */
+export class CardFileExistsError extends CanonError {
+  /** The path on the card. */
+  readonly path: string;
+  /**
+   * Make the error.
+   *
+   * @param path the host-style path on the card
+   */
+  constructor(path: string) {
+    super(`${path} is already on the camera's card`, {
+      hint: "Pass { overwrite: true } (CLI: --overwrite) to replace it, or give another name",
+    });
+    this.name = "CardFileExistsError";
+    this.path = path;
+  }
 }
 
 /** What {@link Storage} needs from its camera. */
@@ -447,11 +481,14 @@ export class Storage {
    * Download a file from the card to a local file (or into a directory, or
    * to a `WritableStream`). A file is written under a temporary name beside
    * the destination and renamed only when complete; on error or abort the
-   * temporary file is removed. An existing file is never replaced unless
-   * `overwrite` is set. Memory stays bounded by one transfer chunk.
+   * temporary file is removed. A download whose byte count differs from the
+   * card's listing is an error, and the file keeps the camera's date as its
+   * modification time. An existing file is never replaced unless `overwrite`
+   * is set. A destination ending in `/` is a directory, made when missing.
+   * Memory stays bounded by one transfer chunk.
    *
    * @param path the file on the card, e.g. "/DCIM/100CANON/IMG_0001.JPG"
-   * @param destination a file path, an existing directory, or a stream
+   * @param destination a file path, a directory (existing, or ending in `/`), or a stream
    * @param options progress, abort signal, overwrite
    * @returns the path, the file written and its size
    * @example
@@ -488,12 +525,21 @@ export class Storage {
         writer.releaseLock();
       }
     }
-    const target = await isDirectory(destination) ? join(destination, name) : destination;
+    const asDirectory = /[/\\]$/.test(destination);
+    if (asDirectory) await Deno.mkdir(destination, { recursive: true });
+    const target = asDirectory || await isDirectory(destination)
+      ? join(destination, name)
+      : destination;
     if (!options.overwrite && await pathExists(target)) {
       throw new Deno.errors.AlreadyExists(
         `${target} already exists; pass { overwrite: true } (CLI: --overwrite) to replace it`,
       );
     }
+    const listed = options.entry ?? await this.#host.run(async () => {
+      const found = await this.#stat(segments);
+      if (found.isDirectory) throw new RangeError(`${hostPath} is a directory, not a file`);
+      return { size: found.size, date: fromCameraTime(found.time) };
+    });
     const pending = await PendingFile.create(dirname(target), basename(target));
     try {
       const size = await this.#fetch(segments, false, (chunk) => pending.write(chunk), options);
@@ -502,7 +548,12 @@ export class Storage {
           `${hostPath}: wrote ${pending.size} bytes, the camera announced ${size}`,
         );
       }
-      await pending.commit(target, options.overwrite ?? false, size);
+      if (size !== listed.size) {
+        throw new ProtocolError(
+          `${hostPath}: the camera sent ${size} bytes, its card lists the file with ${listed.size}; nothing was saved`,
+        );
+      }
+      await pending.commit(target, options.overwrite ?? false, size, listed.date);
       return { path: hostPath, file: target, size };
     } catch (error) {
       await pending.discard();
@@ -796,12 +847,16 @@ export class Storage {
 
   /**
    * Upload a file to a directory on the card, then set its time and
-   * attributes as the camera's software does.
+   * attributes as the camera's software does. A file of the same name is
+   * refused unless `overwrite`; an upload that fails or is aborted after its
+   * first block deletes what it wrote, so no truncated file stays on the card.
    *
    * @param source a local file path, or the bytes
    * @param directory the directory on the card, e.g. "/DCIM/100CANON"
-   * @param options the name on the card, progress
+   * @param options the name on the card, progress, overwrite, abort signal
    * @returns the path of the new file on the card
+   * @throws {CardFileExistsError} when the name is taken and `overwrite` is not set
+   * @throws {CardPathNotFoundError} when the directory does not exist
    */
   async upload(
     source: string | Uint8Array,
@@ -813,19 +868,40 @@ export class Storage {
       (options.name ?? (typeof source === "string" ? basename(source) : "")).toUpperCase(),
       "user",
     );
+    options.signal?.throwIfAborted();
     const bytes = typeof source === "string" ? await Deno.readFile(source) : source;
     const segments = [...dirSegments, name];
     return await this.#host.run(async () => {
+      const siblings = await this.#listRaw(dirSegments, 0);
+      const existing = siblings.find((e) => e.name === name);
+      if (existing?.isDirectory) {
+        throw new RangeError(`${toHostPath(segments)} is a directory on the card`);
+      }
+      if (existing && !options.overwrite) throw new CardFileExistsError(toHostPath(segments));
       const drive = await this.#driveName();
       const cameraPath = toCameraPath(drive, segments);
       let offset = 0;
-      do {
-        const block = bytes.subarray(offset, offset + UPLOAD_BLOCK);
-        const status = await this.#session.uploadBlock(cameraPath, offset, block);
-        if (status !== 0) throw new CameraStatusError("UploadBlock", status);
-        offset += block.length;
-        options.onProgress?.(offset, bytes.length);
-      } while (offset < bytes.length);
+      try {
+        do {
+          options.signal?.throwIfAborted();
+          const block = bytes.subarray(offset, offset + UPLOAD_BLOCK);
+          const status = await this.#session.uploadBlock(cameraPath, offset, block);
+          if (status !== 0) throw new CameraStatusError("UploadBlock", status);
+          offset += block.length;
+          options.onProgress?.(offset, bytes.length);
+        } while (offset < bytes.length);
+      } catch (error) {
+        // A first block the camera refused created nothing; anything else may have left a part.
+        const wrote = offset > 0 || !(error instanceof CameraStatusError);
+        if (wrote && !(error instanceof CameraClosedError)) {
+          await this.#deleteOne(segments).catch((e) => {
+            if (!(e instanceof CardPathNotFoundError)) {
+              log.warn(`deleting the partial upload ${toHostPath(segments)} failed: ${e}`);
+            }
+          });
+        }
+        throw error;
+      }
       await this.#session.command(
         COMMANDS.setFileTime,
         encodeSetFileTime(cameraPath, toCameraTime(new Date())),

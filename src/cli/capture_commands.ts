@@ -12,6 +12,7 @@ import type {
 } from "../camera/capture.ts";
 import type { ImageFormat } from "../protocol/capture_codec.ts";
 import type { CommandContext, CommandDef, OptionSpec } from "./command.ts";
+import { writeFileSafely } from "../camera/pending_file.ts";
 import { UsageError } from "./exit.ts";
 import { formatBytes } from "./format.ts";
 
@@ -407,8 +408,9 @@ export const previewCommand: CommandDef = {
     const written: { file: string; size: number }[] = [];
     let i = 0;
     for await (const frame of session.previews({ frames })) {
+      context.signal?.throwIfAborted(); // Ctrl+C: stop between frames, leave remote mode
       const file = names[i++];
-      await Deno.writeFile(file, frame, { createNew: !args.values.overwrite });
+      await writeFileSafely(file, frame, { overwrite: Boolean(args.values.overwrite) });
       written.push({ file, size: frame.length });
       if (!context.json) context.print(`${file} (${formatBytes(frame.length)})`);
     }

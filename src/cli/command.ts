@@ -18,6 +18,45 @@ export interface CliIo {
   writeError(text: string): void;
   /** Whether standard error is a terminal (progress is drawn only then). */
   errorIsTerminal: boolean;
+  /** Standard output for bytes (`get -o -`); default the process's. */
+  stdout?: WritableStream<Uint8Array>;
+  /**
+   * Standard error for terminal control (the progress line's redraws); the
+   * `canon` command escapes control characters in everything else it prints.
+   */
+  writeErrorRaw?(text: string): void;
+}
+
+/** C0 controls but newline and tab, DEL, and C1 controls: what a terminal would obey. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text with its control characters shown as `\u001b` (valid in JSON strings
+ * too), so that a name from the camera cannot retitle or clear the terminal.
+ *
+ * @param text what to print
+ * @returns it, safe to print
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * Output streams that print control characters escaped (see
+ * {@link escapeControls}); `writeErrorRaw` passes terminal control through.
+ *
+ * @param io the streams
+ * @returns the guarded streams
+ */
+export function guardedIo(io: CliIo): CliIo {
+  return {
+    write: (text) => io.write(escapeControls(text)),
+    writeError: (text) => io.writeError(escapeControls(text)),
+    writeErrorRaw: (text) => (io.writeErrorRaw ?? io.writeError)(text),
+    errorIsTerminal: io.errorIsTerminal,
+    stdout: io.stdout,
+  };
 }
 
 /** The global options. */
@@ -74,6 +113,8 @@ export class CommandContext {
   readonly io: CliIo;
   /** The global options. */
   readonly options: GlobalOptions;
+  /** Aborted when the command is to stop (Ctrl+C, SIGTERM, SIGHUP); pass it to transfers. */
+  readonly signal: AbortSignal | undefined;
   #connect: (selection: CameraSelection) => Promise<Connection>;
   #connection: Connection | undefined;
 
@@ -83,15 +124,18 @@ export class CommandContext {
    * @param io output streams
    * @param options the global options
    * @param connect how to connect the camera
+   * @param signal aborted when the command is to stop
    */
   constructor(
     io: CliIo,
     options: GlobalOptions,
     connect: (selection: CameraSelection) => Promise<Connection>,
+    signal?: AbortSignal,
   ) {
     this.io = io;
     this.options = options;
     this.#connect = connect;
+    this.signal = signal;
   }
 
   /** Whether output is JSON. */
@@ -163,7 +207,7 @@ export class CommandContext {
    */
   progress(files: number, bytes: number, verb: string): TransferProgress {
     return new TransferProgress({
-      write: (text) => this.io.writeError(text),
+      write: (text) => (this.io.writeErrorRaw ?? this.io.writeError)(text),
       enabled: this.io.errorIsTerminal && !this.json,
       files,
       bytes,

@@ -38,6 +38,8 @@ export interface CameraSelection {
   allowUnknown?: boolean;
   /** Record the USB conversation to this pcapng file. */
   record?: string;
+  /** The virtual camera delivers data no faster than the real cameras' USB 1.1 bus. */
+  busModel?: boolean;
 }
 
 /** A connected camera and how to let it go. */
@@ -67,7 +69,15 @@ export function parsePort(text: string): { bus: number; address: number } {
       `--port wants usb:BUS,ADDRESS (e.g. usb:001,005), not ${JSON.stringify(text)}`,
     );
   }
-  return { bus: Number(match[1]), address: Number(match[2]) };
+  const bus = Number(match[1]);
+  const address = Number(match[2]);
+  // USB addresses are 1..127; Linux numbers buses from 1.
+  if (bus < 1 || bus > 255 || address < 1 || address > 127) {
+    throw new UsageError(
+      `--port: bus ${bus}, address ${address} cannot be (a bus is 1 to 255, an address 1 to 127)`,
+    );
+  }
+  return { bus, address };
 }
 
 /**
@@ -108,6 +118,27 @@ export function virtualModel(name: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The virtual camera's model for `--emulate[-usb] [MODEL]` with `--camera`:
+ * the model named after --emulate, else the one --camera names (by model
+ * name or USB product id), else the default.
+ */
+function emulatedChoice(model: string | undefined, camera: string | undefined): string | undefined {
+  if (model) return virtualModel(model);
+  if (camera === undefined) return undefined;
+  const choice = parseCameraChoice(camera);
+  if (choice.model) return virtualModel(choice.model);
+  const found = Object.values(EMULATED_MODELS).find((m) => m.productId === choice.productId);
+  if (!found) {
+    throw new UsageError(
+      `the virtual camera has no model with product id ${camera}; it can be: ${
+        Object.keys(EMULATED_MODELS).join(", ")
+      }`,
+    );
+  }
+  return found.name;
+}
+
 async function openRecorder(selection: CameraSelection): Promise<UsbRecorder | undefined> {
   return selection.record === undefined
     ? undefined
@@ -137,8 +168,12 @@ export async function connectVirtual(
   selection: CameraSelection,
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
-  const model = virtualModel(selection.emulate || selection.camera);
-  const vc = virtualCamera ?? new (await emulator()).VirtualCamera(model ? { model } : {});
+  const model = emulatedChoice(selection.emulate, selection.camera);
+  const vc = virtualCamera ??
+    new (await emulator()).VirtualCamera({
+      ...(model ? { model } : {}),
+      busModel: selection.busModel ?? false,
+    });
   const recorder = await openRecorder(selection);
   try {
     const camera = await Camera.connect(
@@ -168,8 +203,11 @@ export async function connectVirtual(
 }
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
-  const model = virtualModel(selection.emulateUsb);
-  const vc = new (await emulator()).VirtualCamera(model ? { model } : {});
+  const model = emulatedChoice(selection.emulateUsb, selection.camera);
+  const vc = new (await emulator()).VirtualCamera({
+    ...(model ? { model } : {}),
+    busModel: selection.busModel ?? false,
+  });
   const recorder = await openRecorder(selection);
   const testbed = (await umockdev()).UmockdevTestbed.open();
   try {
@@ -179,8 +217,15 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
           "(the canon command restarts itself so when it can)",
       );
     }
+    const port = selection.port;
+    if (port && port.address < 2) {
+      throw new UsageError(
+        `--port: address ${port.address} is the root hub's; a device has 2 to 127`,
+      );
+    }
     const device = testbed.attach(
       recorder ? (await trace()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
+      port ? { bus: port.bus, address: port.address } : {},
     );
     if (recorder) {
       recorder.bus = device.bus;
@@ -191,10 +236,10 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
       address: device.address,
       timeout: selection.timeout,
     });
-    const port = `usb:${pad3(device.bus)},${pad3(device.address)}`;
+    const at = `usb:${pad3(device.bus)},${pad3(device.address)}`;
     return {
       camera,
-      label: `virtual ${vc.model} at ${port} (libusb through umockdev)`,
+      label: `virtual ${vc.model} at ${at} (libusb through umockdev)`,
       virtual: true,
       async close() {
         try {

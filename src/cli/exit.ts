@@ -5,8 +5,10 @@
  * @module
  */
 
+import { CardPathNotFoundError } from "../camera/storage.ts";
 import { CameraNotFoundError, CanonError } from "../protocol/errors.ts";
 import { UsbError } from "../usb/errors.ts";
+import { commandMessage } from "./messages.ts";
 
 /** The exit codes, as `canon --help` documents them. */
 export const EXIT = {
@@ -20,7 +22,27 @@ export const EXIT = {
   NO_CAMERA: 3,
   /** The camera or the USB link failed: an error status, a timeout, a disconnect. */
   CAMERA: 4,
+  /** A signal ended the command: 128 + its number (HUP 129, INT 130, TERM 143). */
+  SIGHUP: 129,
+  /** Ctrl+C. */
+  SIGINT: 130,
+  /** Standard output was closed by its reader (`canon ls | head`), as a program killed by SIGPIPE. */
+  SIGPIPE: 141,
+  /** `kill`. */
+  SIGTERM: 143,
 } as const;
+
+/**
+ * Standard output was closed by the program reading it (`canon ls | head`):
+ * the command stops quietly with {@link EXIT.SIGPIPE}, as Unix tools do.
+ */
+export class OutputClosedError extends Error {
+  /** Make the error. */
+  constructor() {
+    super("standard output was closed");
+    this.name = "OutputClosedError";
+  }
+}
 
 /** The command line is wrong: the message and the command's usage follow, exit code 2. */
 export class UsageError extends Error {
@@ -47,7 +69,13 @@ export class UsageError extends Error {
  */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT.USAGE;
+  if (error instanceof OutputClosedError) return EXIT.SIGPIPE;
+  if (error instanceof Error && error.name === "InterruptedError" && "exitCode" in error) {
+    return error.exitCode as number;
+  }
   if (error instanceof CameraNotFoundError) return EXIT.NO_CAMERA;
+  // The camera answered fine: the path the user gave is not on its card.
+  if (error instanceof CardPathNotFoundError) return EXIT.OTHER;
   if (error instanceof CanonError || error instanceof UsbError) return EXIT.CAMERA;
   // Values the library refuses before anything is sent (an owner name too long, a bad path).
   if (error instanceof RangeError) return EXIT.USAGE;
@@ -64,6 +92,19 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) {
     return `${error.message} (run with --allow-all, or the --allow-* flag it names)`;
   }
-  if (error instanceof Error) return error.message.replace(/\s*\n\s*/g, " ");
+  const ours = commandMessage(error);
+  if (ours !== undefined) return ours;
+  if (error instanceof Error) return inCommandTerms(error.message.replace(/\s*\n\s*/g, " "));
   return String(error);
+}
+
+/**
+ * A library message said the command's way: `pass { overwrite: true } (CLI:
+ * --overwrite)` becomes `use --overwrite`.
+ */
+function inCommandTerms(message: string): string {
+  return message.replace(
+    /\b([Pp])ass \{ [a-zA-Z]+: true \} \(CLI: (--[a-z-]+)\)/g,
+    (_, p: string, flag: string) => `${p === "P" ? "U" : "u"}se ${flag}`,
+  );
 }

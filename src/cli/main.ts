@@ -13,7 +13,13 @@ import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { emulatedModel } from "../emulator/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
-import { type CliIo, CommandContext, type CommandDef, type GlobalOptions } from "./command.ts";
+import {
+  type CliIo,
+  CommandContext,
+  type CommandDef,
+  type GlobalOptions,
+  guardedIo,
+} from "./command.ts";
 import {
   type CameraSelection,
   connectCamera,
@@ -21,7 +27,10 @@ import {
   parsePort,
   virtualModel,
 } from "./connect.ts";
-import { errorMessage, EXIT, exitCodeOf, UsageError } from "./exit.ts";
+import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
+import { MAX_TIMEOUT_MS, parseCount } from "./numbers.ts";
+import { handleSignals } from "./signals.ts";
+import { PendingFile } from "../camera/pending_file.ts";
 
 // Each sub-command's module is loaded only when that command runs (or for
 // the help, which lists them all): `canon info` does not load the capture,
@@ -69,13 +78,14 @@ const GLOBAL_HELP: readonly [string, string][] = [
     "use the virtual camera, in this process (no camera, libusb or root needed)",
   ],
   ["--emulate-usb [MODEL]", "use the virtual camera through the real libusb and umockdev"],
+  ["--bus-model", "the virtual camera sends no faster than USB 1.1 full speed, as cameras do"],
   ["--camera MODEL|ID", "the camera with this model name or USB product id (e.g. 306e)"],
   ["--port usb:BUS,ADDR", "the camera at this USB port (as `canon cameras` shows it)"],
   ["--record FILE", "record the USB conversation to FILE (pcapng; Wireshark, canon decode)"],
   ["--trace", "trace every command and transfer on stderr (CANON_LOG=info)"],
   ["--debug", "trace with hex dumps, and show stack traces of errors"],
   ["--json", "machine-readable output on stdout"],
-  ["--timeout MS", "timeout of one USB transfer (default 5000)"],
+  ["--timeout MS", "timeout of one USB transfer (default 5000, at most 3600000)"],
   ["--allow-unknown", "try a Canon product id the model table does not know"],
   ["-h, --help", "show help (canon COMMAND --help: the command's)"],
   ["--version", "show the version"],
@@ -84,6 +94,7 @@ const GLOBAL_HELP: readonly [string, string][] = [
 const GLOBAL_OPTIONS = {
   emulate: { type: "string" },
   "emulate-usb": { type: "string" },
+  "bus-model": { type: "boolean" },
   camera: { type: "string" },
   port: { type: "string" },
   record: { type: "string" },
@@ -151,6 +162,18 @@ function splitCommandLine(args: readonly string[]): { name: string | undefined; 
   return { name, rest };
 }
 
+/**
+ * The command line without a leading `--`: `deno task canon -- info` passes
+ * the `--` on to the program (current Deno does), and it is no end of options
+ * there.
+ *
+ * @param args the command line
+ * @returns it, without a first `--`
+ */
+export function withoutLeadingDashes(args: readonly string[]): readonly string[] {
+  return args[0] === "--" ? args.slice(1) : args;
+}
+
 function optionLine(flag: string, text: string): string {
   return `  ${flag.padEnd(24)}${text}`;
 }
@@ -179,6 +202,8 @@ export async function mainHelp(): Promise<string> {
     "  2  usage error (unknown command or option, bad value)",
     "  3  no camera (nothing connected, not the one asked for, PTP mode)",
     "  4  the camera or USB failed (error status, timeout, disconnect)",
+    "  129, 130, 143  ended by SIGHUP, Ctrl+C (SIGINT), SIGTERM (cleanly: no partial file left)",
+    "  141  standard output closed by its reader (canon ls | head), quietly",
     "",
     "Examples:",
     "  canon --emulate info                 try it with the virtual camera",
@@ -210,21 +235,20 @@ export function commandHelp(command: CommandDef): string {
     ...(command.details ? ["", command.details] : []),
     ...(options.length ? ["", "Options:", ...options] : []),
     "",
-    "Global options: --emulate [MODEL], --emulate-usb [MODEL], --camera, --port, --record FILE,",
-    "--trace, --debug, --json, --timeout MS, --allow-unknown (canon --help explains them).",
+    "Global options: --emulate [MODEL], --emulate-usb [MODEL], --bus-model, --camera, --port,",
+    "--record FILE, --trace, --debug, --json, --timeout MS, --allow-unknown (canon --help",
+    "explains them).",
   ].join("\n");
 }
 
 function globalOptions(values: Record<string, unknown>): GlobalOptions {
-  let timeout: number | undefined;
-  if (values.timeout !== undefined) {
-    timeout = Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) {
-      throw new UsageError(
-        `--timeout wants milliseconds (a positive integer), not ${values.timeout}`,
-      );
-    }
-  }
+  const timeout = values.timeout === undefined
+    ? undefined
+    : parseCount(values.timeout as string, "--timeout", {
+      min: 1,
+      max: MAX_TIMEOUT_MS,
+      unit: "ms",
+    });
   if (values.emulate !== undefined && values["emulate-usb"] !== undefined) {
     throw new UsageError("give --emulate or --emulate-usb, not both");
   }
@@ -236,6 +260,7 @@ function globalOptions(values: Record<string, unknown>): GlobalOptions {
     record: values.record as string | undefined,
     timeout,
     allowUnknown: Boolean(values["allow-unknown"]),
+    busModel: Boolean(values["bus-model"]),
     trace: Boolean(values.trace),
     debug: Boolean(values.debug),
     json: Boolean(values.json),
@@ -249,6 +274,45 @@ export interface MainOptions {
   io?: CliIo;
   /** How to connect the camera (default: by the global options). */
   connect?: (selection: CameraSelection) => Promise<Connection>;
+  /**
+   * Aborted when the command is to stop (a signal): its reason is what is
+   * thrown, and its `exitCode` the exit code.
+   */
+  signal?: AbortSignal;
+}
+
+/** How long an interrupted command has to stop (remove its partial files) before it is left. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * The command's result, or, once `signal` aborts, its reason as soon as the
+ * command has stopped (or after {@link STOP_GRACE_MS}).
+ */
+async function untilInterrupted<T>(
+  running: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (!signal) return await running;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([running, aborted]);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      running.catch(() => undefined),
+      new Promise((resolve) => timer = setTimeout(resolve, STOP_GRACE_MS)),
+    ]);
+    clearTimeout(timer);
+    throw signal.reason;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 const encoder = new TextEncoder();
@@ -257,7 +321,12 @@ function processIo(): CliIo {
   const write = (file: typeof Deno.stdout, text: string) => {
     const bytes = encoder.encode(text);
     let offset = 0;
-    while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+    try {
+      while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosedError();
+      throw error;
+    }
   };
   return {
     write: (text) => write(Deno.stdout, text),
@@ -273,8 +342,12 @@ function processIo(): CliIo {
  * @param options output streams and camera connection (defaults: the process's)
  * @returns the exit code
  */
-export async function main(args: readonly string[], options: MainOptions = {}): Promise<number> {
-  const io = options.io ?? processIo();
+export async function main(
+  commandLine: readonly string[],
+  options: MainOptions = {},
+): Promise<number> {
+  const io = guardedIo(options.io ?? processIo());
+  const args = withoutLeadingDashes(commandLine);
   const { name, rest } = splitCommandLine(args);
   const command = name === undefined || name === "help" ? undefined : await commandByName(name);
   let debug = rest.includes("--debug");
@@ -336,14 +409,18 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     json = global.json;
     if (global.debug) logBefore = setLogLevel("debug");
     else if (global.trace) logBefore = setLogLevel("info");
-    context = new CommandContext(io, global, options.connect ?? connectCamera);
-    const code = await command.run(context, {
-      values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
-      positionals: parsed.positionals,
-    });
+    context = new CommandContext(io, global, options.connect ?? connectCamera, options.signal);
+    const code = await untilInterrupted(
+      command.run(context, {
+        values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
+        positionals: parsed.positionals,
+      }),
+      options.signal,
+    );
     return code ?? EXIT.OK;
   } catch (error) {
     const code = exitCodeOf(error);
+    if (error instanceof OutputClosedError) return code; // the reader has what it wanted
     if (json) {
       io.writeError(
         JSON.stringify({
@@ -372,6 +449,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       io.writeError(`canon: closing the camera: ${errorMessage(error)}\n`);
     }
     if (logBefore !== undefined) setLogLevel(logBefore);
+    if (options.signal?.aborted) PendingFile.discardAllSync();
   }
 }
 
@@ -399,12 +477,35 @@ async function restartPreloaded(args: readonly string[]): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+  // The child cleans up on a signal; this process passes on what it gets and waits for it.
+  using _signals = handleSignals((signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already ended.
+    }
+  });
   const status = await child.status;
-  return status.code;
+  return status.signal ? 128 + signalNumber(status.signal) : status.code;
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGKILL: 9,
+    SIGPIPE: 13,
+    SIGTERM: 15,
+  };
+  return numbers[signal] ?? 0;
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
+  const args = withoutLeadingDashes(Deno.args);
   const wantsUsb = args.some((a) => a === "--emulate-usb" || a.startsWith("--emulate-usb="));
-  Deno.exit(wantsUsb && !preloaded() ? await restartPreloaded(args) : await main(args));
+  if (wantsUsb && !preloaded()) Deno.exit(await restartPreloaded(args));
+  const signals = handleSignals();
+  const code = await main(args, { signal: signals.signal });
+  signals[Symbol.dispose]();
+  Deno.exit(code);
 }

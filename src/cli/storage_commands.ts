@@ -5,16 +5,22 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Camera } from "../camera/camera.ts";
-import { CardPathNotFoundError, type StorageEntry } from "../camera/storage.ts";
+import {
+  CardFileExistsError,
+  CardPathNotFoundError,
+  type StorageEntry,
+} from "../camera/storage.ts";
 import { STATUS } from "../protocol/commands.ts";
-import { CameraStatusError } from "../protocol/errors.ts";
+import { CameraClosedError, CameraStatusError, ProtocolError } from "../protocol/errors.ts";
 import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
-import { UsageError } from "./exit.ts";
+import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
+import { freeSpace } from "./free_space.ts";
+import type { TransferProgress } from "./progress.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
-import { pathExists } from "../camera/pending_file.ts";
+import { pathExists, writeFileSafely } from "../camera/pending_file.ts";
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: StorageEntry): Record<string, unknown> {
@@ -132,20 +138,40 @@ export interface DownloadBatchOptions {
   directory: string;
   /** Mirror the card's directories below `directory` instead of putting every file in it. */
   tree: boolean;
-  /** Skip files that exist locally. */
+  /**
+   * Leave a local file that is the same photo (same size, same date) alone;
+   * a same-named file that is another photo gets the camera's file under a
+   * free name (IMG_0004-1.JPG).
+   */
   skipExisting: boolean;
   /** Replace files that exist locally. */
   overwrite: boolean;
   /** Clear the camera's "new" mark of each file downloaded (default true). */
   markDownloaded: boolean;
+  /** Go on with the next file when one fails (default: stop). */
+  keepGoing?: boolean;
+  /** Stop the batch (a signal): the file in progress is removed, its reason thrown. */
+  signal?: AbortSignal;
+}
+
+/** A file of a batch that failed. */
+export interface DownloadFailure {
+  /** The camera path. */
+  path: string;
+  /** What went wrong. */
+  error: string;
+  /** The error itself (not in JSON). */
+  cause: unknown;
 }
 
 /** What a batch download did. */
 export interface DownloadBatchResult {
   /** Files written. */
   downloaded: { path: string; file: string; size: number; marked: boolean }[];
-  /** Files skipped because they existed locally. */
+  /** Files skipped because the same photo is there locally. */
   skipped: { path: string; file: string }[];
+  /** Files that failed (more than one only with `keepGoing`). */
+  failed: DownloadFailure[];
   /** Bytes written. */
   bytes: number;
   /** Seconds it took. */
@@ -164,45 +190,136 @@ function targetOf(
     : join(options.directory, name);
 }
 
+/** FAT keeps file times to 2 s; a copy that went through one may be off by that much. */
+const SAME_TIME_MS = 2000;
+
+/** Whether the local file `info` is the camera's `entry` already downloaded. */
+function samePhoto(info: Deno.FileInfo, entry: StorageEntry): boolean {
+  if (!info.isFile || info.size !== entry.size) return false;
+  if (!entry.date || !info.mtime) return true;
+  return Math.abs(info.mtime.getTime() - entry.date.getTime()) <= SAME_TIME_MS;
+}
+
+/** `IMG_0004.JPG` → `IMG_0004-N.JPG`. */
+function numbered(target: string, n: number): string {
+  const name = basename(target);
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : "";
+  return join(dirname(target), `${stem}-${n}${ext}`);
+}
+
+async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Where `entry` goes when `skipExisting`: its own name if free; the file
+ * that is the same photo (under its name or an earlier free name), to skip;
+ * else the first free `NAME-N.EXT`.
+ */
+async function freeTarget(
+  target: string,
+  entry: StorageEntry,
+  taken: ReadonlySet<string>,
+  same: (info: Deno.FileInfo, entry: StorageEntry) => boolean,
+): Promise<{ path: string; same: boolean }> {
+  for (let n = 0; n < 10000; n++) {
+    const candidate = n === 0 ? target : numbered(target, n);
+    if (taken.has(candidate)) continue;
+    const info = await lstatOrUndefined(candidate);
+    if (!info) return { path: candidate, same: false };
+    if (same(info, entry)) return { path: candidate, same: true };
+  }
+  throw new Deno.errors.AlreadyExists(`${target}: no free name from -1 to -9999`);
+}
+
+interface PlannedFile {
+  entry: StorageEntry;
+  target: string;
+  skip: boolean;
+}
+
 /** Decide where each file goes; refuse clashes before anything is transferred. */
 async function plan(
   entries: readonly StorageEntry[],
   options: DownloadBatchOptions,
   rename?: (name: string) => string,
-): Promise<{ entry: StorageEntry; target: string; skip: boolean }[]> {
+  same: (info: Deno.FileInfo, entry: StorageEntry) => boolean = samePhoto,
+): Promise<PlannedFile[]> {
   const targets = new Map<string, string>();
-  const out: { entry: StorageEntry; target: string; skip: boolean }[] = [];
+  const out: PlannedFile[] = [];
   for (const entry of entries) {
-    const target = targetOf(entry, options, rename);
-    const clash = targets.get(target);
-    if (clash) {
-      throw new UsageError(
-        `${clash} and ${entry.path} would both be written to ${target}; use --tree to keep the card's directories`,
-      );
-    }
-    targets.set(target, entry.path);
+    let target = targetOf(entry, options, rename);
     let skip = false;
-    if (!options.overwrite && await pathExists(target)) {
-      if (!options.skipExisting) {
+    if (options.skipExisting) {
+      const free = await freeTarget(target, entry, new Set(targets.keys()), same);
+      target = free.path;
+      skip = free.same;
+    } else {
+      const clash = targets.get(target);
+      if (clash) {
+        throw new UsageError(
+          `${clash} and ${entry.path} would both be written to ${target}; use --tree to keep the card's directories`,
+        );
+      }
+      if (!options.overwrite && await pathExists(target)) {
         throw new Deno.errors.AlreadyExists(
           `${target} already exists; use --skip-existing to leave it, or --overwrite to replace it`,
         );
       }
-      skip = true;
     }
+    if (!skip) targets.set(target, entry.path);
     out.push({ entry, target, skip });
   }
   return out;
 }
 
+/** Errors after which no further file of the batch can succeed. */
+function ends(error: unknown): boolean {
+  return error instanceof CameraClosedError || error instanceof UsageError ||
+    error instanceof OutputClosedError || error instanceof Deno.errors.PermissionDenied ||
+    error instanceof NotEnoughSpaceError;
+}
+
+/** Refuse a batch that cannot fit where it goes (when the free space can be known). */
+function checkRoom(directory: string, bytes: number): void {
+  const free = freeSpace(directory);
+  if (free === undefined || bytes <= free) return;
+  throw new NotEnoughSpaceError(
+    `${formatBytes(bytes)} to download, ${
+      formatBytes(free)
+    } free in ${directory}; nothing was downloaded`,
+  );
+}
+
+/** The batch does not fit on the local disk. */
+export class NotEnoughSpaceError extends Error {
+  /**
+   * Make the error.
+   *
+   * @param message what does not fit where
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "NotEnoughSpaceError";
+  }
+}
+
 /**
- * Download files into a directory with progress, marking them downloaded.
+ * Download files into a directory with progress, marking them downloaded,
+ * reporting each file as it completes (a line, or a JSON line with --json).
  *
  * @param context the command's context (progress, notes)
  * @param cam the camera
  * @param entries the files
  * @param options where and how
- * @returns what was written and skipped
+ * @returns what was written, skipped and failed
  */
 export async function downloadFiles(
   context: CommandContext,
@@ -212,32 +329,56 @@ export async function downloadFiles(
 ): Promise<DownloadBatchResult> {
   const start = performance.now();
   const work = await plan(entries, options);
-  const result: DownloadBatchResult = { downloaded: [], skipped: [], bytes: 0, seconds: 0 };
+  const result: DownloadBatchResult = {
+    downloaded: [],
+    skipped: [],
+    failed: [],
+    bytes: 0,
+    seconds: 0,
+  };
   const todo = work.filter((w) => !w.skip);
-  const progress = context.progress(
-    todo.length,
-    todo.reduce((n, w) => n + w.entry.size, 0),
-    "get",
-  );
+  const total = todo.reduce((n, w) => n + w.entry.size, 0);
+  if (todo.length) checkRoom(options.directory, total);
+  const progress = context.progress(todo.length, total, "get");
+  const report = (event: Record<string, unknown>, line: string) => {
+    progress.finish();
+    if (context.json) context.io.write(JSON.stringify(event) + "\n");
+    else context.print(line);
+  };
   try {
-    for (const { entry, target, skip } of work) {
-      if (skip) {
-        result.skipped.push({ path: entry.path, file: target });
+    for (const planned of work) {
+      const { entry } = planned;
+      if (planned.skip) {
+        result.skipped.push({ path: entry.path, file: planned.target });
+        report(
+          { event: "skipped", path: entry.path, file: planned.target },
+          `${entry.path}: skipped, ${planned.target} is the same photo`,
+        );
         continue;
       }
-      await Deno.mkdir(join(target, ".."), { recursive: true });
-      progress.startFile(entry.name, entry.size);
-      const done = await cam.storage.download(entry.path, target, {
-        overwrite: options.overwrite,
-        onProgress: (bytes, total) => progress.update(bytes, total),
-      });
-      progress.endFile();
-      let marked = false;
-      if (options.markDownloaded && !entry.downloaded) {
-        marked = await cam.storage.markDownloaded(entry.path);
+      try {
+        const done = await downloadOne(cam, planned, options, progress);
+        let marked = false;
+        if (options.markDownloaded && !entry.downloaded) {
+          marked = await cam.storage.markDownloaded(entry.path);
+        }
+        result.downloaded.push({ path: entry.path, file: done.file, size: done.size, marked });
+        result.bytes += done.size;
+        report(
+          { event: "downloaded", path: entry.path, file: done.file, size: done.size, marked },
+          `${entry.path} -> ${done.file} (${formatBytes(done.size)})`,
+        );
+      } catch (error) {
+        progress.endFile();
+        if (options.signal?.aborted) throw options.signal.reason;
+        const message = errorMessage(error);
+        result.failed.push({ path: entry.path, error: message, cause: error });
+        if (!options.keepGoing || ends(error)) break;
+        report(
+          { event: "failed", path: entry.path, error: message },
+          `${entry.path}: failed: ${message}`,
+        );
       }
-      result.downloaded.push({ path: entry.path, file: target, size: done.size, marked });
-      result.bytes += done.size;
     }
   } finally {
     progress.finish();
@@ -246,8 +387,41 @@ export async function downloadFiles(
   return result;
 }
 
+/** One file of a batch; with skipExisting, a name taken meanwhile moves it to the next free one. */
+async function downloadOne(
+  cam: Camera,
+  planned: PlannedFile,
+  options: DownloadBatchOptions,
+  progress: TransferProgress,
+): Promise<{ file: string; size: number }> {
+  const { entry } = planned;
+  let target = planned.target;
+  for (let attempt = 0;; attempt++) {
+    await Deno.mkdir(dirname(target), { recursive: true });
+    progress.startFile(entry.name, entry.size);
+    try {
+      const done = await cam.storage.download(entry.path, target, {
+        overwrite: options.overwrite,
+        entry,
+        signal: options.signal,
+        onProgress: (bytes, total) => progress.update(bytes, total),
+      });
+      progress.endFile();
+      return { file: target, size: done.size };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists) || !options.skipExisting || attempt > 3) {
+        throw error;
+      }
+      const next = await freeTarget(target, entry, new Set(), samePhoto);
+      if (next.same) throw error;
+      target = next.path;
+    }
+  }
+}
+
 /**
- * Print what a batch download did (JSON with --json).
+ * Print the summary of a batch download (each file was reported as it
+ * completed): a line, or with --json one line `{"event":"summary",...}`.
  *
  * @param context the command's context
  * @param result the batch's result
@@ -259,13 +433,9 @@ export function printDownloads(
   what = "file",
 ): void {
   if (context.json) {
-    context.printJson(result);
+    context.io.write(JSON.stringify({ event: "summary", ...batchJson(result) }) + "\n");
     return;
   }
-  for (const d of result.downloaded) {
-    context.print(`${d.path} -> ${d.file} (${formatBytes(d.size)})`);
-  }
-  for (const s of result.skipped) context.print(`${s.path}: skipped, ${s.file} exists`);
   const n = result.downloaded.length;
   const rate = result.seconds > 0
     ? ` in ${result.seconds.toFixed(1)} s, ${
@@ -274,27 +444,84 @@ export function printDownloads(
     : "";
   context.print(
     `${n} ${what}${n === 1 ? "" : "s"} downloaded (${formatBytes(result.bytes)})${n ? rate : ""}` +
-      (result.skipped.length ? `, ${result.skipped.length} skipped` : ""),
+      (result.skipped.length ? `, ${result.skipped.length} skipped` : "") +
+      (result.failed.length ? `, ${result.failed.length} failed` : ""),
   );
+}
+
+/**
+ * A batch's result as JSON prints it (errors as their messages).
+ *
+ * @param result the batch's result
+ * @returns the plain object
+ */
+export function batchJson(result: DownloadBatchResult): Record<string, unknown> {
+  return {
+    downloaded: result.downloaded,
+    skipped: result.skipped,
+    failed: result.failed.map(({ path, error }) => ({ path, error })),
+    bytes: result.bytes,
+    seconds: result.seconds,
+  };
+}
+
+/**
+ * The exit code of a batch: 0, or that of its first failure (after the
+ * summary is printed, a batch stopped by a failure rethrows it so the
+ * message says what went wrong).
+ *
+ * @param result the batch's result
+ * @param keepGoing whether the batch went on past failures
+ * @returns the exit code
+ */
+export function batchExit(result: DownloadBatchResult, keepGoing: boolean): number {
+  const first = result.failed[0];
+  if (!first) return EXIT.OK;
+  if (!keepGoing || ends(first.cause)) throw first.cause;
+  return exitCodeOf(first.cause);
+}
+
+/** Card files that are the camera's housekeeping, not photos: gphoto2 does not list them. */
+const HOUSEKEEPING = /\.(CTG|MRK|THM)$/i;
+
+/**
+ * Whether a file is camera housekeeping (`CANONMSC/*.CTG` catalogs,
+ * `MISC/AUTPRINT.MRK` print orders, `.THM` thumbnails of CRW and AVI files),
+ * which `gphoto2 --list-files` hides and `get` skips unless `--all-files`.
+ *
+ * @param entry the file
+ * @returns true for housekeeping
+ */
+export function isHousekeeping(entry: StorageEntry): boolean {
+  return HOUSEKEEPING.test(entry.name);
 }
 
 const DOWNLOAD_OPTIONS = {
   output: { type: "string", short: "o", value: "DIR", help: "where to put the files (default: .)" },
-  "skip-existing": { type: "boolean", help: "leave files that exist locally alone" },
+  "skip-existing": {
+    type: "boolean",
+    help: "leave a local file that is the same photo; another of that name: NAME-1.EXT",
+  },
   overwrite: { type: "boolean", help: "replace files that exist locally" },
   tree: { type: "boolean", help: "keep the card's directories below DIR" },
+  "keep-going": { type: "boolean", help: "go on with the next file when one fails" },
 } as const;
 
-function batchOptions(values: Record<string, unknown>, command: string): DownloadBatchOptions {
+function batchOptions(
+  values: Record<string, unknown>,
+  command: string,
+  skipByDefault = false,
+): DownloadBatchOptions {
   if (values["skip-existing"] && values.overwrite) {
     throw new UsageError("give --skip-existing or --overwrite, not both", command);
   }
   return {
     directory: (values.output as string | undefined) ?? ".",
     tree: Boolean(values.tree),
-    skipExisting: Boolean(values["skip-existing"]),
+    skipExisting: Boolean(values["skip-existing"]) || (skipByDefault && !values.overwrite),
     overwrite: Boolean(values.overwrite),
     markDownloaded: !values["keep-new"],
+    keepGoing: Boolean(values["keep-going"]),
   };
 }
 
@@ -304,11 +531,20 @@ export const getCommand: CommandDef = {
   usage: "PATH... | --all | --new [-o DIR] [--skip-existing | --overwrite] [--tree]",
   summary: "download files or directories; --new: what is not downloaded yet",
   details:
-    "Files are written under a temporary name and renamed when complete. Each file the camera\n" +
-    "marked as new is marked downloaded afterwards (as Canon's own software does), unless\n" +
-    "--keep-new is given; `get --new` therefore fetches each picture once.",
+    "Files are written under a temporary name and renamed when complete, with the camera's\n" +
+    "date. Each file the camera marked as new is marked downloaded afterwards (as Canon's own\n" +
+    "software does), unless --keep-new is given; `get --new` therefore fetches each picture\n" +
+    "once, and (as --skip-existing) leaves a local copy of the same photo alone and saves\n" +
+    "another photo of the same name as NAME-1.EXT. Each file is reported as it completes.\n" +
+    "The camera's housekeeping files (CANONMSC/*.CTG, MISC/AUTPRINT.MRK, .THM thumbnails),\n" +
+    "which gphoto2 does not list either, are left out unless --all-files or named.\n" +
+    "-o - with one PATH writes the file to standard output.",
   options: {
     ...DOWNLOAD_OPTIONS,
+    "all-files": {
+      type: "boolean",
+      help: "include the camera's housekeeping files (.CTG, .MRK, .THM)",
+    },
     all: { type: "boolean", short: "a", help: "every file on the card" },
     new: {
       type: "boolean",
@@ -325,18 +561,55 @@ export const getCommand: CommandDef = {
     if (!values.all && !values.new && positionals.length === 0) {
       throw new UsageError("say what to get: PATH..., --all or --new", "get");
     }
-    const options = batchOptions(values, "get");
+    const options = batchOptions(values, "get", Boolean(values.new));
+    if (values.output === "-") return await getToStdout(context, values, positionals);
     const cam = await context.camera();
+    const named = new Set(positionals.map((p) => toHostPath(splitCardPath(p))));
     let files = await filesOf(cam, values.all || positionals.length === 0 ? ["/"] : positionals);
+    if (!values["all-files"]) files = files.filter((f) => named.has(f.path) || !isHousekeeping(f));
     if (values.new) files = files.filter((f) => !f.downloaded);
     if (files.length === 0 && !context.json) {
       context.print(values.new ? "No new files." : "No files.");
       return;
     }
     await Deno.mkdir(options.directory, { recursive: true });
-    printDownloads(context, await downloadFiles(context, cam, files, options));
+    const result = await downloadFiles(context, cam, files, { ...options, signal: context.signal });
+    printDownloads(context, result);
+    return batchExit(result, options.keepGoing ?? false);
   },
 };
+
+/** `canon get PATH -o -`: one file to standard output, nothing else on it. */
+async function getToStdout(
+  context: CommandContext,
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<number> {
+  if (positionals.length !== 1 || values.all || values.new) {
+    throw new UsageError("-o - (standard output) takes exactly one PATH", "get");
+  }
+  if (values.json) throw new UsageError("-o - and --json both want standard output", "get");
+  const cam = await context.camera();
+  const entry = await stat(cam, positionals[0]);
+  if (entry.isDirectory) {
+    throw new UsageError(`${entry.path} is a directory; -o - takes one file`, "get");
+  }
+  const stream = context.io.stdout ?? Deno.stdout.writable;
+  let done;
+  try {
+    done = await cam.storage.download(entry.path, stream);
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosedError();
+    throw error;
+  }
+  if (done.size !== entry.size) {
+    throw new ProtocolError(
+      `${entry.path}: the camera sent ${done.size} bytes, its card lists the file with ${entry.size}`,
+    );
+  }
+  if (!values["keep-new"] && !entry.downloaded) await cam.storage.markDownloaded(entry.path);
+  return EXIT.OK;
+}
 
 const HAS_THUMBNAIL = /\.(JPG|JPEG|CRW|CR2|AVI)$/i;
 
@@ -345,7 +618,12 @@ export const thumbsCommand: CommandDef = {
   name: "thumbs",
   usage: "[PATH...] [-o DIR] [--skip-existing | --overwrite] [--tree]",
   summary: "save thumbnails (JPEG) as thumb_NAME.jpg, of PATH... or of every picture",
-  options: { ...DOWNLOAD_OPTIONS },
+  options: {
+    output: DOWNLOAD_OPTIONS.output,
+    "skip-existing": { type: "boolean", help: "leave thumbnail files that exist locally alone" },
+    overwrite: DOWNLOAD_OPTIONS.overwrite,
+    tree: DOWNLOAD_OPTIONS.tree,
+  },
   async run(context, args) {
     const options = batchOptions(args.values, "thumbs");
     const cam = await context.camera();
@@ -358,20 +636,22 @@ export const thumbsCommand: CommandDef = {
     }
     await Deno.mkdir(options.directory, { recursive: true });
     const rename = (name: string) => `thumb_${name.replace(/\.[^.]+$/, "")}.jpg`;
-    const work = await plan(files, options, rename);
+    // A thumbnail file already there is kept (its size says nothing about the photo's).
+    const work = await plan(files, options, rename, (info) => info.isFile && info.size > 0);
     const progress = context.progress(work.filter((w) => !w.skip).length, 0, "thumb");
     const written: { path: string; file: string; size: number }[] = [];
     const skipped: { path: string; file: string }[] = [];
     try {
       for (const { entry, target, skip } of work) {
+        context.signal?.throwIfAborted();
         if (skip) {
           skipped.push({ path: entry.path, file: target });
           continue;
         }
         progress.startFile(entry.name, 0);
         const jpeg = await cam.storage.thumbnail(entry.path);
-        await Deno.mkdir(join(target, ".."), { recursive: true });
-        await Deno.writeFile(target, jpeg, { createNew: !options.overwrite });
+        await Deno.mkdir(dirname(target), { recursive: true });
+        await writeFileSafely(target, jpeg, { overwrite: options.overwrite, mtime: entry.date });
         progress.update(jpeg.length, jpeg.length);
         progress.endFile();
         written.push({ path: entry.path, file: target, size: jpeg.length });
@@ -436,9 +716,12 @@ export const putCommand: CommandDef = {
   summary: "upload files to a directory of the card (default: the newest in /DCIM)",
   details:
     "The last argument is the directory on the card when it is not a local file. Names are\n" +
-    "upper-cased, as the camera's FAT file system has them.",
+    "upper-cased, as the camera's FAT file system has them, and must be 8.3 names\n" +
+    "(IMG_0001.JPG). A file of the same name on the card is refused unless --overwrite; an\n" +
+    "upload that fails or is interrupted deletes what it wrote of the file.",
   options: {
     name: { type: "string", value: "NAME", help: "the name on the card (one FILE only)" },
+    overwrite: { type: "boolean", help: "replace a file of the same name on the card" },
   },
   async run(context, args) {
     const positionals = needPaths(args.positionals, "put");
@@ -468,23 +751,106 @@ export const putCommand: CommandDef = {
     try {
       for (const [i, file] of files.entries()) {
         progress.startFile(basename(file), sizes[i]);
-        const path = await cam.storage.upload(file, directory, {
-          name,
-          onProgress: (done, total) => progress.update(done, total),
-        });
+        const onCard = toHostPath([...splitCardPath(directory), name ?? basename(file)]);
+        let path: string;
+        try {
+          path = await cam.storage.upload(file, directory, {
+            name,
+            overwrite: Boolean(args.values.overwrite),
+            signal: context.signal,
+            onProgress: (done, total) => progress.update(done, total),
+          });
+        } catch (error) {
+          if (context.signal?.aborted) throw context.signal.reason;
+          if (error instanceof CardFileExistsError) {
+            throw new Deno.errors.AlreadyExists(
+              `${error.path} is already on the card; use --overwrite to replace it, or --name to upload it under another name`,
+            );
+          }
+          throw await explainRefusal(cam, error, "put", onCard.toUpperCase());
+        }
         progress.endFile();
         uploaded.push({ file, path, size: sizes[i] });
+        progress.finish();
+        if (!context.json) context.print(`${file} -> ${path} (${formatBytes(sizes[i])})`);
       }
     } finally {
       progress.finish();
     }
-    if (context.json) {
-      context.printJson({ uploaded });
-      return;
-    }
-    for (const u of uploaded) context.print(`${u.file} -> ${u.path} (${formatBytes(u.size)})`);
+    if (context.json) context.printJson({ uploaded });
   },
 };
+
+/** Characters of an 8.3 name part besides letters and digits (FAT short names). */
+const SHORT_NAME_PART = /^[A-Z0-9_$~!#%&'(){}@^`-]+$/;
+
+/**
+ * Whether `name` is an 8.3 name as the camera's FAT card takes them: 1-8
+ * characters, then optionally a dot and 1-3 (the memory card model and the
+ * protocol reference's listings agree).
+ */
+function isShortName(name: string): boolean {
+  const [base, ext, more] = name.split(".");
+  if (more !== undefined || base.length < 1 || base.length > 8) return false;
+  if (!SHORT_NAME_PART.test(base)) return false;
+  return ext === undefined || (ext.length >= 1 && ext.length <= 3 && SHORT_NAME_PART.test(ext));
+}
+
+/**
+ * The camera answers most refusals of mkdir, rmdir and upload with one status,
+ * 0x02000086 ("invalid parameters or path not found"): look at the card and
+ * say which it was, in the command's terms.
+ */
+async function explainRefusal(
+  cam: Camera,
+  error: unknown,
+  command: "mkdir" | "rmdir" | "put",
+  path: string,
+): Promise<unknown> {
+  if (!(error instanceof CameraStatusError) || error.status !== STATUS.INVALID_PARAMETERS) {
+    return error;
+  }
+  const segments = splitCardPath(path);
+  const name = segments[segments.length - 1];
+  const parent = toHostPath(segments.slice(0, -1));
+  let siblings: StorageEntry[];
+  try {
+    siblings = await cam.storage.list(parent);
+  } catch (listing) {
+    if (!(listing instanceof CardPathNotFoundError)) return error;
+    return new Deno.errors.NotFound(
+      `no directory ${parent} on the card${
+        command === "rmdir" ? "" : "; make it first with canon mkdir"
+      }`,
+    );
+  }
+  const found = siblings.find((e) => e.name === name);
+  if (command === "mkdir" && found) {
+    return new Deno.errors.AlreadyExists(`${path} already exists on the card`);
+  }
+  if (command === "rmdir") {
+    if (!found) return new Deno.errors.NotFound(`no directory ${path} on the card`);
+    if (!found.isDirectory) {
+      return new UsageError(`${path} is a file; canon rm deletes files`, "rmdir");
+    }
+    const inside = await cam.storage.list(path);
+    if (inside.length) {
+      return new Error(
+        `${path} is not empty (${inside.length} entr${inside.length === 1 ? "y" : "ies"}); ` +
+          "delete what is in it first",
+      );
+    }
+  }
+  if (!isShortName(name)) {
+    return new UsageError(
+      `the card takes 8.3 names (up to 8 characters, a dot, up to 3, like ${
+        command === "put" ? "IMG_0001.JPG" : "102CANON"
+      }), not ${name}${command === "put" ? "; give one with --name" : ""}`,
+      command,
+    );
+  }
+  return error;
+}
 
 /** The directory the camera writes new pictures to: the highest-numbered one in /DCIM. */
 async function newestDirectory(cam: Camera): Promise<string> {
@@ -515,7 +881,11 @@ function pathCommand(
       const done: string[] = [];
       for (const path of paths) {
         const normal = toHostPath(splitCardPath(path));
-        await act(cam, normal);
+        try {
+          await act(cam, normal);
+        } catch (error) {
+          throw await explainRefusal(cam, error, name as "mkdir" | "rmdir", normal);
+        }
         done.push(normal);
         if (!context.json) context.print(`${verb} ${normal}`);
       }

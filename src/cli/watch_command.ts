@@ -11,7 +11,15 @@ import { waitForCamera } from "../camera/wait_for_camera.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";
 import { UsageError } from "./exit.ts";
-import { downloadFiles, filesOf, printDownloads } from "./storage_commands.ts";
+import { MAX_TIMER_MS, parseCount } from "./numbers.ts";
+import {
+  batchExit,
+  batchJson,
+  downloadFiles,
+  filesOf,
+  isHousekeeping,
+  printDownloads,
+} from "./storage_commands.ts";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,6 +52,8 @@ export const watchCommand: CommandDef = {
   usage: "[-o DIR] [--once] [--interval MS] [--tree] [--keep-new]",
   summary: "wait for a camera, download its new files, mark them downloaded; repeat",
   details:
+    "A local file that is the same photo (size and date) is left alone; another photo of the\n" +
+    "same name is saved as NAME-1.EXT. Each file is reported as it completes.\n" +
     "Looks for the camera every --interval milliseconds (default 1000). After a camera is\n" +
     "done, waits for it to go away and for the next one, until Ctrl+C (or --once).\n" +
     "The virtual camera (--emulate) is connected at once and watched once.",
@@ -62,12 +72,21 @@ export const watchCommand: CommandDef = {
     },
     tree: { type: "boolean", help: "keep the card's directories below DIR" },
     "keep-new": { type: "boolean", help: "do not clear the camera's new mark after downloading" },
+    "keep-going": { type: "boolean", help: "go on with the next file when one fails" },
+    "all-files": {
+      type: "boolean",
+      help: "include the camera's housekeeping files (.CTG, .MRK, .THM)",
+    },
   },
   async run(context, args) {
-    const interval = args.values.interval === undefined ? 1000 : Number(args.values.interval);
-    if (!Number.isFinite(interval) || interval < 50) {
-      throw new UsageError("--interval wants milliseconds, at least 50", "watch");
-    }
+    const interval = args.values.interval === undefined
+      ? 1000
+      : parseCount(args.values.interval as string, "--interval", {
+        min: 50,
+        max: MAX_TIMER_MS,
+        unit: "ms",
+        command: "watch",
+      });
     if (args.positionals.length) throw new UsageError("watch takes no PATH", "watch");
     const directory = (args.values.output as string | undefined) ?? ".";
     const virtual = context.options.emulate !== undefined ||
@@ -77,30 +96,40 @@ export const watchCommand: CommandDef = {
         context.note("watch: waiting for a camera (Ctrl+C to stop)");
         const { options } = context;
         if (options.camera === undefined && options.port === undefined && !options.allowUnknown) {
-          await waitForCamera({ interval }); // libusb hot-plug where there is one
+          // libusb hot-plug where there is one
+          await waitForCamera({ interval, signal: context.signal });
         } else {
           while (!(await present(context))) await sleep(interval);
         }
       }
       const cam = await context.camera();
       context.note(`watch: ${cam.model} (${context.connection?.label}), owner ${cam.owner || "-"}`);
-      const fresh = (await filesOf(cam, ["/"])).filter((f) => !f.downloaded);
+      const fresh = (await filesOf(cam, ["/"])).filter((f) =>
+        !f.downloaded && (args.values["all-files"] || !isHousekeeping(f))
+      );
       await Deno.mkdir(directory, { recursive: true });
+      const keepGoing = Boolean(args.values["keep-going"]);
       const result = await downloadFiles(context, cam, fresh, {
         directory,
         tree: Boolean(args.values.tree),
         skipExisting: true,
         overwrite: false,
         markDownloaded: !args.values["keep-new"],
+        keepGoing,
+        signal: context.signal,
       });
       if (context.json) {
-        context.io.write(JSON.stringify({ camera: cam.model, ...result }) + "\n");
+        context.io.write(
+          JSON.stringify({ event: "summary", camera: cam.model, ...batchJson(result) }) + "\n",
+        );
       } else if (fresh.length === 0) {
         context.print("No new files.");
       } else {
         printDownloads(context, result);
       }
+      const code = batchExit(result, keepGoing);
       await context.close();
+      if (code !== 0) return code;
       if (virtual || args.values.once) return;
       context.note("watch: done; waiting for the camera to go away");
       while (await present(context)) await sleep(interval);

@@ -27,7 +27,8 @@ const UNSAFE_NAME = /[\\/:*?"<>|]/;
 function hasControlCharacter(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
+    // C0, DEL and C1 (0x80-0x9f: a Latin-1 byte from the camera can be one, e.g. 0x9b CSI).
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
   }
   return false;
 }
