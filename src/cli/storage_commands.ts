@@ -15,6 +15,12 @@ import type { CommandContext, CommandDef } from "./command.ts";
 import { UsageError } from "./exit.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
 import { pathExists } from "../camera/pending_file.ts";
+import {
+  FILENAME_OPTIONS,
+  filenameOption,
+  type FilenamePattern,
+  patternTarget,
+} from "./filename_pattern.ts";
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: StorageEntry): Record<string, unknown> {
@@ -138,6 +144,8 @@ export interface DownloadBatchOptions {
   overwrite: boolean;
   /** Clear the camera's "new" mark of each file downloaded (default true). */
   markDownloaded: boolean;
+  /** Name each file by this gphoto2 `--filename` pattern (below `directory`). */
+  filename?: { pattern: FilenamePattern; first: number };
 }
 
 /** What a batch download did. */
@@ -156,8 +164,12 @@ function targetOf(
   entry: StorageEntry,
   options: DownloadBatchOptions,
   rename?: (n: string) => string,
+  index = 0,
 ): string {
   const segments = splitCardPath(entry.path);
+  if (options.filename) {
+    return join(options.directory, patternTarget(entry, options.filename, index));
+  }
   const name = rename ? rename(entry.name) : entry.name;
   return options.tree
     ? join(options.directory, ...segments.slice(0, -1), name)
@@ -172,8 +184,8 @@ async function plan(
 ): Promise<{ entry: StorageEntry; target: string; skip: boolean }[]> {
   const targets = new Map<string, string>();
   const out: { entry: StorageEntry; target: string; skip: boolean }[] = [];
-  for (const entry of entries) {
-    const target = targetOf(entry, options, rename);
+  for (const [index, entry] of entries.entries()) {
+    const target = targetOf(entry, options, rename, index);
     const clash = targets.get(target);
     if (clash) {
       throw new UsageError(
@@ -296,7 +308,18 @@ function batchOptions(values: Record<string, unknown>, command: string): Downloa
     skipExisting: Boolean(values["skip-existing"]),
     overwrite: Boolean(values.overwrite),
     markDownloaded: !values["keep-new"],
+    filename: withPattern(values, command),
   };
+}
+
+function withPattern(values: Record<string, unknown>, command: string) {
+  try {
+    const filename = filenameOption(values);
+    if (filename && values.tree) throw new UsageError("give --filename or --tree, not both");
+    return filename;
+  } catch (error) {
+    throw error instanceof UsageError ? new UsageError(error.message, command) : error;
+  }
 }
 
 /** `canon get PATH... | --all | --new [-o DIR]`. */
@@ -310,6 +333,7 @@ export const getCommand: CommandDef = {
     "--keep-new is given; `get --new` therefore fetches each picture once.",
   options: {
     ...DOWNLOAD_OPTIONS,
+    ...FILENAME_OPTIONS,
     all: { type: "boolean", short: "a", help: "every file on the card" },
     new: {
       type: "boolean",

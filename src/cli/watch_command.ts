@@ -11,6 +11,7 @@ import { waitForCamera } from "../camera/wait_for_camera.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";
 import { UsageError } from "./exit.ts";
+import { FILENAME_OPTIONS, filenameOption } from "./filename_pattern.ts";
 import { downloadFiles, filesOf, printDownloads } from "./storage_commands.ts";
 
 function sleep(ms: number): Promise<void> {
@@ -62,8 +63,10 @@ export const watchCommand: CommandDef = {
     },
     tree: { type: "boolean", help: "keep the card's directories below DIR" },
     "keep-new": { type: "boolean", help: "do not clear the camera's new mark after downloading" },
+    ...FILENAME_OPTIONS,
   },
   async run(context, args) {
+    const filename = filenameOption(args.values);
     const interval = args.values.interval === undefined ? 1000 : Number(args.values.interval);
     if (!Number.isFinite(interval) || interval < 50) {
       throw new UsageError("--interval wants milliseconds, at least 50", "watch");
@@ -92,6 +95,7 @@ export const watchCommand: CommandDef = {
         skipExisting: true,
         overwrite: false,
         markDownloaded: !args.values["keep-new"],
+        filename,
       });
       if (context.json) {
         context.io.write(JSON.stringify({ camera: cam.model, ...result }) + "\n");

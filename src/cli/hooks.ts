@@ -1,0 +1,97 @@
+/**
+ * `--exec 'CMD {}'`: a shell command run for each file as soon as it is
+ * complete on this computer, like gphoto2's `--hook-script`.
+ *
+ * `{}` is replaced by the local file's path, quoted for the shell; the
+ * command runs under `sh -c` with, in its environment, `CANON_FILE` (the
+ * local path), `CANON_CAMERA_PATH` (the path on the card, empty for a picture
+ * that never was on it) and, as gphoto2 gives its hook scripts,
+ * `ACTION=download` and `ARGUMENT` (the local path). Its output goes to the
+ * command's standard error, so that `--json` output stays clean. A command
+ * that fails is reported; the file stays where it is.
+ *
+ * @module
+ */
+
+import { UsageError } from "./exit.ts";
+
+/** A file just written. */
+export interface HookFile {
+  /** The local path. */
+  file: string;
+  /** The path on the card ("" when the picture was never on it). */
+  path: string;
+}
+
+/**
+ * A path quoted for `sh`.
+ *
+ * @param text any text
+ * @returns it in single quotes, with its single quotes escaped
+ */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A parsed `--exec` command. */
+export class ExecHook {
+  /** The command as given. */
+  readonly command: string;
+  readonly #write: (text: string) => void;
+
+  /**
+   * @param command the shell command; `{}` stands for the file
+   * @param writeError where the command's output and failures go (standard error)
+   * @throws {UsageError} for an empty command
+   */
+  constructor(command: string, writeError: (text: string) => void) {
+    if (command.trim() === "") throw new UsageError("--exec wants a command, e.g. 'ls -l {}'");
+    this.command = command;
+    this.#write = writeError;
+  }
+
+  /**
+   * Run the command for one file and wait for it.
+   *
+   * @param file the file
+   * @returns its exit code (0: it worked)
+   */
+  async run(file: HookFile): Promise<number> {
+    const script = this.command.includes("{}")
+      ? this.command.replaceAll("{}", shellQuote(file.file))
+      : this.command;
+    const child = new Deno.Command("sh", {
+      args: ["-c", script],
+      env: {
+        CANON_FILE: file.file,
+        CANON_CAMERA_PATH: file.path,
+        ACTION: "download",
+        ARGUMENT: file.file,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await child.output();
+    const decoder = new TextDecoder();
+    const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
+    if (text) this.#write(text.endsWith("\n") ? text : `${text}\n`);
+    if (!out.success) {
+      this.#write(
+        `canon: --exec for ${file.file} ${
+          out.signal ? `was killed by ${out.signal}` : `exited with ${out.code}`
+        }; the file stays\n`,
+      );
+    }
+    return out.code;
+  }
+}
+
+/** The `--exec` option, for a command's option table. */
+export const EXEC_OPTION = {
+  exec: {
+    type: "string",
+    value: "CMD",
+    help: "run CMD for each file written ({} is its path; $CANON_FILE, $CANON_CAMERA_PATH)",
+  },
+} as const;
