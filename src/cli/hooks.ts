@@ -13,7 +13,10 @@
  * @module
  */
 
-import { UsageError } from "./exit.ts";
+import type { Camera } from "../camera/camera.ts";
+import { CardPathNotFoundError } from "../camera/storage.ts";
+import type { CommandContext } from "./command.ts";
+import { errorMessage, EXIT, UsageError } from "./exit.ts";
 
 /** A file just written. */
 export interface HookFile {
@@ -93,5 +96,89 @@ export const EXEC_OPTION = {
     type: "string",
     value: "CMD",
     help: "run CMD for each file written ({} is its path; $CANON_FILE, $CANON_CAMERA_PATH)",
+  },
+} as const;
+
+/** What `get` and `watch` do after each file: `--exec`, and `--move`'s deletions. */
+export interface AfterDownload {
+  /** Run for each file complete on disk. */
+  afterFile: (done: { path: string; file: string; size: number }) => Promise<void>;
+  /**
+   * After the batch: delete the moved files from the card (each only once its
+   * local copy is complete), report what failed.
+   *
+   * @returns the exit code: 0, or 1 when a command or a deletion failed
+   */
+  finish(): Promise<number>;
+}
+
+/**
+ * `--exec` and `--move` for a batch download.
+ *
+ * @param context the command's context (messages)
+ * @param cam the camera (`--move` deletes from its card)
+ * @param values the command's option values
+ * @returns the hooks to pass to the batch and call after it
+ */
+export function afterDownload(
+  context: CommandContext,
+  cam: Camera,
+  values: Record<string, unknown>,
+): AfterDownload {
+  const hook = values.exec === undefined
+    ? undefined
+    : new ExecHook(values.exec as string, (t) => context.io.writeError(t));
+  const move = Boolean(values.move);
+  const moved: string[] = [];
+  let failures = 0;
+  return {
+    async afterFile(done) {
+      if (hook && await hook.run({ file: done.file, path: done.path }) !== 0) failures++;
+      if (move) moved.push(done.path);
+    },
+    async finish() {
+      const deleted: string[] = [];
+      const downloaded = new Set(moved.map((p) => p.toUpperCase()));
+      for (const path of moved) {
+        const sidecar = path.replace(/\.(CRW|AVI)$/i, ".THM");
+        if (sidecar !== path && !downloaded.has(sidecar.toUpperCase())) {
+          const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+          const name = sidecar.slice(sidecar.lastIndexOf("/") + 1).toUpperCase();
+          if ((await cam.storage.list(folder)).some((e) => e.name.toUpperCase() === name)) {
+            failures++;
+            context.io.writeError(
+              `canon: ${path} stays on the card: deleting it deletes ${sidecar}, which was not ` +
+                "downloaded (get both)\n",
+            );
+            continue;
+          }
+        }
+        try {
+          // A CRW's or AVI's .THM goes with it; it may have been moved already.
+          await cam.storage.delete(path);
+          deleted.push(path);
+        } catch (error) {
+          if (error instanceof CardPathNotFoundError) continue;
+          failures++;
+          context.io.writeError(
+            `canon: ${path} was downloaded but stays on the card: ${errorMessage(error)}\n`,
+          );
+        }
+      }
+      if (move && !context.json) {
+        context.print(
+          `${deleted.length} file${deleted.length === 1 ? "" : "s"} deleted from the card`,
+        );
+      }
+      return failures ? EXIT.OTHER : EXIT.OK;
+    },
+  };
+}
+
+/** `--move`, for the option table of `get`. */
+export const MOVE_OPTION = {
+  move: {
+    type: "boolean",
+    help: "delete each file from the card once it is complete here",
   },
 } as const;

@@ -12,9 +12,13 @@ import { STATUS } from "../protocol/commands.ts";
 import { CameraStatusError } from "../protocol/errors.ts";
 import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
-import { UsageError } from "./exit.ts";
+import { EXIT, UsageError } from "./exit.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
 import { pathExists } from "../camera/pending_file.ts";
+import { expandSelection, fileNumbers } from "./selection.ts";
+import { downloadToStdout, fileOutput, outputIsFile } from "./download_target.ts";
+import { afterDownload, EXEC_OPTION, MOVE_OPTION } from "./hooks.ts";
+import { confirmRemoval, mkdirParents, planRemoval, type Removal } from "./card_tree.ts";
 import {
   FILENAME_OPTIONS,
   filenameOption,
@@ -109,19 +113,23 @@ export const lsCommand: CommandDef = {
       if (entry.isDirectory) throw error;
       entries = [entry];
     }
+    const numbers = await fileNumbers(cam);
     if (context.json) {
-      context.printJson(entries.map(entryJson));
+      context.printJson(
+        entries.map((e) => ({ ...entryJson(e), number: numbers.get(e.path) ?? null })),
+      );
       return;
     }
     const files = entries.filter((e) => !e.isDirectory);
     context.printLines(table(
       entries.map((e) => [
+        numbers.has(e.path) ? `#${numbers.get(e.path)}` : "",
         recursive ? e.path + (e.isDirectory ? "/" : "") : e.name + (e.isDirectory ? "/" : ""),
         e.isDirectory ? "-" : String(e.size),
         formatDate(e.date),
         flags(e),
       ]),
-      [1],
+      [2],
     ));
     const bytes = files.reduce((n, e) => n + e.size, 0);
     const fresh = files.filter((e) => !e.downloaded).length;
@@ -146,6 +154,8 @@ export interface DownloadBatchOptions {
   markDownloaded: boolean;
   /** Name each file by this gphoto2 `--filename` pattern (below `directory`). */
   filename?: { pattern: FilenamePattern; first: number };
+  /** Called when a file is complete on disk (and marked): `--exec`, `--move`. */
+  afterFile?: (done: { path: string; file: string; size: number }) => Promise<void>;
 }
 
 /** What a batch download did. */
@@ -251,6 +261,7 @@ export async function downloadFiles(
       }
       result.downloaded.push({ path: entry.path, file: target, size: done.size, marked });
       result.bytes += done.size;
+      await options.afterFile?.({ path: entry.path, file: target, size: done.size });
     }
   } finally {
     progress.finish();
@@ -292,7 +303,12 @@ export function printDownloads(
 }
 
 const DOWNLOAD_OPTIONS = {
-  output: { type: "string", short: "o", value: "DIR", help: "where to put the files (default: .)" },
+  output: {
+    type: "string",
+    short: "o",
+    value: "DIR",
+    help: "where to put the files (default: .); for one file also FILE, or - (standard output)",
+  },
   "skip-existing": { type: "boolean", help: "leave files that exist locally alone" },
   overwrite: { type: "boolean", help: "replace files that exist locally" },
   tree: { type: "boolean", help: "keep the card's directories below DIR" },
@@ -334,6 +350,8 @@ export const getCommand: CommandDef = {
   options: {
     ...DOWNLOAD_OPTIONS,
     ...FILENAME_OPTIONS,
+    ...EXEC_OPTION,
+    ...MOVE_OPTION,
     all: { type: "boolean", short: "a", help: "every file on the card" },
     new: {
       type: "boolean",
@@ -350,16 +368,31 @@ export const getCommand: CommandDef = {
     if (!values.all && !values.new && positionals.length === 0) {
       throw new UsageError("say what to get: PATH..., --all or --new", "get");
     }
-    const options = batchOptions(values, "get");
+    let options = batchOptions(values, "get");
     const cam = await context.camera();
-    let files = await filesOf(cam, values.all || positionals.length === 0 ? ["/"] : positionals);
+    const paths = positionals.length ? await expandSelection(cam, positionals, "get") : ["/"];
+    let files = await filesOf(cam, values.all ? ["/"] : paths);
     if (values.new) files = files.filter((f) => !f.downloaded);
     if (files.length === 0 && !context.json) {
       context.print(values.new ? "No new files." : "No files.");
       return;
     }
+    const output = values.output as string | undefined;
+    if (output === "-") {
+      await downloadToStdout(context, cam, files, options.markDownloaded);
+      return;
+    }
+    if (!options.filename && await outputIsFile(output, files)) {
+      options = { ...options, ...fileOutput(output!) };
+    }
     await Deno.mkdir(options.directory, { recursive: true });
-    printDownloads(context, await downloadFiles(context, cam, files, options));
+    const after = afterDownload(context, cam, values);
+    const result = await downloadFiles(context, cam, files, {
+      ...options,
+      afterFile: after.afterFile,
+    });
+    printDownloads(context, result);
+    return await after.finish();
   },
 };
 
@@ -425,18 +458,61 @@ function needPaths(positionals: string[], command: string): string[] {
 /** `canon rm PATH...`. */
 export const rmCommand: CommandDef = {
   name: "rm",
-  usage: "PATH...",
+  usage: "PATH|N|PATTERN... | -R DIR... | --all [--yes]",
   summary: "delete files (with the .THM of a CRW or AVI; protected files are refused)",
-  options: {},
+  details: "Files are named by path, by the number `canon ls` shows (3, 1-5,9) or by a pattern\n" +
+    "('/DCIM/*/IMG_00*.JPG'). -R DIR deletes DIR and everything below it; --all every file\n" +
+    "(directories stay). Both ask first, unless --yes.",
+  options: {
+    recursive: { type: "boolean", short: "R", help: "delete directories and all below them" },
+    all: { type: "boolean", short: "a", help: "delete every file on the card" },
+    yes: { type: "boolean", short: "y", help: "do not ask before -R or --all" },
+  },
   async run(context, args) {
-    const paths = needPaths(args.positionals, "rm");
+    const { values } = args;
+    if (values.all && args.positionals.length) {
+      throw new UsageError("--all takes no PATH", "rm");
+    }
     const cam = await context.camera();
-    const deleted: string[] = [];
-    for (const path of paths) {
-      const entry = await stat(cam, path);
-      if (entry.isDirectory) {
-        throw new UsageError(`${entry.path} is a directory; remove it with rmdir once empty`, "rm");
+    const paths = values.all
+      ? []
+      : await expandSelection(cam, needPaths(args.positionals, "rm"), "rm");
+    let removal: Removal | undefined;
+    if (values.all || values.recursive) {
+      const dirs: string[] = [];
+      const files: StorageEntry[] = [];
+      for (const path of paths) {
+        const entry = await stat(cam, path);
+        if (entry.isDirectory) dirs.push(entry.path);
+        else files.push(entry);
       }
+      removal = await planRemoval(cam, dirs, Boolean(values.all));
+      removal.files.unshift(...files);
+      for (const f of removal.kept) context.note(`${f.path} is protected: it stays`);
+      if (!(await confirmRemoval(context, removal, Boolean(values.yes)))) {
+        context.note("Nothing deleted.");
+        return EXIT.OTHER;
+      }
+    }
+    const deleted: string[] = [];
+    const gone = new Set<string>();
+    for (const path of removal ? removal.files.map((f) => f.path) : paths) {
+      let entry;
+      try {
+        entry = await stat(cam, path);
+      } catch (error) {
+        // A .THM deleted with its CRW or AVI a moment ago.
+        if (removal && error instanceof CardPathNotFoundError) continue;
+        throw error;
+      }
+      if (entry.isDirectory) {
+        throw new UsageError(
+          `${entry.path} is a directory; remove it with rmdir once empty (rm -R: with all below it)`,
+          "rm",
+        );
+      }
+      if (gone.has(entry.path)) continue;
+      gone.add(entry.path);
       try {
         await cam.storage.delete(entry.path);
       } catch (error) {
@@ -449,6 +525,11 @@ export const rmCommand: CommandDef = {
       }
       deleted.push(entry.path);
       if (!context.json) context.print(`deleted ${entry.path}`);
+    }
+    for (const dir of removal?.directories ?? []) {
+      await cam.storage.rmdir(dir);
+      deleted.push(`${dir}/`);
+      if (!context.json) context.print(`removed ${dir}`);
     }
     if (context.json) context.printJson({ deleted });
   },
@@ -549,13 +630,27 @@ function pathCommand(
   };
 }
 
-/** `canon mkdir PATH...`. */
-export const mkdirCommand: CommandDef = pathCommand(
+const plainMkdir = pathCommand(
   "mkdir",
-  "make directories on the card",
+  "make directories on the card (-p: and missing parents)",
   (cam, path) => cam.storage.mkdir(path),
   "created",
 );
+
+/** `canon mkdir [-p] PATH...`. */
+export const mkdirCommand: CommandDef = {
+  ...plainMkdir,
+  usage: "[-p] PATH...",
+  options: {
+    parents: {
+      type: "boolean",
+      short: "p",
+      help: "make missing parent directories too; one that exists is no error",
+    },
+  },
+  run: (context, args) =>
+    args.values.parents ? mkdirParents(context, args) : plainMkdir.run(context, args),
+};
 
 /** `canon rmdir PATH...`. */
 export const rmdirCommand: CommandDef = pathCommand(

@@ -12,6 +12,7 @@ import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";
 import { UsageError } from "./exit.ts";
 import { FILENAME_OPTIONS, filenameOption } from "./filename_pattern.ts";
+import { afterDownload, EXEC_OPTION } from "./hooks.ts";
 import { downloadFiles, filesOf, printDownloads } from "./storage_commands.ts";
 
 function sleep(ms: number): Promise<void> {
@@ -64,6 +65,7 @@ export const watchCommand: CommandDef = {
     tree: { type: "boolean", help: "keep the card's directories below DIR" },
     "keep-new": { type: "boolean", help: "do not clear the camera's new mark after downloading" },
     ...FILENAME_OPTIONS,
+    ...EXEC_OPTION,
   },
   async run(context, args) {
     const filename = filenameOption(args.values);
@@ -88,6 +90,7 @@ export const watchCommand: CommandDef = {
       const cam = await context.camera();
       context.note(`watch: ${cam.model} (${context.connection?.label}), owner ${cam.owner || "-"}`);
       const fresh = (await filesOf(cam, ["/"])).filter((f) => !f.downloaded);
+      const after = afterDownload(context, cam, args.values);
       await Deno.mkdir(directory, { recursive: true });
       const result = await downloadFiles(context, cam, fresh, {
         directory,
@@ -96,7 +99,9 @@ export const watchCommand: CommandDef = {
         overwrite: false,
         markDownloaded: !args.values["keep-new"],
         filename,
+        afterFile: after.afterFile,
       });
+      const hookCode = await after.finish();
       if (context.json) {
         context.io.write(JSON.stringify({ camera: cam.model, ...result }) + "\n");
       } else if (fresh.length === 0) {
@@ -105,7 +110,7 @@ export const watchCommand: CommandDef = {
         printDownloads(context, result);
       }
       await context.close();
-      if (virtual || args.values.once) return;
+      if (virtual || args.values.once) return hookCode;
       context.note("watch: done; waiting for the camera to go away");
       while (await present(context)) await sleep(interval);
     }
