@@ -16,6 +16,7 @@ import { UmockdevTestbed } from "../emulator/umockdev.ts";
 import { VirtualCamera } from "../emulator/virtual_camera.ts";
 import { recordDevice, recordFunction, UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
+import { virtualCard } from "./virtual_card.ts";
 
 /** The options that say which camera to use and how. */
 export interface CameraSelection {
@@ -33,6 +34,10 @@ export interface CameraSelection {
   allowUnknown?: boolean;
   /** Record the USB conversation to this pcapng file. */
   record?: string;
+  /** The virtual camera's card is made from this folder (`--card`). */
+  card?: string;
+  /** Save the folder card's changes when done (`--card-persist`). */
+  cardPersist?: boolean;
 }
 
 /** A connected camera and how to let it go. */
@@ -131,7 +136,9 @@ export async function connectVirtual(
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
   const model = virtualModel(selection.emulate || selection.camera);
-  const vc = virtualCamera ?? new VirtualCamera(model ? { model } : {});
+  const card = virtualCamera ? undefined : await virtualCard(selection, model);
+  const vc = virtualCamera ?? new VirtualCamera({ ...(model ? { model } : {}), card: card?.card });
+  card?.attach(vc);
   const recorder = openRecorder(selection);
   try {
     const camera = await Camera.connect(recorder ? recordDevice(vc, recorder) : vc, {
@@ -147,6 +154,7 @@ export async function connectVirtual(
         } finally {
           if (!virtualCamera) await vc[Symbol.asyncDispose]();
           recorder?.close();
+          await card?.close();
         }
       },
     };
@@ -159,7 +167,9 @@ export async function connectVirtual(
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
   const model = virtualModel(selection.emulateUsb);
-  const vc = new VirtualCamera(model ? { model } : {});
+  const card = await virtualCard(selection, model);
+  const vc = new VirtualCamera({ ...(model ? { model } : {}), card: card?.card });
+  card?.attach(vc);
   const recorder = openRecorder(selection);
   const testbed = UmockdevTestbed.open();
   try {
@@ -193,6 +203,7 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
           testbed.close();
           await vc[Symbol.asyncDispose]();
           recorder?.close();
+          await card?.close();
         }
       },
     };

@@ -65,6 +65,8 @@ const GLOBAL_HELP: readonly [string, string][] = [
     "use the virtual camera, in this process (no camera, libusb or root needed)",
   ],
   ["--emulate-usb [MODEL]", "use the virtual camera through the real libusb and umockdev"],
+  ["--card DIR", "the virtual camera's card serves the photos in DIR (with --emulate...)"],
+  ["--card-persist", "keep the virtual card's changes in DIR (.canon-card.json, new pictures)"],
   ["--camera MODEL|ID", "the camera with this model name or USB product id (e.g. 306e)"],
   ["--port usb:BUS,ADDR", "the camera at this USB port (as `canon cameras` shows it)"],
   ["--record FILE", "record the USB conversation to FILE (pcapng; Wireshark, canon decode)"],
@@ -80,6 +82,8 @@ const GLOBAL_HELP: readonly [string, string][] = [
 const GLOBAL_OPTIONS = {
   emulate: { type: "string" },
   "emulate-usb": { type: "string" },
+  card: { type: "string" },
+  "card-persist": { type: "boolean" },
   camera: { type: "string" },
   port: { type: "string" },
   record: { type: "string" },
@@ -93,7 +97,7 @@ const GLOBAL_OPTIONS = {
 } as const;
 
 /** Global options that take a value (the value is not the sub-command). */
-const VALUED = new Set(["--camera", "--port", "--record", "--timeout"]);
+const VALUED = new Set(["--camera", "--port", "--record", "--timeout", "--card"]);
 
 function commandByName(name: string): CommandDef | undefined {
   return COMMAND_TABLE.find((c) => c.name === name);
@@ -227,11 +231,23 @@ function globalOptions(values: Record<string, unknown>): GlobalOptions {
     record: values.record as string | undefined,
     timeout,
     allowUnknown: Boolean(values["allow-unknown"]),
+    ...cardOptions(values),
     trace: Boolean(values.trace),
     debug: Boolean(values.debug),
     json: Boolean(values.json),
   };
   return options;
+}
+
+/** `--card DIR` and `--card-persist`, which only the virtual camera takes. */
+function cardOptions(values: Record<string, unknown>): { card?: string; cardPersist?: boolean } {
+  const card = values.card as string | undefined;
+  if (card === undefined && !values["card-persist"]) return {};
+  if (card === undefined) throw new UsageError("--card-persist needs --card DIR");
+  if (values.emulate === undefined && values["emulate-usb"] === undefined) {
+    throw new UsageError("--card DIR is the virtual camera's card: add --emulate or --emulate-usb");
+  }
+  return { card, cardPersist: Boolean(values["card-persist"]) };
 }
 
 /** How {@link main} runs (for tests and embedding). */
