@@ -150,3 +150,25 @@ Deno.test("capture --interval: three failures in a row end the series", async ()
     assert.match(run.out, /^0 shots taken, 3 failed, in .*stopped after 3 failures in a row$/m);
   });
 });
+
+Deno.test({
+  name: "capture --to host into a read-only directory: refused before the shutter",
+  // root writes anywhere: the check can be seen only as another user.
+  ignore: Deno.uid() === 0,
+}, async () => {
+  await withCamera(async (canon, vc, dir) => {
+    const before = cardFiles(vc);
+    const readOnly = join(dir, "ro");
+    await Deno.mkdir(readOnly);
+    await Deno.chmod(readOnly, 0o555);
+    try {
+      const run = await canon("capture", "--to", "host", "-o", readOnly);
+      assert.equal(run.code, 1);
+      assert.match(run.err, /cannot write pictures into .*ro \(.*\); nothing was taken/);
+      assert.deepEqual(cardFiles(vc), before);
+      assert.deepEqual([...Deno.readDirSync(readOnly)], []);
+    } finally {
+      await Deno.chmod(readOnly, 0o755);
+    }
+  });
+});

@@ -125,9 +125,11 @@ export function afterDownload(
   cam: Camera,
   values: Record<string, unknown>,
 ): AfterDownload {
+  // On a terminal the command's output starts on a line of its own, not after the progress line.
+  const clear = context.io.errorIsTerminal && !context.json ? "\r\x1b[K" : "";
   const hook = values.exec === undefined
     ? undefined
-    : new ExecHook(values.exec as string, (t) => context.io.writeError(t));
+    : new ExecHook(values.exec as string, (t) => context.io.writeError(clear + t));
   const move = Boolean(values.move);
   const moved: string[] = [];
   let failures = 0;

@@ -206,7 +206,8 @@ export function commandHelp(command: CommandDef): string {
     ...(options.length ? ["", "Options:", ...options] : []),
     "",
     "Global options: --emulate [MODEL], --emulate-usb [MODEL], --camera, --port, --record FILE,",
-    "--trace, --debug, --json, --timeout MS, --allow-unknown (canon --help explains them).",
+    "--trace, --debug, --json, --timeout MS, --allow-unknown, --card DIR, --card-persist",
+    "(canon --help explains them).",
   ].join("\n");
 }
 
