@@ -172,3 +172,13 @@ Deno.test({
     }
   });
 });
+
+Deno.test("capture --filename dates a picture by the camera's clock, as the card does", async () => {
+  // The camera's clock is two years behind this computer's.
+  await withCamera(async (canon, _vc, dir) => {
+    const run = await canon("capture", "-o", dir, "--filename", "%Y-%f.%C", "--json");
+    assert.equal(run.code, 0, run.err);
+    const year = new Date(Date.now() - 2 * 365 * 86_400_000).getFullYear();
+    assert.equal(JSON.parse(run.out).file, join(dir, `${year}-IMG_0103.JPG`));
+  }, { clockOffsetSeconds: -2 * 365 * 86_400 });
+});

@@ -407,7 +407,7 @@ async function saveShot(
     target = join(
       out.directory,
       patternTarget(
-        { name, path: shot.path ?? `/${name}`, date: new Date() },
+        { name, path: shot.path ?? `/${name}`, date: await photoDate(cam, shot.path) },
         out.filename,
         frame - 1,
       ),
@@ -440,6 +440,14 @@ async function saveShot(
     }
     throw new Error(`${why}; the picture was saved ${kept}`);
   }
+}
+
+/** The date the card gives a picture (its camera-clock time), or now for one not on the card. */
+async function photoDate(cam: Camera, path: string | undefined): Promise<Date> {
+  if (path === undefined) return new Date();
+  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+  const entry = (await cam.storage.list(folder)).find((e) => e.path === path);
+  return entry?.date ?? new Date();
 }
 
 /** Put a picture sent only to the host on the card: CAP_nnnn in the newest DCF folder. */
