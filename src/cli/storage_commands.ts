@@ -346,7 +346,8 @@ export const getCommand: CommandDef = {
   details:
     "Files are written under a temporary name and renamed when complete. Each file the camera\n" +
     "marked as new is marked downloaded afterwards (as Canon's own software does), unless\n" +
-    "--keep-new is given; `get --new` therefore fetches each picture once.",
+    "--keep-new is given; `get --new` therefore fetches each picture once. A PATH may also be\n" +
+    "a number as `canon ls` shows it (3, 1-5,9) or a pattern ('/DCIM/*/IMG_00*.JPG').",
   options: {
     ...DOWNLOAD_OPTIONS,
     ...FILENAME_OPTIONS,
