@@ -57,7 +57,7 @@ Deno.test("deno bundle makes one file that runs canon against the virtual camera
           LD_PRELOAD: "",
         });
         assert.equal(ls.code, 0, ls.err);
-        assert.match(ls.out, /^IMG_0001\.JPG\s+29380 /m);
+        assert.match(ls.out, /^#2\s+IMG_0001\.JPG\s+29380 /m);
       },
     });
   } finally {

@@ -225,7 +225,10 @@ Deno.test("capture, settings and preview drive remote capture", async () => {
     assert.equal((await Deno.stat(result.file)).size, result.size);
     const kept = await canon("ls", result.path); // kept on the card too
     assert.equal(kept.code, 0, kept.err);
-    assert.match(kept.out, new RegExp(`^${result.path.split("/").pop()}\\s+${result.size}\\s`));
+    assert.match(
+      kept.out,
+      new RegExp(`^#\\d+\\s+${result.path.split("/").pop()}\\s+${result.size}\\s`),
+    );
     assert.match((await canon("settings")).out, /^shutter\s+1\/250$/m);
     const preview = await canon("preview", "-o", join(dir, "frame.jpg"), "--frames", "2");
     assert.equal(preview.code, 0, preview.err);

@@ -60,8 +60,8 @@ Deno.test("canon ls and get: listing, download, progress quiet when piped", asyn
   try {
     const ls = await canon(["--emulate", "ls", "/DCIM/100CANON"]);
     assert.equal(ls.code, 0, ls.err);
-    assert.match(ls.out, /^IMG_0002\.JPG\s+30357\s+2003-02-07 12:01:35\s+protected$/m);
-    assert.match(ls.out, /^CRW_0006\.CRW\s+524468\s+\S+ \S+\s+new$/m);
+    assert.match(ls.out, /^#3\s+IMG_0002\.JPG\s+30357\s+2003-02-07 12:01:35\s+protected$/m);
+    assert.match(ls.out, /^#1\s+CRW_0006\.CRW\s+524468\s+\S+ \S+\s+new$/m);
     assert.match(ls.out, /^9 files, 719 kB, 6 new$/m);
     const get = await canon(["--emulate", "get", "/DCIM/100CANON/CRW_0006.CRW", "-o", dir]);
     assert.equal(get.code, 0, get.err);
@@ -223,7 +223,7 @@ Deno.test({
       run.err,
       /using the virtual PowerShot G3 at usb:001,002 \(libusb through umockdev\)/,
     );
-    assert.match(run.out, /^IMG_0101\.JPG\s+27861 /m);
+    assert.match(run.out, /^#8\s+IMG_0101\.JPG\s+27861 /m);
     const decoded = await canon(["decode", file]);
     assert.match(
       decoded.out,

@@ -220,7 +220,9 @@ export const clockCommand: CommandDef = {
       await cam.setTime(date);
     }
     const time = await cam.time();
-    const offset = Math.round((time.getTime() - Date.now()) / 1000);
+    // The camera's clock reads whole seconds: on average it is half a second
+    // further on than the reading says.
+    const offset = Math.round((time.getTime() - Date.now()) / 1000 + 0.5);
     if (context.json) {
       context.printJson({
         time: formatDate(time),
@@ -236,18 +238,57 @@ export const clockCommand: CommandDef = {
   },
 };
 
-function describeOffset(seconds: number): string {
-  if (Math.abs(seconds) <= 1) return "in step with this computer";
+/**
+ * A clock offset as people read it: "42 s", "3 min 5 s", "1 h", "2 h 15 min",
+ * "3 days 4 h", "12 years 247 days". The camera's clock counts whole seconds,
+ * so an offset of a minute or more is shown to the minute (an hour is "1 h",
+ * not "59 min 59 s").
+ *
+ * @param seconds camera minus computer, in seconds (negative: behind)
+ * @returns e.g. "1 h ahead of this computer"
+ */
+export function describeOffset(seconds: number): string {
   const abs = Math.abs(seconds);
-  const text = abs >= 3600
-    ? `${(abs / 3600).toFixed(1)} h`
-    : abs >= 60
-    ? `${Math.floor(abs / 60)} min ${abs % 60} s`
-    : `${abs} s`;
+  if (abs < 1.5) return "in step with this computer";
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  let text: string;
+  if (abs < 59.5) {
+    text = `${Math.round(abs)} s`;
+  } else if (abs < 599.5) {
+    const s = Math.round(abs);
+    text = `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+  } else {
+    const minutes = Math.round(abs / 60);
+    const days = Math.floor(minutes / 1440);
+    const hours = Math.floor((minutes % 1440) / 60);
+    const mins = minutes % 60;
+    if (days >= 365) {
+      const exact = minutes / 1440;
+      let years = Math.floor(exact / 365.25);
+      let rest = Math.round(exact - years * 365.25);
+      if (rest >= 365) [years, rest] = [years + 1, 0];
+      text = `${plural(years, "year")}${rest ? ` ${plural(rest, "day")}` : ""}`;
+    } else if (days > 0) {
+      text = `${plural(days, "day")}${hours ? ` ${hours} h` : ""}`;
+    } else if (hours > 0) {
+      text = `${hours} h${mins ? ` ${mins} min` : ""}`;
+    } else {
+      text = `${mins} min`;
+    }
+  }
   return `${text} ${seconds > 0 ? "ahead of" : "behind"} this computer`;
 }
 
-function parseLocalTime(text: string): Date {
+/**
+ * `--set`'s local time, refusing a date that does not exist (2024-13-01,
+ * 2024-02-30, 25:00) instead of letting `Date` roll it over, and a wall-clock
+ * time skipped by a daylight-saving change in this computer's zone.
+ *
+ * @param text "YYYY-MM-DD HH:MM[:SS]" (or with a "T")
+ * @returns the date
+ * @throws {UsageError} for anything else
+ */
+export function parseLocalTime(text: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!match) {
     throw new UsageError(
@@ -256,5 +297,37 @@ function parseLocalTime(text: string): Date {
     );
   }
   const [y, mo, d, h, mi, s] = match.slice(1).map((v) => Number(v ?? 0));
-  return new Date(y, mo - 1, d, h, mi, s);
+  const daysInMonth = mo >= 1 && mo <= 12 ? new Date(y, mo, 0).getDate() : 0;
+  const wrong = mo < 1 || mo > 12
+    ? `there is no month ${mo}`
+    : d < 1 || d > daysInMonth
+    ? `${MONTHS[mo - 1]} ${y} has no day ${d} (it has ${daysInMonth})`
+    : h > 23 || mi > 59 || s > 59
+    ? `${match[4]}:${match[5]}${match[6] === undefined ? "" : `:${match[6]}`} is not a time of day`
+    : undefined;
+  if (wrong) throw new UsageError(`--set ${JSON.stringify(text)}: ${wrong}`, "clock");
+  const date = new Date(y, mo - 1, d, h, mi, s);
+  if (date.getHours() !== h || date.getMinutes() !== mi || date.getDate() !== d) {
+    throw new UsageError(
+      `--set ${JSON.stringify(text)}: that time does not exist here (the clocks skip it ` +
+        "for daylight saving)",
+      "clock",
+    );
+  }
+  return date;
 }
+
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];

@@ -9,12 +9,29 @@ import type {
   CaptureSettingsChange,
   CaptureTarget,
   SettingChoices,
+  Shot,
 } from "../camera/capture.ts";
+import { basename, dirname, join } from "node:path";
+import type { Camera } from "../camera/camera.ts";
+import { pathExists, PendingFile, writeFileSafely } from "../camera/pending_file.ts";
 import type { ImageFormat } from "../protocol/capture_codec.ts";
 import type { CommandContext, CommandDef, OptionSpec } from "./command.ts";
-import { writeFileSafely } from "../camera/pending_file.ts";
-import { UsageError } from "./exit.ts";
-import { formatBytes } from "./format.ts";
+import { errorMessage, EXIT, UsageError } from "./exit.ts";
+import {
+  FILENAME_OPTIONS,
+  filenameOption,
+  type FilenamePattern,
+  patternTarget,
+} from "./filename_pattern.ts";
+import { formatBytes, formatDate, formatDuration } from "./format.ts";
+import { EXEC_OPTION, ExecHook } from "./hooks.ts";
+import {
+  MAX_FAILURES_IN_A_ROW,
+  parseInterval,
+  parseUntil,
+  runTimelapse,
+  type TimelapsePlan,
+} from "./timelapse.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type FormatChange = Mutable<Partial<ImageFormat>>;
@@ -292,6 +309,161 @@ const CAPTURE_SETTING_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
   ]),
 );
 
+/** Where captured pictures are written. */
+interface CaptureOutput {
+  /** The directory (of `-o DIR`, or of `-o FILE`). */
+  directory: string;
+  /** `-o FILE`: this file exactly. */
+  file?: string;
+  /** `--filename`: names below `directory`. */
+  filename?: { pattern: FilenamePattern; first: number };
+  /** Replace existing files. */
+  overwrite: boolean;
+}
+
+/**
+ * Make sure a picture can be written before the shutter fires: the directory
+ * exists (made when missing) and takes a file, and `-o FILE` is not there
+ * already (unless --overwrite).
+ */
+async function prepareOutput(
+  output: string,
+  filename: CaptureOutput["filename"],
+  overwrite: boolean,
+  series: boolean,
+): Promise<CaptureOutput> {
+  const asDirectory = filename !== undefined || series || await wantsDirectory(output);
+  if (!asDirectory && series) {
+    throw new UsageError("a series needs -o DIR or --filename with %n", "capture");
+  }
+  const out: CaptureOutput = asDirectory
+    ? { directory: output, filename, overwrite }
+    : { directory: dirname(output), file: output, overwrite };
+  try {
+    await Deno.mkdir(out.directory, { recursive: true });
+    const probe = await PendingFile.create(out.directory, "capture-check");
+    await probe.discard();
+  } catch (error) {
+    throw new Error(
+      `cannot write pictures into ${out.directory} (${errorMessage(error)}); nothing was taken`,
+    );
+  }
+  if (out.file && !overwrite && await pathExists(out.file)) {
+    throw new Deno.errors.AlreadyExists(
+      `${out.file} already exists; nothing was taken (--overwrite replaces it)`,
+    );
+  }
+  return out;
+}
+
+/** The extension for an image by its first bytes. */
+function imageExtension(head: Uint8Array): string {
+  const text = new TextDecoder("latin1").decode(head.subarray(0, 16));
+  if (head[0] === 0xff && head[1] === 0xd8) return "JPG";
+  if (text.startsWith("II*\0") && text.slice(8, 10) === "CR") return "CR2";
+  if (text.includes("HEAPCCDR")) return "CRW";
+  return "JPG";
+}
+
+/** A name for a picture that never was on the card: CAP_nnnn, free in `directory`. */
+async function freeCaptureName(directory: string, extension: string): Promise<string> {
+  for (let n = 1; n <= 9999; n++) {
+    const name = `CAP_${String(n).padStart(4, "0")}.${extension}`;
+    if (!(await pathExists(join(directory, name)))) return name;
+  }
+  throw new Deno.errors.AlreadyExists(`${directory} holds CAP_0001 … CAP_9999 already`);
+}
+
+/** A shot written, or kept somewhere else after the write failed. */
+interface SavedShot {
+  /** Where the camera stored it (card or both). */
+  path: string | undefined;
+  /** The local file. */
+  file: string;
+  /** Its size. */
+  size: number;
+}
+
+/**
+ * Write a shot that came to the host. When that fails the picture is not
+ * lost: one kept on the card stays there; one sent only to the host is put on
+ * the card (or, failing that, in a temporary directory), and the error says
+ * where.
+ */
+async function saveShot(
+  cam: Camera,
+  shot: Shot,
+  out: CaptureOutput,
+  frame: number,
+): Promise<SavedShot> {
+  const image = shot.image!;
+  const extension = imageExtension(image);
+  const cardName = shot.path ? basename(shot.path) : undefined;
+  let target: string;
+  if (out.file) {
+    target = out.file;
+  } else if (out.filename) {
+    const name = cardName ?? `CAP_${String(frame).padStart(4, "0")}.${extension}`;
+    target = join(
+      out.directory,
+      patternTarget(
+        { name, path: shot.path ?? `/${name}`, date: await photoDate(cam, shot.path) },
+        out.filename,
+        frame - 1,
+      ),
+    );
+  } else {
+    target = join(out.directory, cardName ?? await freeCaptureName(out.directory, extension));
+  }
+  try {
+    await Deno.mkdir(dirname(target), { recursive: true });
+    const pending = await PendingFile.create(dirname(target), basename(target));
+    try {
+      await pending.write(image);
+      await pending.commit(target, out.overwrite, image.length);
+    } catch (error) {
+      await pending.discard();
+      throw error;
+    }
+    return { path: shot.path, file: target, size: image.length };
+  } catch (error) {
+    const why = `${target} could not be written (${errorMessage(error)})`;
+    if (shot.path) throw new Error(`${why}; the picture is on the card at ${shot.path}`);
+    let kept: string;
+    try {
+      kept = `on the card at ${await keepOnCard(cam, image, extension)}`;
+    } catch (cardError) {
+      const dir = await Deno.makeTempDir({ prefix: "canon-capture-" });
+      const file = join(dir, `CAP_${String(frame).padStart(4, "0")}.${extension}`);
+      await Deno.writeFile(file, image, { createNew: true });
+      kept = `in ${file} (the card refused it: ${errorMessage(cardError)})`;
+    }
+    throw new Error(`${why}; the picture was saved ${kept}`);
+  }
+}
+
+/** The date the card gives a picture (its camera-clock time), or now for one not on the card. */
+async function photoDate(cam: Camera, path: string | undefined): Promise<Date> {
+  if (path === undefined) return new Date();
+  const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+  const entry = (await cam.storage.list(folder)).find((e) => e.path === path);
+  return entry?.date ?? new Date();
+}
+
+/** Put a picture sent only to the host on the card: CAP_nnnn in the newest DCF folder. */
+async function keepOnCard(cam: Camera, image: Uint8Array, extension: string): Promise<string> {
+  const folders = (await cam.storage.list("/DCIM")).filter((e) =>
+    e.isDirectory && /^\d{3}/.test(e.name)
+  ).sort((a, b) => a.name.localeCompare(b.name));
+  const folder = folders.at(-1)?.path ?? "/DCIM";
+  const taken = new Set((await cam.storage.list(folder)).map((e) => e.name));
+  for (let n = 1; n <= 9999; n++) {
+    const name = `CAP_${String(n).padStart(4, "0")}.${extension}`;
+    if (!taken.has(name)) return await cam.storage.upload(image, folder, { name });
+  }
+  throw new Error(`${folder} holds CAP_0001 … CAP_9999 already`);
+}
+
 /** `canon capture`. */
 export const captureCommand: CommandDef = {
   name: "capture",
@@ -299,8 +471,11 @@ export const captureCommand: CommandDef = {
   summary: "take a picture with the given settings; --download fetches it",
   details:
     "--to card (default) keeps the picture on the card; host sends it here without keeping it;\n" +
-    "both does both. --download (or --to host|both) writes it into -o (default: .).\n" +
-    "Settings given are applied first and stay (see canon settings).",
+    "both does both. --download (or --to host|both) writes it into -o (default: .), which is\n" +
+    "checked before the shutter fires; if the write fails anyway, the picture is kept on the\n" +
+    "card and the error says where. Settings given are applied first and stay (canon settings).\n" +
+    "Time-lapse: --interval 10s with --frames N and/or --until TIME takes a series, each shot\n" +
+    "saved as it is taken; a failed shot is reported and the series goes on (3 in a row end it).",
   options: {
     download: {
       type: "boolean",
@@ -315,6 +490,16 @@ export const captureCommand: CommandDef = {
       help: "directory or file for the picture (default: .)",
     },
     overwrite: { type: "boolean", help: "replace an existing file" },
+    ...FILENAME_OPTIONS,
+    ...EXEC_OPTION,
+    interval: {
+      type: "string",
+      short: "I",
+      value: "TIME",
+      help: "time-lapse: one shot every TIME (10s, 500ms, 2m, 1h; a number: seconds)",
+    },
+    frames: { type: "string", short: "F", value: "N", help: "time-lapse: take N shots" },
+    until: { type: "string", value: "TIME", help: 'time-lapse: until 18:30 or "YYYY-MM-DD HH:MM"' },
     ...CAPTURE_SETTING_OPTIONS,
   },
   async run(context, args) {
@@ -327,55 +512,176 @@ export const captureCommand: CommandDef = {
       throw new UsageError(`--to wants card, host or both, not ${JSON.stringify(to)}`, "capture");
     }
     const target: CaptureTarget = (to as CaptureTarget | undefined) ??
-      (values.download ? "both" : "card");
+      (values.download || values.filename !== undefined || values.exec !== undefined
+        ? "both"
+        : "card");
     const fetch = target !== "card";
     const pairs = SETTINGS.filter((s) => values[s.name] !== undefined)
       .map((s): [string, string] => [s.name, values[s.name] as string]);
     const change = changeOf(pairs, "capture");
-    const destination = fetch ? (values.output as string | undefined) ?? "." : undefined;
-    if (!fetch && values.output !== undefined) {
-      throw new UsageError("-o needs --download or --to host|both", "capture");
+    const series = seriesOf(values);
+    let filename;
+    try {
+      filename = filenameOption(values);
+    } catch (error) {
+      throw error instanceof UsageError ? new UsageError(error.message, "capture") : error;
     }
-    if (destination !== undefined && await wantsDirectory(destination)) {
-      await Deno.mkdir(destination, { recursive: true });
+    if (!fetch && (values.output !== undefined || filename || values.exec !== undefined)) {
+      throw new UsageError(
+        "-o, --filename and --exec need --download or --to host|both",
+        "capture",
+      );
     }
+    const hook = values.exec === undefined
+      ? undefined
+      : new ExecHook(values.exec as string, (t) => context.io.writeError(t));
+    const out = fetch
+      ? await prepareOutput(
+        (values.output as string | undefined) ?? ".",
+        filename,
+        Boolean(values.overwrite),
+        series !== undefined,
+      )
+      : undefined;
     const cam = await context.camera();
     await using session = await cam.capture.start();
-    const progress = context.progress(1, 0, "capture");
-    let shot;
-    try {
-      if (fetch) progress.startFile("picture", 0);
-      shot = await session.shoot({
-        to: target,
-        destination,
-        overwrite: Boolean(values.overwrite),
-        settings: pairs.length ? change : undefined,
-        onProgress: (done, total) => progress.update(done, total),
-      });
-    } finally {
-      progress.finish();
+    let hookFailures = 0;
+    const take = async (frame: number, of: number | undefined) => {
+      const progress = context.progress(1, 0, of === undefined ? "capture" : `shot ${frame}`);
+      let shot: Shot;
+      try {
+        if (fetch) progress.startFile("picture", 0);
+        shot = await session.shoot({
+          to: target,
+          settings: pairs.length && frame === 1 ? change : undefined,
+          onProgress: (done, total) => progress.update(done, total),
+        });
+      } finally {
+        progress.finish();
+      }
+      const saved = out ? await saveShot(cam, shot, out, frame) : undefined;
+      if (saved && hook && await hook.run({ file: saved.file, path: saved.path ?? "" }) !== 0) {
+        hookFailures++;
+      }
+      return { shot, saved };
+    };
+    if (series === undefined) {
+      const { shot, saved } = await take(1, undefined);
+      if (context.json) {
+        context.printJson({
+          path: shot.path ?? null,
+          file: saved?.file ?? null,
+          size: shot.size,
+          thumbnailSize: shot.thumbnail?.length ?? 0,
+        });
+      } else {
+        if (shot.path) context.print(`Captured ${shot.path}`);
+        else context.print("Captured (not kept on the card)");
+        if (saved) context.print(`-> ${saved.file} (${formatBytes(saved.size)})`);
+      }
+      return hookFailures ? EXIT.OTHER : EXIT.OK;
     }
-    if (context.json) {
-      context.printJson({
-        path: shot.path ?? null,
-        file: shot.file ?? null,
-        size: shot.size,
-        thumbnailSize: shot.thumbnail?.length ?? 0,
-      });
-      return;
-    }
-    if (shot.path) context.print(`Captured ${shot.path}`);
-    else context.print("Captured (not kept on the card)");
-    if (shot.file) context.print(`-> ${shot.file} (${formatBytes(shot.size)})`);
+    return await timelapse(context, series, take, () => hookFailures);
   },
 };
+
+/** `--interval` with `--frames` and/or `--until`, checked. */
+function seriesOf(values: Record<string, unknown>): TimelapsePlan | undefined {
+  const { interval, frames, until } = values as Record<string, string | undefined>;
+  if (interval === undefined) {
+    if (frames !== undefined || until !== undefined) {
+      throw new UsageError("--frames and --until need --interval", "capture");
+    }
+    return undefined;
+  }
+  if (frames === undefined && until === undefined) {
+    throw new UsageError("--interval needs --frames N or --until TIME", "capture");
+  }
+  const count = frames === undefined ? undefined : Number(frames);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) {
+    throw new UsageError(
+      `--frames wants a number of shots, not ${JSON.stringify(frames)}`,
+      "capture",
+    );
+  }
+  return {
+    interval: parseInterval(interval),
+    frames: count,
+    until: until === undefined ? undefined : parseUntil(until),
+  };
+}
+
+/** Run a time-lapse series: a line per shot, a wait line on a terminal, a summary. */
+async function timelapse(
+  context: CommandContext,
+  plan: TimelapsePlan,
+  take: (frame: number, of: number | undefined) => Promise<{ shot: Shot; saved?: SavedShot }>,
+  hookFailures: () => number,
+): Promise<number> {
+  const of = plan.frames === undefined ? "" : `/${plan.frames}`;
+  const shots: Record<string, unknown>[] = [];
+  const drawWait = context.io.errorIsTerminal && !context.json;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const stopTicker = () => {
+    if (ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+      context.io.writeError("\r\x1b[K");
+    }
+  };
+  const result = await runTimelapse(plan, {
+    waiting(frame, ms) {
+      if (!drawWait) return;
+      const end = Date.now() + ms;
+      const draw = () =>
+        context.io.writeError(
+          `\rtime-lapse: shot ${frame}${of} in ${formatDuration((end - Date.now()) / 1000)}\x1b[K`,
+        );
+      draw();
+      ticker = setInterval(draw, 1000);
+    },
+    async shoot(frame) {
+      stopTicker();
+      const { shot, saved } = await take(frame, plan.frames);
+      const time = formatDate(new Date()).slice(11);
+      shots.push({ frame, path: shot.path ?? null, file: saved?.file ?? null, size: shot.size });
+      if (!context.json) {
+        context.print(
+          `[${frame}${of}] ${time} ${shot.path ?? "(not kept on the card)"}` +
+            (saved ? ` -> ${saved.file} (${formatBytes(saved.size)})` : ""),
+        );
+      }
+    },
+    failed(frame, error) {
+      stopTicker();
+      shots.push({ frame, error: errorMessage(error) });
+      context.io.writeError(`canon capture: shot ${frame}${of} failed: ${errorMessage(error)}\n`);
+    },
+  });
+  stopTicker();
+  const why = {
+    frames: "",
+    until: ", --until reached",
+    failures: `, stopped after ${MAX_FAILURES_IN_A_ROW} failures in a row`,
+    aborted: ", stopped",
+  }[result.stopped];
+  if (context.json) {
+    context.printJson({ ...result, shots });
+  } else {
+    context.print(
+      `${result.saved} shot${result.saved === 1 ? "" : "s"} taken, ${result.failed} failed, ` +
+        `in ${formatDuration(result.elapsed / 1000)}${why}`,
+    );
+  }
+  return result.failed || hookFailures() ? EXIT.OTHER : EXIT.OK;
+}
 
 /** An existing directory, a path ending in "/", or a name without an extension: a directory. */
 async function wantsDirectory(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isDirectory;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  } catch {
+    // Missing, or below a file: not a directory yet (writing there is checked next).
     return path.endsWith("/") || !/\.[^./]+$/.test(path);
   }
 }

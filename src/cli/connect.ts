@@ -15,12 +15,22 @@ import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
 import type { VirtualCamera } from "../emulator/virtual_camera.ts";
 import type { UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
+import type { VirtualCard } from "./virtual_card.ts";
 
 // The virtual camera, umockdev and the recorder are loaded only by the
 // commands that use them (a plain `canon info` needs none of them).
 const emulator = () => import("../emulator/virtual_camera.ts");
 const umockdev = () => import("../emulator/umockdev.ts");
 const trace = () => import("../trace/recorder.ts");
+
+/** The `--card DIR` card, loaded only when asked for. */
+async function virtualCard(
+  selection: CameraSelection,
+  model: string | undefined,
+): Promise<VirtualCard | undefined> {
+  if (selection.card === undefined) return undefined;
+  return await (await import("./virtual_card.ts")).virtualCard(selection, model);
+}
 
 /** The options that say which camera to use and how. */
 export interface CameraSelection {
@@ -40,6 +50,10 @@ export interface CameraSelection {
   record?: string;
   /** The virtual camera delivers data no faster than the real cameras' USB 1.1 bus. */
   busModel?: boolean;
+  /** The virtual camera's card is made from this folder (`--card`). */
+  card?: string;
+  /** Save the folder card's changes when done (`--card-persist`). */
+  cardPersist?: boolean;
 }
 
 /** A connected camera and how to let it go. */
@@ -169,11 +183,14 @@ export async function connectVirtual(
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
   const model = emulatedChoice(selection.emulate, selection.camera);
+  const card = virtualCamera ? undefined : await virtualCard(selection, model);
   const vc = virtualCamera ??
     new (await emulator()).VirtualCamera({
       ...(model ? { model } : {}),
       busModel: selection.busModel ?? false,
+      card: card?.card,
     });
+  card?.attach(vc);
   const recorder = await openRecorder(selection);
   try {
     const camera = await Camera.connect(
@@ -192,6 +209,7 @@ export async function connectVirtual(
         } finally {
           if (!virtualCamera) await vc[Symbol.asyncDispose]();
           recorder?.close();
+          await card?.close();
         }
       },
     };
@@ -204,10 +222,13 @@ export async function connectVirtual(
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
   const model = emulatedChoice(selection.emulateUsb, selection.camera);
+  const card = await virtualCard(selection, model);
   const vc = new (await emulator()).VirtualCamera({
     ...(model ? { model } : {}),
     busModel: selection.busModel ?? false,
+    card: card?.card,
   });
+  card?.attach(vc);
   const recorder = await openRecorder(selection);
   const testbed = (await umockdev()).UmockdevTestbed.open();
   try {
@@ -248,6 +269,7 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
           testbed.close();
           await vc[Symbol.asyncDispose]();
           recorder?.close();
+          await card?.close();
         }
       },
     };

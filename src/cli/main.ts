@@ -79,6 +79,8 @@ const GLOBAL_HELP: readonly [string, string][] = [
   ],
   ["--emulate-usb [MODEL]", "use the virtual camera through the real libusb and umockdev"],
   ["--bus-model", "the virtual camera sends no faster than USB 1.1 full speed, as cameras do"],
+  ["--card DIR", "the virtual camera's card serves the photos in DIR (with --emulate...)"],
+  ["--card-persist", "keep the virtual card's changes in DIR (.canon-card.json, new pictures)"],
   ["--camera MODEL|ID", "the camera with this model name or USB product id (e.g. 306e)"],
   ["--port usb:BUS,ADDR", "the camera at this USB port (as `canon cameras` shows it)"],
   ["--record FILE", "record the USB conversation to FILE (pcapng; Wireshark, canon decode)"],
@@ -95,6 +97,8 @@ const GLOBAL_OPTIONS = {
   emulate: { type: "string" },
   "emulate-usb": { type: "string" },
   "bus-model": { type: "boolean" },
+  card: { type: "string" },
+  "card-persist": { type: "boolean" },
   camera: { type: "string" },
   port: { type: "string" },
   record: { type: "string" },
@@ -108,7 +112,7 @@ const GLOBAL_OPTIONS = {
 } as const;
 
 /** Global options that take a value (the value is not the sub-command). */
-const VALUED = new Set(["--camera", "--port", "--record", "--timeout"]);
+const VALUED = new Set(["--camera", "--port", "--record", "--timeout", "--card"]);
 
 function isCommand(name: string): boolean {
   return Object.hasOwn(COMMANDS, name);
@@ -236,8 +240,8 @@ export function commandHelp(command: CommandDef): string {
     ...(options.length ? ["", "Options:", ...options] : []),
     "",
     "Global options: --emulate [MODEL], --emulate-usb [MODEL], --bus-model, --camera, --port,",
-    "--record FILE, --trace, --debug, --json, --timeout MS, --allow-unknown (canon --help",
-    "explains them).",
+    "--record FILE, --trace, --debug, --json, --timeout MS, --allow-unknown, --card DIR,",
+    "--card-persist (canon --help explains them).",
   ].join("\n");
 }
 
@@ -261,11 +265,23 @@ function globalOptions(values: Record<string, unknown>): GlobalOptions {
     timeout,
     allowUnknown: Boolean(values["allow-unknown"]),
     busModel: Boolean(values["bus-model"]),
+    ...cardOptions(values),
     trace: Boolean(values.trace),
     debug: Boolean(values.debug),
     json: Boolean(values.json),
   };
   return options;
+}
+
+/** `--card DIR` and `--card-persist`, which only the virtual camera takes. */
+function cardOptions(values: Record<string, unknown>): { card?: string; cardPersist?: boolean } {
+  const card = values.card as string | undefined;
+  if (card === undefined && !values["card-persist"]) return {};
+  if (card === undefined) throw new UsageError("--card-persist needs --card DIR");
+  if (values.emulate === undefined && values["emulate-usb"] === undefined) {
+    throw new UsageError("--card DIR is the virtual camera's card: add --emulate or --emulate-usb");
+  }
+  return { card, cardPersist: Boolean(values["card-persist"]) };
 }
 
 /** How {@link main} runs (for tests and embedding). */

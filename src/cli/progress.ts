@@ -25,6 +25,29 @@ export interface TransferProgressOptions {
   interval?: number;
   /** Clock in milliseconds (for tests; default `performance.now`). */
   now?: () => number;
+  /**
+   * The terminal's width in columns, asked at each redraw (it may change);
+   * default: the console's. 0 or less: unknown, the line is not cut.
+   */
+  columns?: () => number;
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return 0;
+  }
+}
+
+/** `text` cut to `width` characters with "…" in the middle (a file name's end says most). */
+function elide(text: string, width: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= width) return text;
+  if (width <= 1) return chars.slice(0, width).join("");
+  const tail = Math.ceil((width - 1) / 2);
+  return chars.slice(0, width - 1 - tail).join("") + "…" +
+    chars.slice(chars.length - tail).join("");
 }
 
 /** A progress line for a batch of files. */
@@ -98,9 +121,11 @@ export class TransferProgress {
   /**
    * The progress line as it would be drawn now.
    *
+   * @param width at most this many characters: the file name is shortened,
+   *   then the rate, the batch's bytes and its total are left out, as needed
    * @returns the line, without control characters
    */
-  line(): string {
+  line(width = Infinity): string {
     const o = this.#options;
     const elapsed = (this.#now() - this.#start) / 1000;
     const done = this.done;
@@ -114,8 +139,24 @@ export class TransferProgress {
       }`
       : ` | total ${formatBytes(done)}`;
     const eta = o.bytes > 0 && rate > 0 ? formatDuration((o.bytes - done) / rate) : "-:--";
-    return `${o.verb ?? "get"} [${this.#fileIndex}/${o.files}] ${this.#fileName} ${filePart}` +
-      `${total} ${formatBytes(Math.round(rate))}/s ETA ${eta}`;
+    const head = `${o.verb ?? "get"} [${this.#fileIndex}/${o.files}]`;
+    const speed = ` ${formatBytes(Math.round(rate))}/s`;
+    const shortTotal = o.bytes > 0 ? ` | ${Math.floor((done / o.bytes) * 100)}%` : "";
+    // Narrower and narrower forms; the first that fits is drawn.
+    const forms = [
+      (name: string) => `${head} ${name} ${filePart}${total}${speed} ETA ${eta}`,
+      (name: string) => `${head} ${name} ${filePart}${total} ETA ${eta}`,
+      (name: string) => `${head} ${name} ${filePart}${shortTotal} ETA ${eta}`,
+      (name: string) => `${head} ${name} ${filePart}`,
+    ];
+    const name = this.#fileName;
+    for (const form of forms) {
+      const full = form(name);
+      if (Array.from(full).length <= width) return full;
+      const room = width - (Array.from(full).length - Array.from(name).length);
+      if (room >= Math.min(8, Array.from(name).length)) return form(elide(name, room));
+    }
+    return Array.from(forms[forms.length - 1](name)).slice(0, Math.max(0, width)).join("");
   }
 
   #draw(force: boolean): void {
@@ -124,6 +165,9 @@ export class TransferProgress {
     if (!force && now - this.#lastDraw < (this.#options.interval ?? 100)) return;
     this.#lastDraw = now;
     this.#drawn = true;
-    this.#options.write(`\r${this.line()}\x1b[K`);
+    // One column short of the width: a line that fills it would wrap on some terminals.
+    const columns = (this.#options.columns ?? consoleColumns)();
+    const width = columns > 0 ? columns - 1 : Infinity;
+    this.#options.write(`\r${this.line(width)}\x1b[K`);
   }
 }

@@ -13,7 +13,7 @@ import {
   type StorageEntry,
 } from "../camera/storage.ts";
 import { STATUS } from "../protocol/commands.ts";
-import { CameraClosedError, CameraStatusError, ProtocolError } from "../protocol/errors.ts";
+import { CameraClosedError, CameraStatusError } from "../protocol/errors.ts";
 import { splitCardPath, toHostPath } from "../protocol/storage_codec.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
@@ -21,6 +21,16 @@ import { freeSpace } from "./free_space.ts";
 import type { TransferProgress } from "./progress.ts";
 import { formatBytes, formatDate, table } from "./format.ts";
 import { pathExists, writeFileSafely } from "../camera/pending_file.ts";
+import { expandSelection, fileNumbers } from "./selection.ts";
+import { downloadToStdout, fileOutput, outputIsFile } from "./download_target.ts";
+import { afterDownload, EXEC_OPTION, MOVE_OPTION } from "./hooks.ts";
+import { confirmRemoval, mkdirParents, planRemoval, type Removal } from "./card_tree.ts";
+import {
+  FILENAME_OPTIONS,
+  filenameOption,
+  type FilenamePattern,
+  patternTarget,
+} from "./filename_pattern.ts";
 
 /** An entry as `--json` prints it. */
 function entryJson(entry: StorageEntry): Record<string, unknown> {
@@ -109,19 +119,23 @@ export const lsCommand: CommandDef = {
       if (entry.isDirectory) throw error;
       entries = [entry];
     }
+    const numbers = await fileNumbers(cam);
     if (context.json) {
-      context.printJson(entries.map(entryJson));
+      context.printJson(
+        entries.map((e) => ({ ...entryJson(e), number: numbers.get(e.path) ?? null })),
+      );
       return;
     }
     const files = entries.filter((e) => !e.isDirectory);
     context.printLines(table(
       entries.map((e) => [
+        numbers.has(e.path) ? `#${numbers.get(e.path)}` : "",
         recursive ? e.path + (e.isDirectory ? "/" : "") : e.name + (e.isDirectory ? "/" : ""),
         e.isDirectory ? "-" : String(e.size),
         formatDate(e.date),
         flags(e),
       ]),
-      [1],
+      [2],
     ));
     const bytes = files.reduce((n, e) => n + e.size, 0);
     const fresh = files.filter((e) => !e.downloaded).length;
@@ -148,6 +162,10 @@ export interface DownloadBatchOptions {
   overwrite: boolean;
   /** Clear the camera's "new" mark of each file downloaded (default true). */
   markDownloaded: boolean;
+  /** Name each file by this gphoto2 `--filename` pattern (below `directory`). */
+  filename?: { pattern: FilenamePattern; first: number };
+  /** Called when a file is complete on disk (and marked): `--exec`, `--move`. */
+  afterFile?: (done: { path: string; file: string; size: number }) => Promise<void>;
   /** Go on with the next file when one fails (default: stop). */
   keepGoing?: boolean;
   /** Stop the batch (a signal): the file in progress is removed, its reason thrown. */
@@ -182,8 +200,12 @@ function targetOf(
   entry: StorageEntry,
   options: DownloadBatchOptions,
   rename?: (n: string) => string,
+  index = 0,
 ): string {
   const segments = splitCardPath(entry.path);
+  if (options.filename) {
+    return join(options.directory, patternTarget(entry, options.filename, index));
+  }
   const name = rename ? rename(entry.name) : entry.name;
   return options.tree
     ? join(options.directory, ...segments.slice(0, -1), name)
@@ -254,8 +276,8 @@ async function plan(
 ): Promise<PlannedFile[]> {
   const targets = new Map<string, string>();
   const out: PlannedFile[] = [];
-  for (const entry of entries) {
-    let target = targetOf(entry, options, rename);
+  for (const [index, entry] of entries.entries()) {
+    let target = targetOf(entry, options, rename, index);
     let skip = false;
     if (options.skipExisting) {
       const free = await freeTarget(target, entry, new Set(targets.keys()), same);
@@ -368,6 +390,7 @@ export async function downloadFiles(
           { event: "downloaded", path: entry.path, file: done.file, size: done.size, marked },
           `${entry.path} -> ${done.file} (${formatBytes(done.size)})`,
         );
+        await options.afterFile?.({ path: entry.path, file: done.file, size: done.size });
       } catch (error) {
         progress.endFile();
         if (options.signal?.aborted) throw options.signal.reason;
@@ -497,7 +520,12 @@ export function isHousekeeping(entry: StorageEntry): boolean {
 }
 
 const DOWNLOAD_OPTIONS = {
-  output: { type: "string", short: "o", value: "DIR", help: "where to put the files (default: .)" },
+  output: {
+    type: "string",
+    short: "o",
+    value: "DIR",
+    help: "where to put the files (default: .); for one file also FILE, or - (standard output)",
+  },
   "skip-existing": {
     type: "boolean",
     help: "leave a local file that is the same photo; another of that name: NAME-1.EXT",
@@ -522,7 +550,18 @@ function batchOptions(
     overwrite: Boolean(values.overwrite),
     markDownloaded: !values["keep-new"],
     keepGoing: Boolean(values["keep-going"]),
+    filename: withPattern(values, command),
   };
+}
+
+function withPattern(values: Record<string, unknown>, command: string) {
+  try {
+    const filename = filenameOption(values);
+    if (filename && values.tree) throw new UsageError("give --filename or --tree, not both");
+    return filename;
+  } catch (error) {
+    throw error instanceof UsageError ? new UsageError(error.message, command) : error;
+  }
 }
 
 /** `canon get PATH... | --all | --new [-o DIR]`. */
@@ -538,9 +577,13 @@ export const getCommand: CommandDef = {
     "another photo of the same name as NAME-1.EXT. Each file is reported as it completes.\n" +
     "The camera's housekeeping files (CANONMSC/*.CTG, MISC/AUTPRINT.MRK, .THM thumbnails),\n" +
     "which gphoto2 does not list either, are left out unless --all-files or named.\n" +
-    "-o - with one PATH writes the file to standard output.",
+    "A PATH may also be a number as `canon ls` shows it (3, 1-5,9) or a pattern\n" +
+    "('/DCIM/*/IMG_00*.JPG'). -o - with one file writes it to standard output.",
   options: {
     ...DOWNLOAD_OPTIONS,
+    ...FILENAME_OPTIONS,
+    ...EXEC_OPTION,
+    ...MOVE_OPTION,
     "all-files": {
       type: "boolean",
       help: "include the camera's housekeeping files (.CTG, .MRK, .THM)",
@@ -561,55 +604,45 @@ export const getCommand: CommandDef = {
     if (!values.all && !values.new && positionals.length === 0) {
       throw new UsageError("say what to get: PATH..., --all or --new", "get");
     }
-    const options = batchOptions(values, "get", Boolean(values.new));
-    if (values.output === "-") return await getToStdout(context, values, positionals);
+    let options = batchOptions(values, "get", Boolean(values.new));
     const cam = await context.camera();
-    const named = new Set(positionals.map((p) => toHostPath(splitCardPath(p))));
-    let files = await filesOf(cam, values.all || positionals.length === 0 ? ["/"] : positionals);
+    const paths = positionals.length ? await expandSelection(cam, positionals, "get") : ["/"];
+    const named = new Set(paths.map((p) => toHostPath(splitCardPath(p))));
+    let files = await filesOf(cam, values.all ? ["/"] : paths);
     if (!values["all-files"]) files = files.filter((f) => named.has(f.path) || !isHousekeeping(f));
     if (values.new) files = files.filter((f) => !f.downloaded);
     if (files.length === 0 && !context.json) {
       context.print(values.new ? "No new files." : "No files.");
       return;
     }
+    const output = values.output as string | undefined;
+    if (output === "-") {
+      await downloadToStdout(context, cam, files, options.markDownloaded);
+      return;
+    }
+    if (!options.filename && await outputIsFile(output, files)) {
+      options = { ...options, ...fileOutput(output!) };
+    }
     await Deno.mkdir(options.directory, { recursive: true });
-    const result = await downloadFiles(context, cam, files, { ...options, signal: context.signal });
+    const after = afterDownload(context, cam, values);
+    const result = await downloadFiles(context, cam, files, {
+      ...options,
+      afterFile: after.afterFile,
+      signal: context.signal,
+    });
     printDownloads(context, result);
-    return batchExit(result, options.keepGoing ?? false);
+    // --move deletes the files that are complete here even when a later one failed.
+    let code: number;
+    try {
+      code = batchExit(result, options.keepGoing ?? false);
+    } catch (error) {
+      await after.finish().catch(() => {});
+      throw error;
+    }
+    const hookCode = await after.finish();
+    return code || hookCode;
   },
 };
-
-/** `canon get PATH -o -`: one file to standard output, nothing else on it. */
-async function getToStdout(
-  context: CommandContext,
-  values: Record<string, unknown>,
-  positionals: string[],
-): Promise<number> {
-  if (positionals.length !== 1 || values.all || values.new) {
-    throw new UsageError("-o - (standard output) takes exactly one PATH", "get");
-  }
-  if (values.json) throw new UsageError("-o - and --json both want standard output", "get");
-  const cam = await context.camera();
-  const entry = await stat(cam, positionals[0]);
-  if (entry.isDirectory) {
-    throw new UsageError(`${entry.path} is a directory; -o - takes one file`, "get");
-  }
-  const stream = context.io.stdout ?? Deno.stdout.writable;
-  let done;
-  try {
-    done = await cam.storage.download(entry.path, stream);
-  } catch (error) {
-    if (error instanceof Deno.errors.BrokenPipe) throw new OutputClosedError();
-    throw error;
-  }
-  if (done.size !== entry.size) {
-    throw new ProtocolError(
-      `${entry.path}: the camera sent ${done.size} bytes, its card lists the file with ${entry.size}`,
-    );
-  }
-  if (!values["keep-new"] && !entry.downloaded) await cam.storage.markDownloaded(entry.path);
-  return EXIT.OK;
-}
 
 const HAS_THUMBNAIL = /\.(JPG|JPEG|CRW|CR2|AVI)$/i;
 
@@ -680,18 +713,61 @@ function needPaths(positionals: string[], command: string): string[] {
 /** `canon rm PATH...`. */
 export const rmCommand: CommandDef = {
   name: "rm",
-  usage: "PATH...",
+  usage: "PATH|N|PATTERN... | -R DIR... | --all [--yes]",
   summary: "delete files (with the .THM of a CRW or AVI; protected files are refused)",
-  options: {},
+  details: "Files are named by path, by the number `canon ls` shows (3, 1-5,9) or by a pattern\n" +
+    "('/DCIM/*/IMG_00*.JPG'). -R DIR deletes DIR and everything below it; --all every file\n" +
+    "(directories stay). Both ask first, unless --yes.",
+  options: {
+    recursive: { type: "boolean", short: "R", help: "delete directories and all below them" },
+    all: { type: "boolean", short: "a", help: "delete every file on the card" },
+    yes: { type: "boolean", short: "y", help: "do not ask before -R or --all" },
+  },
   async run(context, args) {
-    const paths = needPaths(args.positionals, "rm");
+    const { values } = args;
+    if (values.all && args.positionals.length) {
+      throw new UsageError("--all takes no PATH", "rm");
+    }
     const cam = await context.camera();
-    const deleted: string[] = [];
-    for (const path of paths) {
-      const entry = await stat(cam, path);
-      if (entry.isDirectory) {
-        throw new UsageError(`${entry.path} is a directory; remove it with rmdir once empty`, "rm");
+    const paths = values.all
+      ? []
+      : await expandSelection(cam, needPaths(args.positionals, "rm"), "rm");
+    let removal: Removal | undefined;
+    if (values.all || values.recursive) {
+      const dirs: string[] = [];
+      const files: StorageEntry[] = [];
+      for (const path of paths) {
+        const entry = await stat(cam, path);
+        if (entry.isDirectory) dirs.push(entry.path);
+        else files.push(entry);
       }
+      removal = await planRemoval(cam, dirs, Boolean(values.all));
+      removal.files.unshift(...files);
+      for (const f of removal.kept) context.note(`${f.path} is protected: it stays`);
+      if (!(await confirmRemoval(context, removal, Boolean(values.yes)))) {
+        context.note("Nothing deleted.");
+        return EXIT.OTHER;
+      }
+    }
+    const deleted: string[] = [];
+    const gone = new Set<string>();
+    for (const path of removal ? removal.files.map((f) => f.path) : paths) {
+      let entry;
+      try {
+        entry = await stat(cam, path);
+      } catch (error) {
+        // A .THM deleted with its CRW or AVI a moment ago.
+        if (removal && error instanceof CardPathNotFoundError) continue;
+        throw error;
+      }
+      if (entry.isDirectory) {
+        throw new UsageError(
+          `${entry.path} is a directory; remove it with rmdir once empty (rm -R: with all below it)`,
+          "rm",
+        );
+      }
+      if (gone.has(entry.path)) continue;
+      gone.add(entry.path);
       try {
         await cam.storage.delete(entry.path);
       } catch (error) {
@@ -704,6 +780,11 @@ export const rmCommand: CommandDef = {
       }
       deleted.push(entry.path);
       if (!context.json) context.print(`deleted ${entry.path}`);
+    }
+    for (const dir of removal?.directories ?? []) {
+      await cam.storage.rmdir(dir);
+      deleted.push(`${dir}/`);
+      if (!context.json) context.print(`removed ${dir}`);
     }
     if (context.json) context.printJson({ deleted });
   },
@@ -894,13 +975,27 @@ function pathCommand(
   };
 }
 
-/** `canon mkdir PATH...`. */
-export const mkdirCommand: CommandDef = pathCommand(
+const plainMkdir = pathCommand(
   "mkdir",
-  "make directories on the card",
+  "make directories on the card (-p: and missing parents)",
   (cam, path) => cam.storage.mkdir(path),
   "created",
 );
+
+/** `canon mkdir [-p] PATH...`. */
+export const mkdirCommand: CommandDef = {
+  ...plainMkdir,
+  usage: "[-p] PATH...",
+  options: {
+    parents: {
+      type: "boolean",
+      short: "p",
+      help: "make missing parent directories too; one that exists is no error",
+    },
+  },
+  run: (context, args) =>
+    args.values.parents ? mkdirParents(context, args) : plainMkdir.run(context, args),
+};
 
 /** `canon rmdir PATH...`. */
 export const rmdirCommand: CommandDef = pathCommand(

@@ -12,6 +12,8 @@ import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";
 import { UsageError } from "./exit.ts";
 import { MAX_TIMER_MS, parseCount } from "./numbers.ts";
+import { FILENAME_OPTIONS, filenameOption } from "./filename_pattern.ts";
+import { afterDownload, EXEC_OPTION } from "./hooks.ts";
 import {
   batchExit,
   batchJson,
@@ -77,8 +79,11 @@ export const watchCommand: CommandDef = {
       type: "boolean",
       help: "include the camera's housekeeping files (.CTG, .MRK, .THM)",
     },
+    ...FILENAME_OPTIONS,
+    ...EXEC_OPTION,
   },
   async run(context, args) {
+    const filename = filenameOption(args.values);
     const interval = args.values.interval === undefined
       ? 1000
       : parseCount(args.values.interval as string, "--interval", {
@@ -107,6 +112,7 @@ export const watchCommand: CommandDef = {
       const fresh = (await filesOf(cam, ["/"])).filter((f) =>
         !f.downloaded && (args.values["all-files"] || !isHousekeeping(f))
       );
+      const after = afterDownload(context, cam, args.values);
       await Deno.mkdir(directory, { recursive: true });
       const keepGoing = Boolean(args.values["keep-going"]);
       const result = await downloadFiles(context, cam, fresh, {
@@ -117,7 +123,10 @@ export const watchCommand: CommandDef = {
         markDownloaded: !args.values["keep-new"],
         keepGoing,
         signal: context.signal,
+        filename,
+        afterFile: after.afterFile,
       });
+      const hookCode = await after.finish();
       if (context.json) {
         context.io.write(
           JSON.stringify({ event: "summary", camera: cam.model, ...batchJson(result) }) + "\n",
@@ -130,7 +139,7 @@ export const watchCommand: CommandDef = {
       const code = batchExit(result, keepGoing);
       await context.close();
       if (code !== 0) return code;
-      if (virtual || args.values.once) return;
+      if (virtual || args.values.once) return hookCode;
       context.note("watch: done; waiting for the camera to go away");
       while (await present(context)) await sleep(interval);
     }

@@ -48,6 +48,8 @@ export const DEFAULT_START_TIME = 0x3e439fc0;
  * - "avi": an MJPEG movie;
  * - "pattern": `size` deterministic pseudo-random bytes, computed on demand;
  * - "bytes": exactly `bytes`;
+ * - "host": the file `hostFile` on this computer, read when the camera reads it
+ *   (copied into memory only when the card changes it);
  * - "directory": an (empty) directory.
  */
 export type CardFileKind =
@@ -58,6 +60,7 @@ export type CardFileKind =
   | "avi"
   | "pattern"
   | "bytes"
+  | "host"
   | "directory";
 
 /** One file (or directory) of a card's initial content. */
@@ -73,6 +76,8 @@ export interface CardFileSpec {
   size?: number;
   /** Contents of a "bytes" file (copied). */
   bytes?: Uint8Array;
+  /** The local file a "host" file serves (its size is taken when the card is made). */
+  hostFile?: string;
   /** Modification time, camera-local seconds; default `startTime + 60 × index`. */
   mtime?: number;
   /** Attribute bits (0x01 protected, 0x20 not downloaded); default 0x20. */
@@ -133,6 +138,8 @@ type Content =
   | { kind: "buffer"; data: Uint8Array; length: number }
   /** Pseudo-random bytes computed from the offset. */
   | { kind: "pattern"; seed: number; size: number }
+  /** A file on this computer, read range by range. */
+  | { kind: "host"; path: string; size: number }
   /** Generated on first use; shared through {@link generated}. */
   | { kind: "lazy"; key: string; make: () => Uint8Array; data?: Uint8Array };
 
@@ -160,7 +167,7 @@ class Entry implements CardNode {
     const c = this.content;
     if (c === undefined) return 0;
     if (c.kind === "buffer") return c.length;
-    if (c.kind === "pattern") return c.size;
+    if (c.kind === "pattern" || c.kind === "host") return c.size;
     return materialise(c).length;
   }
 }
@@ -368,6 +375,7 @@ export class MemoryCard implements CardFileSystem {
       fillPattern(out, c.seed, start);
       return out;
     }
+    if (c.kind === "host") return readHostFile(c.path, start, end - start);
     const data = c.kind === "buffer" ? c.data : materialise(c);
     return data.slice(start, end);
   }
@@ -699,6 +707,7 @@ export class MemoryCard implements CardFileSystem {
       const length = file.size;
       const data = new Uint8Array(length);
       if (c.kind === "pattern") fillPattern(data, c.seed, 0);
+      else if (c.kind === "host") data.set(readHostFile(c.path, 0, length));
       else data.set(materialise(c));
       c = { kind: "buffer", data, length };
       file.content = c;
@@ -771,6 +780,14 @@ export class MemoryCard implements CardFileSystem {
     const seed = hashString(stem);
     const model = this.#model;
     switch (kind) {
+      case "host": {
+        if (spec.hostFile === undefined) {
+          throw new RangeError(`card content ${path}: no hostFile given`);
+        }
+        const size = Deno.statSync(spec.hostFile).size;
+        if (size > 0xffffffff) throw new RangeError(`${spec.hostFile}: too large for the card`);
+        return { kind: "host", path: spec.hostFile, size };
+      }
       case "bytes":
         if (spec.bytes === undefined) throw new RangeError(`card content ${path}: no bytes given`);
         return { kind: "buffer", data: spec.bytes.slice(), length: spec.bytes.length };
@@ -816,12 +833,31 @@ export class MemoryCard implements CardFileSystem {
   }
 }
 
+/** `length` bytes of a local file from `offset` (fewer at its end). */
+function readHostFile(path: string, offset: number, length: number): Uint8Array {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    file.seekSync(offset, Deno.SeekMode.Start);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = file.readSync(out.subarray(done));
+      if (n === null || n === 0) break;
+      done += n;
+    }
+    return done === length ? out : out.slice(0, done);
+  } finally {
+    file.close();
+  }
+}
+
 function lazy(kind: string, options: object, make: () => Uint8Array): Content {
   return { kind: "lazy", key: `${kind}:${JSON.stringify(options)}`, make };
 }
 
 function resolveKind(spec: CardFileSpec, name: string): CardFileKind {
   if (spec.kind !== undefined) return spec.kind;
+  if (spec.hostFile !== undefined) return "host";
   if (spec.bytes !== undefined) return "bytes";
   if (spec.size !== undefined) return "pattern";
   const ext = name.split(".")[1];
