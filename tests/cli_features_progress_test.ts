@@ -89,7 +89,7 @@ for (const columns of [60, 80, 160]) {
       );
       await tmux(socket, "pipe-pane", "-t", "t", "-o", `cat > '${raw}'`);
       const command = `cd '${dir}' && NO_COLOR=1 '${Deno.execPath()}' run --allow-all '${MAIN}' ` +
-        `--emulate get --all -o out; echo "EXIT=$?"`;
+        `--emulate get --all --all-files -o out; echo "EXIT=$?"`;
       await tmux(socket, "send-keys", "-t", "t", command, "Enter");
       let screen = "";
       for (let i = 0; i < 600 && !/^EXIT=\d+/m.test(screen); i++) {

@@ -10,6 +10,14 @@ import { parseRanges, patternRegExp } from "../src/cli/selection.ts";
 import { cardFiles, withCamera } from "./_cli_features.ts";
 import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 
+/** The summary line that ends a batch's JSON Lines output. */
+function summaryOf(out: string): { downloaded: { path: string }[] } {
+  const lines = out.trim().split("\n").map((line) => JSON.parse(line));
+  const summary = lines.find((line) => line.event === "summary");
+  assert.ok(summary, `no summary line in ${out}`);
+  return summary;
+}
+
 Deno.test("ranges and wildcards parse as gphoto2 and the shell write them", () => {
   assert.deepEqual(parseRanges("1-5,9"), [1, 2, 3, 4, 5, 9]);
   assert.deepEqual(parseRanges("3,3,2-3"), [3, 2]);
@@ -41,14 +49,14 @@ Deno.test("ls numbers files; get takes numbers, ranges and wildcards; rm takes a
     const get = await canon("get", "1-2,9", "-o", dir, "--json");
     assert.equal(get.code, 0, get.err);
     assert.deepEqual(
-      JSON.parse(get.out).downloaded.map((d: { path: string }) => d.path),
+      summaryOf(get.out).downloaded.map((d: { path: string }) => d.path),
       ["/DCIM/100CANON/CRW_0006.CRW", "/DCIM/100CANON/IMG_0001.JPG", "/DCIM/101CANON/IMG_0102.JPG"],
     );
     assert.equal((await Deno.stat(join(dir, "CRW_0006.CRW"))).size, 524468);
     const wild = await canon("get", "/DCIM/*/IMG_000[45].JPG", "-o", join(dir, "w"), "--json");
     assert.equal(wild.code, 0, wild.err);
     assert.deepEqual(
-      JSON.parse(wild.out).downloaded.map((d: { path: string }) => d.path),
+      summaryOf(wild.out).downloaded.map((d: { path: string }) => d.path),
       ["/DCIM/100CANON/IMG_0004.JPG", "/DCIM/100CANON/IMG_0005.JPG"],
     );
     const none = await canon("get", "/DCIM/*/NOPE*.JPG", "-o", dir);

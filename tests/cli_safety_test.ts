@@ -91,7 +91,7 @@ Deno.test("two cameras into one folder: the second IMG_0004.JPG gets a free name
     assert.notDeepEqual(theirs, mine);
     // And the S45 no longer calls it new: it is not left "new" forever.
     const ls = await session(s45)("ls", "/DCIM/100CANON");
-    assert.match(ls.out, /^IMG_0004\.JPG\s+\d+\s+\S+ \S+$/m);
+    assert.match(ls.out, /^(?:#\d+)? *IMG_0004\.JPG\s+\d+\s+\S+ \S+$/m);
     // get --new again from either camera: nothing new, nothing renamed a second time.
     assert.equal((await session(g3)("get", "--new", "-o", dir)).out, "No new files.\n");
     const again = await session(s45)(
@@ -118,10 +118,10 @@ Deno.test("put refuses to replace a photo on the card unless --overwrite", async
       refused.err,
       /canon put: \/DCIM\/100CANON\/IMG_0001\.JPG is already on the card; use --overwrite to replace it/,
     );
-    assert.match((await canon("ls", "/DCIM/100CANON")).out, /^IMG_0001\.JPG\s+29380\s/m);
+    assert.match((await canon("ls", "/DCIM/100CANON")).out, /^(?:#\d+)? *IMG_0001\.JPG\s+29380\s/m);
     const replaced = await canon("put", local, "/DCIM/100CANON", "--overwrite");
     assert.equal(replaced.code, 0, replaced.err);
-    assert.match((await canon("ls", "/DCIM/100CANON")).out, /^IMG_0001\.JPG\s+3707\s/m);
+    assert.match((await canon("ls", "/DCIM/100CANON")).out, /^(?:#\d+)? *IMG_0001\.JPG\s+3707\s/m);
     // The library says the same in its terms.
     await using cam = await Camera.connect(vc);
     await assert.rejects(
@@ -346,7 +346,7 @@ Deno.test("canon ls | head ends quietly; get -o - writes the file to standard ou
     [],
     `$CANON --emulate ls -R / | head -n 1; echo "status \${PIPESTATUS[0]}"`,
   );
-  assert.match(head.out, /^\/DCIM\/\s.*\nstatus (0|141)\n$/);
+  assert.match(head.out, /^\s*\/DCIM\/\s.*\nstatus (0|141)\n$/);
   assert.doesNotMatch(head.err, /Broken pipe|error/i);
   await inTempDir(async (dir) => {
     const run = await spawned(
