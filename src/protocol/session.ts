@@ -716,7 +716,7 @@ export class Session {
         serial,
       );
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
     let reply: FixedReply;
@@ -735,10 +735,14 @@ export class Session {
     return reply;
   }
 
-  /** The host gave up on dialogue `serial`: its reply may still come; resynchronise first. */
-  #abandon(serial: number): void {
-    this.#abandoned.add(serial);
-    if (this.#abandoned.size > 64) this.#abandoned.delete(this.#abandoned.values().next().value!);
+  /** Dialogue `serial` failed with `error`; after a timeout its reply may still come: resynchronise first. */
+  #abandon(serial: number, error: unknown): void {
+    // Only a dialogue the host stopped waiting for can still be answered late;
+    // after any other failure, what is left in the pipe is drained.
+    if (error instanceof CameraTimeoutError) {
+      this.#abandoned.add(serial);
+      if (this.#abandoned.size > 64) this.#abandoned.delete(this.#abandoned.values().next().value!);
+    }
     this.#pendingDrain = -1;
   }
 
@@ -915,7 +919,7 @@ export class Session {
       }
       total = decodeLongHeader(spec, header);
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
     if (options.maxLength !== undefined && total > options.maxLength) {
@@ -1140,7 +1144,7 @@ export class Session {
       log.info(`<-- UploadBlock status: ${hex(status)}`);
       return status;
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
   }
@@ -1192,7 +1196,7 @@ export class Session {
       if (counting) left = Math.max(0, left - chunk.length);
     }
     log.info(`drained ${bytes} b of a stale reply (${reads} reads) in ${elapsed(start)} s`);
-    if (known < 0 || this.#abandoned.size > 0) await this.#resync();
+    if (this.#abandoned.size > 0) await this.#resync();
   }
 
   /**
@@ -1250,7 +1254,7 @@ export class Session {
       } catch (error) {
         if (error instanceof ProtocolError) continue;
         if (error instanceof CameraTimeoutError) {
-          this.#abandon(serial);
+          this.#abandon(serial, error);
           throw new CameraTimeoutError(
             `resynchronising after a reply the host gave up on`,
             budget,
