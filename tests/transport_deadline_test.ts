@@ -180,3 +180,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "tier 3: libusb + umockdev: an aborted download returns within a second; the next calls work",
+  ignore: ignore3,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
+    const card = new MemoryCard({ content: "default" });
+    card.addFile("/DCIM/100CANON/MVI_0100.AVI", big, 1_700_000_000);
+    const vc = new VirtualCamera({ card, busModel: true });
+    using testbed = UmockdevTestbed.open();
+    testbed.attach(vc.usbFunction);
+    const cam = await Camera.open({ timeout: 5000 });
+    try {
+      await cam.storage.info();
+      const abort = new AbortController();
+      let got = 0;
+      const download = cam.storage.download(
+        "/DCIM/100CANON/MVI_0100.AVI",
+        new WritableStream({ write: (chunk) => void (got += chunk.length) }),
+        { signal: abort.signal },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const start = performance.now();
+      abort.abort(new Error("the user pressed Ctrl-C"));
+      await assert.rejects(download, /Ctrl-C/);
+      const ms = performance.now() - start;
+      assert.ok(ms < 1000, `abort took ${ms.toFixed(0)} ms`);
+      assert.ok(got > 0 && got < big.length, `${got} bytes before the abort`);
+      assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+      assert.deepEqual(await cam.storage.read(ONE), cardBytes(vc, ONE));
+    } finally {
+      await cam.close();
+    }
+  },
+});
