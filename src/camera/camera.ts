@@ -60,6 +60,13 @@ export interface CameraConnectOptions {
   allowUnknown?: boolean | { cameraClass: CameraClass };
   /** Timeout of one transfer in milliseconds (default 5000). */
   timeout?: number;
+  /**
+   * The longest one call's dialogue may take in all, in milliseconds.
+   * Default: two transfer timeouts and a second for a fixed reply; for a long
+   * one, a transfer timeout and a second plus its announced data at 128 KiB/s
+   * (`callDeadline`), so a camera that drips data cannot hold a call for ever.
+   */
+  callTimeout?: number;
 }
 
 /** Options of {@link Camera.open}: which camera, and how to talk to it. */
@@ -166,12 +173,17 @@ export class Camera implements AsyncDisposable {
     modelInfo: CameraModel,
     ownsOpen: boolean,
     timeout: number,
+    callTimeout?: number,
   ) {
     this.device = device;
     this.modelInfo = modelInfo;
     this.traits = traitsOf(modelInfo);
     this.#ownsOpen = ownsOpen;
-    this.session = new Session(device, { newProtocol: this.traits.newProtocol, timeout });
+    this.session = new Session(device, {
+      newProtocol: this.traits.newProtocol,
+      timeout,
+      callTimeout,
+    });
   }
 
   /**
@@ -217,7 +229,13 @@ export class Camera implements AsyncDisposable {
     const modelInfo = resolveModel(device, options);
     const ownsOpen = !device.opened;
     if (ownsOpen) await device.open();
-    const camera = new Camera(device, modelInfo, ownsOpen, options.timeout ?? DEFAULT_TIMEOUT);
+    const camera = new Camera(
+      device,
+      modelInfo,
+      ownsOpen,
+      options.timeout ?? DEFAULT_TIMEOUT,
+      options.callTimeout,
+    );
     try {
       await device.claimInterface(0);
       await camera.#initialize();

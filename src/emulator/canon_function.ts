@@ -1104,6 +1104,41 @@ export class CanonFunction implements UsbFunction {
         });
         return;
       }
+      case "drip": {
+        const pipes = this.#pipeGeneration;
+        const step = Math.max(1, Math.floor(fault.bytes));
+        const all = sources.reduce((n, source) => n + source.size, 0);
+        let sent = 0;
+        // The camera is busy until the reply is out: later replies wait behind it.
+        this.#heldBack ??= [];
+        const next = () => {
+          if (!this.#connected || pipes !== this.#pipeGeneration) return;
+          if (sent >= all) {
+            for (const held of this.#heldBack ?? []) this.#bulkIn.push(...held);
+            this.#heldBack = undefined;
+            this.#notify();
+            return;
+          }
+          // A long reply's header comes whole (it is a transfer of its own); the rest drips.
+          const size = sent === 0 && sources.length > 1 && sources[0].endsTransfer
+            ? sources[0].size
+            : step;
+          const part = limitSources(dropSources(sources, sent), size);
+          sent += size;
+          this.#bulkIn.push(...part.map((p) => ({ ...p, endsTransfer: true })));
+          this.#notify();
+          this.#schedule(fault.everyMs, next);
+        };
+        next();
+        return;
+      }
+      case "flood":
+        this.#bulkIn.push(...sources, {
+          size: Number.MAX_SAFE_INTEGER,
+          bytes: (_offset, n) => new Uint8Array(n),
+        });
+        this.#notify();
+        return;
       case "unplug":
         this.#unplugAfter = fault.afterBytes;
         break;

@@ -60,6 +60,18 @@ export type Fault =
    */
   | { readonly kind: "split"; readonly at: number }
   /**
+   * The reply trickles out (a long reply's 0x40 header whole, then) `bytes`
+   * bytes every `everyMs` milliseconds, each in a transfer of its own: a
+   * hostile or broken camera that never quite stops. Later replies wait
+   * behind it.
+   */
+  | { readonly kind: "drip"; readonly bytes: number; readonly everyMs: number }
+  /**
+   * After its reply the camera keeps sending zeros on bulk IN without end,
+   * whatever the host sends, until the next init handshake or reset.
+   */
+  | { readonly kind: "flood" }
+  /**
    * The next shutter release is answered, but the camera never reports the
    * capture: no interrupt packet follows (the shutter reply never comes).
    */

@@ -14,6 +14,7 @@ import {
   type UsbDevice,
   type UsbInResult,
   type UsbOutResult,
+  webUsbFailure,
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
 import { canPipeline } from "../usb/pipeline.ts";
@@ -71,6 +72,29 @@ export interface SessionOptions {
   newProtocol: boolean;
   /** Default timeout of one transfer in milliseconds (5000). */
   timeout?: number;
+  /**
+   * The longest one call (one dialogue) may take in all, in milliseconds.
+   * Default: from the transfer timeout and the size the reply announces
+   * ({@link callDeadline}).
+   */
+  callTimeout?: number;
+}
+
+/** The slowest data rate a long reply is allowed by default (bytes per second). */
+export const MIN_DATA_RATE = 128 * 1024;
+
+/**
+ * The default deadline of one call: a fixed dialogue gets two transfer
+ * timeouts and a second; a long one a transfer timeout and a second plus
+ * its data at {@link MIN_DATA_RATE} (a USB 1.1 camera sends 5–10 times faster).
+ *
+ * @param timeout the transfer timeout in ms
+ * @param longBytes the long reply's announced data length, if any
+ * @returns milliseconds
+ */
+export function callDeadline(timeout: number, longBytes?: number): number {
+  if (longBytes === undefined) return 2 * timeout + 1000;
+  return timeout + 1000 + Math.ceil((longBytes / MIN_DATA_RATE) * 1000);
 }
 
 /** What the init handshake found. */
@@ -95,6 +119,8 @@ export interface DialogueOptions {
   minData?: number;
   /** Name for the wire log (default: the command's). */
   label?: string;
+  /** The longest the whole dialogue may take, in ms (default {@link callDeadline}). */
+  deadline?: number;
 }
 
 /** Options of a long dialogue. */
@@ -109,6 +135,11 @@ export interface LongDialogueOptions {
   onLength?: (total: number) => void | Promise<void>;
   /** Name for the wire log. */
   label?: string;
+  /**
+   * The longest the whole dialogue may take, in ms (default
+   * {@link callDeadline} of the announced length).
+   */
+  deadline?: number;
 }
 
 function elapsed(start: number): string {
@@ -133,6 +164,11 @@ export class Session {
   transferLength: number = DEFAULT_TRANSFER_LENGTH;
   /** Default timeout of a transfer. */
   timeout: number;
+  /** The longest one call may take in all (ms); undefined: {@link callDeadline}. */
+  callTimeout: number | undefined;
+  /** When the dialogue on the wire must be over (performance.now() ms), if it has a deadline. */
+  #deadlineAt: number | undefined;
+  #deadlineMs = 0;
   /**
    * Transfers kept in flight when a long reply is read pipelined (devices
    * with `readBulkChunks`); 1 reads one transfer at a time all the same.
@@ -143,6 +179,12 @@ export class Session {
   #closedReason: Error | undefined;
   /** Bytes of an abandoned reply still to drain before the next command (-1: unknown). */
   #pendingDrain = 0;
+  /** A transfer the device did not time out is still pending: reopen before the next dialogue. */
+  #stuck = false;
+  /** The device was seen not to honour transfer timeouts (a WebUSB device): no probing reads. */
+  #noTimeouts = false;
+  /** The interrupt read in progress, kept across calls of {@link Session.readInterrupt}. */
+  #interrupt: Promise<{ result?: UsbInResult; error?: unknown }> | undefined;
   /** Serial numbers of dialogues whose reply may still come (the host gave up on them). */
   readonly #abandoned = new Set<number>();
 
@@ -156,6 +198,7 @@ export class Session {
     this.device = device;
     this.newProtocol = options.newProtocol;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.callTimeout = options.callTimeout;
     this.#pickEndpoints();
   }
 
@@ -178,6 +221,7 @@ export class Session {
   exclusive<T>(body: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(async () => {
       this.#assertOpen();
+      if (this.#stuck) await this.#reopen();
       if (this.#pendingDrain !== 0) await this.#drain();
       return await body();
     });
@@ -192,6 +236,48 @@ export class Session {
 
   #assertOpen(): void {
     if (this.#closedReason) throw this.#closedReason;
+  }
+
+  /**
+   * Run one dialogue under a deadline of `ms`, counted from when its command
+   * has gone out (`#startDeadline`): the camera's replies, however
+   * it sends them, must be in by then.
+   */
+  async #withDeadline<T>(ms: number, body: () => Promise<T>): Promise<T> {
+    this.#deadlineAt = undefined;
+    this.#deadlineMs = ms;
+    try {
+      return await body();
+    } finally {
+      this.#deadlineAt = undefined;
+      this.#deadlineMs = 0;
+    }
+  }
+
+  /** The command went out: the dialogue's deadline runs from now. */
+  #startDeadline(): number {
+    const now = performance.now();
+    if (this.#deadlineMs > 0) this.#deadlineAt = now + this.#deadlineMs;
+    return now;
+  }
+
+  /** Move the running dialogue's deadline to `ms` from its start (a long reply's length is known). */
+  #extendDeadline(startedAt: number, ms: number): void {
+    if (this.#deadlineAt === undefined) return;
+    this.#deadlineAt = startedAt + ms;
+    this.#deadlineMs = ms;
+  }
+
+  /** The timeout of the next transfer: `timeout`, cut to what the call's deadline leaves. */
+  #bounded(what: string, timeout: number): number {
+    if (this.#deadlineAt === undefined) return timeout;
+    const left = Math.floor(this.#deadlineAt - performance.now());
+    if (left <= 0) {
+      throw new CameraTimeoutError(`${what}: the call did not finish`, this.#deadlineMs, {
+        hint: "The camera is sending too slowly; pass a longer timeout if it is just slow",
+      });
+    }
+    return timeout > 0 ? Math.min(timeout, left) : left;
   }
 
   #pickEndpoints(): void {
@@ -216,10 +302,14 @@ export class Session {
     // wait for devices that cannot (a plain WebUSB device).
     let timer: ReturnType<typeof setTimeout> | undefined;
     const guard = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new CameraTimeoutError(what, timeout)),
-        timeout + 1000,
-      );
+      timer = setTimeout(() => {
+        // The transfer is still pending on the device and would take the
+        // next bytes meant for someone else: reopen the device before the
+        // next dialogue.
+        this.#stuck = true;
+        this.#noTimeouts = true;
+        reject(new CameraTimeoutError(what, timeout));
+      }, timeout + 1000);
     });
     try {
       return await Promise.race([transfer, guard]);
@@ -244,12 +334,34 @@ export class Session {
       }
       return error;
     }
-    if (error instanceof DOMException && error.name === "NotFoundError") {
-      const closed = new CameraClosedError(`${what}: the camera was disconnected`, {
-        cause: error,
-      });
-      this.markClosed(closed);
-      return closed;
+    switch (webUsbFailure(error)) {
+      case "gone": {
+        const closed = new CameraClosedError(`${what}: the camera was disconnected`, {
+          cause: error,
+        });
+        this.markClosed(closed);
+        return closed;
+      }
+      case "not-open": {
+        const closed = new CameraClosedError(`${what}: the USB device is not open`, {
+          hint: "Open the camera again",
+          cause: error,
+        });
+        this.markClosed(closed);
+        return closed;
+      }
+      case "aborted":
+        return new CameraClosedError(
+          `${what}: the transfer was aborted (the device was closed or reset)`,
+          { cause: error },
+        );
+      case "transfer":
+        return new ProtocolError(`${what}: the USB transfer failed`, {
+          hint: "Check the cable; the next command tries again",
+          cause: error,
+        });
+      case "arguments":
+        return new CanonError(`${what}: the USB device refused the request`, { cause: error });
     }
     return error instanceof Error ? error : new Error(String(error));
   }
@@ -258,6 +370,7 @@ export class Session {
     const request = length > 1 ? REQUEST_LONG : REQUEST_SHORT;
     const start = performance.now();
     const what = `control_read (0x${request.toString(16)}, ${hex(value)}, ${length} b)`;
+    timeout = this.#bounded(what, timeout);
     const result: UsbInResult = await this.#guard(
       what,
       timeout,
@@ -280,6 +393,7 @@ export class Session {
     const request = data.length > 1 ? REQUEST_LONG : REQUEST_SHORT;
     const start = performance.now();
     const what = `control_write (0x${request.toString(16)}, ${hex(value)}, ${data.length} b)`;
+    timeout = this.#bounded(what, timeout);
     log.info(
       `control_write (0x${request.toString(16)}, ${hex(value)}) ${data.length} (${
         hex(data.length)
@@ -312,6 +426,7 @@ export class Session {
   async bulkRead(length: number, timeout = this.timeout): Promise<Uint8Array> {
     const start = performance.now();
     const what = `bulk_read ${length} (${hex(length)}) b`;
+    timeout = this.#bounded(what, timeout);
     const result = await this.#guard(
       what,
       timeout,
@@ -355,6 +470,7 @@ export class Session {
   async bulkWrite(data: Uint8Array, timeout = this.timeout): Promise<void> {
     const start = performance.now();
     const what = `bulk_write ${data.length} (${hex(data.length)}) b`;
+    timeout = this.#bounded(what, timeout);
     log.info(what);
     log.dump(data, 0x100);
     const result = await this.#guard(
@@ -382,33 +498,85 @@ export class Session {
   }
 
   /**
-   * Read one interrupt packet.
+   * Read one interrupt packet. The read is the session's own: when nothing
+   * came in time it stays pending (on a device without transfer timeouts,
+   * such as WebUSB, it cannot be cancelled) and the next call waits on the
+   * same read, so no packet is lost to an abandoned read.
    *
    * @param timeout milliseconds to wait
-   * @returns the packet, or null when none came in time
+   * @returns the packet (empty for a zero-length packet: "nothing to say"),
+   *   or null when none came in time
    */
   async readInterrupt(timeout: number): Promise<Uint8Array | null> {
     const start = performance.now();
-    try {
-      const result = await this.#guard(
-        "interrupt_read",
-        timeout,
-        this.device.transferIn(this.endpoints.interruptIn, 0x40, { timeout }),
-      );
-      if (result.status === "stall") {
-        await this.#clearStall("in", this.endpoints.interruptIn);
-        return null;
-      }
-      const bytes = inResultBytes(result);
-      log.info(
-        `interrupt_read got ${bytes.length} (${hex(bytes.length)}) b in ${elapsed(start)} s`,
-      );
-      log.dump(bytes);
-      return bytes;
-    } catch (error) {
+    this.#interrupt ??= this.device.transferIn(this.endpoints.interruptIn, 0x40, { timeout })
+      .then((result) => ({ result }), (error) => ({ error }));
+    const pending = this.#interrupt;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A device that honours the timeout answers first (TIMEOUT); one that
+    // cannot is left waiting, its read kept for the next call.
+    const late = new Promise<"late">((resolve) =>
+      timer = setTimeout(resolve, timeout + 50, "late")
+    );
+    const outcome = await Promise.race([pending, late]);
+    clearTimeout(timer);
+    if (outcome === "late") return null;
+    if (this.#interrupt === pending) this.#interrupt = undefined;
+    if (outcome.error !== undefined) {
+      const error = this.#translate("interrupt_read", timeout, outcome.error);
       if (error instanceof CameraTimeoutError) return null;
       throw error;
     }
+    const result = outcome.result!;
+    if (result.status === "stall") {
+      await this.#clearStall("in", this.endpoints.interruptIn);
+      return null;
+    }
+    const bytes = inResultBytes(result);
+    log.info(`interrupt_read got ${bytes.length} (${hex(bytes.length)}) b in ${elapsed(start)} s`);
+    log.dump(bytes);
+    return bytes;
+  }
+
+  /**
+   * A transfer the device did not end is still pending (a WebUSB device has
+   * no transfer timeouts): close and reopen the device, which ends every
+   * pending transfer, claim the interface again, and resynchronise. Bounded;
+   * a device that cannot be reopened closes the session.
+   */
+  async #reopen(): Promise<void> {
+    this.#stuck = false;
+    this.#interrupt = undefined;
+    log.warn("a USB transfer did not end; reopening the device");
+    const bounded = async (what: string, step: () => Promise<void> | undefined) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          step(),
+          new Promise<never>((_, reject) =>
+            timer = setTimeout(() => reject(new Error(`${what} did not finish`)), 2000)
+          ),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    try {
+      await bounded("close", () => this.device.close());
+      await bounded("open", () => this.device.open());
+      await bounded("claimInterface", () => this.device.claimInterface(0));
+    } catch (cause) {
+      const error = new CameraClosedError(
+        "the USB device could not be reopened after a lost reply",
+        {
+          hint: "Reconnect the camera and open it again",
+          cause,
+        },
+      );
+      this.markClosed(error);
+      throw error;
+    }
+    this.#pendingDrain = -1;
   }
 
   // ---- handshake -------------------------------------------------------
@@ -505,6 +673,7 @@ export class Session {
     const block = encodeCommand(spec, serial, payload, this.newProtocol);
     log.info(`--> ${label} (${hex(spec.cmd1)}, ${hex(spec.cmd2)}, ${hex(spec.cmd3)}) #${serial}`);
     await this.#controlOut(0x10, block, timeout);
+    this.#startDeadline();
     return serial;
   }
 
@@ -517,10 +686,22 @@ export class Session {
    * @returns status and data
    * @throws {CameraStatusError} on a non-zero status unless `allowStatus`
    */
-  async command(
+  command(
     spec: CommandSpec,
     payload: Uint8Array = new Uint8Array(0),
     options: DialogueOptions = {},
+  ): Promise<FixedReply> {
+    const timeout = options.timeout ?? this.timeout;
+    return this.#withDeadline(
+      options.deadline ?? this.callTimeout ?? callDeadline(timeout),
+      () => this.#command(spec, payload, options),
+    );
+  }
+
+  async #command(
+    spec: CommandSpec,
+    payload: Uint8Array,
+    options: DialogueOptions,
   ): Promise<FixedReply> {
     this.#assertOpen();
     const timeout = options.timeout ?? this.timeout;
@@ -535,7 +716,7 @@ export class Session {
         serial,
       );
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
     let reply: FixedReply;
@@ -554,10 +735,14 @@ export class Session {
     return reply;
   }
 
-  /** The host gave up on dialogue `serial`: its reply may still come; resynchronise first. */
-  #abandon(serial: number): void {
-    this.#abandoned.add(serial);
-    if (this.#abandoned.size > 64) this.#abandoned.delete(this.#abandoned.values().next().value!);
+  /** Dialogue `serial` failed with `error`; after a timeout its reply may still come: resynchronise first. */
+  #abandon(serial: number, error: unknown): void {
+    // Only a dialogue the host stopped waiting for can still be answered late;
+    // after any other failure, what is left in the pipe is drained.
+    if (error instanceof CameraTimeoutError) {
+      this.#abandoned.add(serial);
+      if (this.#abandoned.size > 64) this.#abandoned.delete(this.#abandoned.values().next().value!);
+    }
     this.#pendingDrain = -1;
   }
 
@@ -695,16 +880,30 @@ export class Session {
    * @param options timeout, length limit, abort signal
    * @returns the number of data bytes received
    */
-  async longCommand(
+  longCommand(
     spec: CommandSpec,
     payload: Uint8Array,
     sink: (chunk: Uint8Array) => void | Promise<void>,
     options: LongDialogueOptions = {},
   ): Promise<number> {
+    const timeout = options.timeout ?? this.timeout;
+    return this.#withDeadline(
+      options.deadline ?? this.callTimeout ?? callDeadline(timeout),
+      () => this.#longCommand(spec, payload, sink, options),
+    );
+  }
+
+  async #longCommand(
+    spec: CommandSpec,
+    payload: Uint8Array,
+    sink: (chunk: Uint8Array) => void | Promise<void>,
+    options: LongDialogueOptions,
+  ): Promise<number> {
     this.#assertOpen();
     const timeout = options.timeout ?? this.timeout;
     const label = options.label ?? spec.name;
     const serial = await this.#send(spec, payload, label, timeout);
+    const started = performance.now();
     let total: number;
     try {
       let header = await this.#bulkReadExact(0x40, `${label} reply header`, timeout);
@@ -720,7 +919,7 @@ export class Session {
       }
       total = decodeLongHeader(spec, header);
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
     if (options.maxLength !== undefined && total > options.maxLength) {
@@ -731,22 +930,46 @@ export class Session {
         }) bytes, more than the ${options.maxLength} this reply can have`,
       );
     }
+    if (options.deadline === undefined && this.callTimeout === undefined) {
+      this.#extendDeadline(started, callDeadline(timeout, total));
+    }
     await options.onLength?.(total);
     let received = 0;
     try {
       while (received < total) {
         options.signal?.throwIfAborted();
         const remaining = total - received;
-        if (remaining > this.transferLength && canPipeline(this.device)) {
-          // Several transfers in flight. A short read ends them; the loop then
-          // plans again from what really arrived (the 20D ends transfers early).
-          await this.#readPipelined(label, remaining, timeout, options.signal, async (chunk) => {
-            received += chunk.length;
-            // Bytes that arrive after an abort are counted (not drained twice), not delivered.
-            if (!options.signal?.aborted) await sink(chunk);
-          });
+        if (canPipeline(this.device)) {
+          // Several transfers in flight, of whole packets only; a short read
+          // ends them and the loop plans again from what really arrived (the
+          // 20D ends transfers early). A partial-packet read only at the end.
+          const queued = queuedChunkLengths(
+            remaining,
+            this.transferLength,
+            this.newProtocol,
+            this.bulkInPacketSize,
+          );
+          const first = queued.next();
+          const lengths = first.done
+            ? [nextChunkLength(remaining, this.transferLength, this.newProtocol)]
+            : prepend(first.value, queued);
+          await this.#readPipelined(
+            label,
+            remaining,
+            lengths,
+            timeout,
+            options.signal,
+            async (chunk) => {
+              received += chunk.length;
+              // Bytes that arrive after an abort are counted (not drained twice), not delivered.
+              if (!options.signal?.aborted) await sink(chunk);
+            },
+          );
           options.signal?.throwIfAborted();
           if (total - received < remaining) continue;
+          throw new ProtocolError(
+            `${label}: the camera stopped sending after ${received} of ${total} bytes`,
+          );
         }
         const want = nextChunkLength(remaining, this.transferLength, this.newProtocol);
         const chunk = await this.bulkRead(want, timeout);
@@ -781,6 +1004,7 @@ export class Session {
   async #readPipelined(
     label: string,
     length: number,
+    lengths: Iterable<number>,
     timeout: number,
     signal: AbortSignal | undefined,
     take: (chunk: Uint8Array) => Promise<void>,
@@ -794,10 +1018,19 @@ export class Session {
     const onAbort = () => stop.abort(signal?.reason);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
+    const transferTimeout = this.#bounded(what, timeout);
+    // The call's deadline ends the transfers in flight, as an abort does.
+    const deadline = this.#deadlineAt === undefined ? undefined : setTimeout(() => {
+      stop.abort(
+        new CameraTimeoutError(`${what}: the call did not finish`, this.#deadlineMs, {
+          hint: "The camera is sending too slowly; pass a longer timeout if it is just slow",
+        }),
+      );
+    }, Math.max(0, this.#deadlineAt - performance.now()));
     const reads = this.device.readBulkChunks(
       this.endpoints.bulkIn,
-      queuedChunkLengths(length, this.transferLength, this.newProtocol, this.bulkInPacketSize),
-      { inFlight: this.pipelineDepth, timeout, signal: stop.signal },
+      lengths,
+      { inFlight: this.pipelineDepth, timeout: transferTimeout, signal: stop.signal },
     )[Symbol.asyncIterator]();
     let got = 0;
     let stuck = false;
@@ -825,6 +1058,8 @@ export class Session {
             reads.next().then(resolve, reject);
           });
         } catch (error) {
+          // The caller's abort (or the call's deadline) comes through as it is.
+          if (stop.signal.aborted && error === stop.signal.reason) throw error;
           throw this.#translate(what, timeout, error);
         } finally {
           Deno.unrefTimer(watchdog);
@@ -857,6 +1092,7 @@ export class Session {
       }
     } finally {
       clearInterval(watchdog);
+      clearTimeout(deadline);
       signal?.removeEventListener("abort", onAbort);
       if (stuck) reads.return?.().catch(() => undefined);
       else await reads.return?.();
@@ -875,11 +1111,23 @@ export class Session {
    * @param timeout milliseconds per transfer
    * @returns the status word of the block's reply
    */
-  async uploadBlock(
+  uploadBlock(
     cameraPath: string,
     offset: number,
     data: Uint8Array,
     timeout = this.timeout,
+  ): Promise<number> {
+    return this.#withDeadline(
+      this.callTimeout ?? 2 * callDeadline(timeout),
+      () => this.#uploadBlock(cameraPath, offset, data, timeout),
+    );
+  }
+
+  async #uploadBlock(
+    cameraPath: string,
+    offset: number,
+    data: Uint8Array,
+    timeout: number,
   ): Promise<number> {
     this.#assertOpen();
     const serial = this.#nextSerial();
@@ -888,6 +1136,7 @@ export class Session {
     log.info(`--> UploadBlock offset ${offset} ${data.length} b #${serial}`);
     try {
       await this.#controlOut(0x10, encodeUploadPreHeader(len1), timeout);
+      this.#startDeadline();
       await this.#bulkReadExact(0x40, "upload pre-header reply", timeout);
       await this.bulkWrite(block, timeout);
       const reply = await this.#readFixed("UploadBlock", 0x5c, timeout);
@@ -895,7 +1144,7 @@ export class Session {
       log.info(`<-- UploadBlock status: ${hex(status)}`);
       return status;
     } catch (error) {
-      this.#abandon(serial);
+      this.#abandon(serial, error);
       throw error;
     }
   }
@@ -916,16 +1165,16 @@ export class Session {
     let reads = 0;
     let bytes = 0;
     let left = known > 0 ? known : 0;
-    for (;;) {
+    // Reading "until quiet" needs a read that times out; on a device without
+    // timeouts it would stay pending and take the next reply. Resync instead.
+    for (; !(this.#noTimeouts && left === 0);) {
       const counting = left > 0;
       const time = Math.floor(deadline - performance.now());
       if (time <= 0) {
-        const error = new CameraDesyncError(
+        throw await this.#desynced(
           `the camera was still sending a reply the host gave up on after ${reads} reads ` +
             `(${bytes} bytes in ${elapsed(start)} s)`,
         );
-        this.markClosed(error);
-        throw error;
       }
       let chunk: Uint8Array;
       try {
@@ -935,6 +1184,10 @@ export class Session {
           counting ? time : Math.min(50, time),
         );
       } catch (error) {
+        // Quiet for a quarter second (or half a transfer timeout, if shorter):
+        // the camera stopped. A read the bound cut shorter proves nothing.
+        const cut = counting && time < Math.min(this.timeout, 500) / 2;
+        if (error instanceof CameraTimeoutError && cut) continue;
         if (error instanceof CameraTimeoutError || error instanceof ProtocolError) break;
         throw error;
       }
@@ -943,7 +1196,30 @@ export class Session {
       if (counting) left = Math.max(0, left - chunk.length);
     }
     log.info(`drained ${bytes} b of a stale reply (${reads} reads) in ${elapsed(start)} s`);
-    if (known < 0 || this.#abandoned.size > 0) await this.#resync();
+    if (this.#abandoned.size > 0) await this.#resync();
+  }
+
+  /**
+   * Replies could not be brought back in step in bounded time: close the
+   * session, and reset the device (a USB port reset clears the camera's
+   * pipes, so that opening it again starts afresh).
+   */
+  async #desynced(message: string): Promise<CameraDesyncError> {
+    const error = new CameraDesyncError(message);
+    this.markClosed(error);
+    log.warn(`${message}; closing the session and resetting the device`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        this.device.reset?.(),
+        new Promise((resolve) => timer = setTimeout(resolve, 2000)),
+      ]);
+    } catch (cause) {
+      log.info(`reset after losing step failed: ${cause}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    return error;
   }
 
   /**
@@ -964,12 +1240,10 @@ export class Session {
     for (let reads = 0;; reads++) {
       const time = Math.floor(deadline - performance.now());
       if (time <= 0 || reads > 100_000) {
-        const error = new CameraDesyncError(
+        throw await this.#desynced(
           `the camera's replies are out of step: ${discarded} late replies discarded in ` +
             `${elapsed(start)} s and the resynchronising command was not answered`,
         );
-        this.markClosed(error);
-        throw error;
       }
       let head: Uint8Array;
       try {
@@ -980,7 +1254,7 @@ export class Session {
       } catch (error) {
         if (error instanceof ProtocolError) continue;
         if (error instanceof CameraTimeoutError) {
-          this.#abandon(serial);
+          this.#abandon(serial, error);
           throw new CameraTimeoutError(
             `resynchronising after a reply the host gave up on`,
             budget,
@@ -1012,6 +1286,12 @@ export class Session {
       log.warn(`resync: discarding a late fixed reply (serial #${echoed}, ${reply.length} b)`);
     }
   }
+}
+
+/** `first`, then the rest of `rest`. */
+function* prepend(first: number, rest: Iterator<number>): Generator<number, void, undefined> {
+  yield first;
+  for (let next = rest.next(); !next.done; next = rest.next()) yield next.value;
 }
 
 /** What a reply's first bytes say it is. */

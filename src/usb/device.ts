@@ -202,3 +202,35 @@ export function inResultBytes(result: UsbInResult): Uint8Array {
   if (!view) return new Uint8Array(0);
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
+
+/**
+ * What a WebUSB failure means, from its DOMException name (a browser's
+ * `USBDevice`, node-usb's WebUSB): `NotFoundError` — the device is gone
+ * (unplugged); `InvalidStateError` — the device is not open or the
+ * interface not claimed (closed under the caller); `AbortError` — the
+ * transfer was aborted (the device was closed or reset meanwhile);
+ * `NetworkError` — the transfer failed on the bus; a `TypeError` — the
+ * arguments were refused. Anything else: undefined.
+ *
+ * @param error what a WebUSB call rejected with
+ * @returns the kind of failure, or undefined when it is not a WebUSB one
+ */
+export function webUsbFailure(
+  error: unknown,
+): "gone" | "not-open" | "aborted" | "transfer" | "arguments" | undefined {
+  if (error instanceof TypeError) return "arguments";
+  const name = typeof DOMException !== "undefined" && error instanceof DOMException
+    ? error.name
+    : undefined;
+  switch (name) {
+    case "NotFoundError":
+      return "gone";
+    case "InvalidStateError":
+      return "not-open";
+    case "AbortError":
+      return "aborted";
+    case "NetworkError":
+      return "transfer";
+  }
+  return undefined;
+}
