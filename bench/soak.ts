@@ -37,6 +37,10 @@ export interface Reading {
   rss: number;
   /** JavaScript heap in use, bytes (after a collection when --expose-gc is on). */
   heapUsed: number;
+  /** JavaScript heap reserved by V8 (its young and old generations), bytes. */
+  heapTotal: number;
+  /** Memory of ArrayBuffers outside the JavaScript heap, bytes. */
+  external: number;
   /** Open file descriptors (/proc/self/fd). */
   fds: number;
   /** Holds on the shared libusb context (one per open device). */
@@ -88,6 +92,8 @@ function read(): Reading {
   return {
     rss: Deno.memoryUsage().rss,
     heapUsed: Deno.memoryUsage().heapUsed,
+    heapTotal: Deno.memoryUsage().heapTotal,
+    external: Deno.memoryUsage().external,
     fds: [...Deno.readDirSync("/proc/self/fd")].length,
     libusbHolds: libusbContextUsers(),
     testbedDirs: testbedDirs(),
@@ -148,6 +154,8 @@ async function drive(
   };
   for (let i = 0; i < 8; i++) await step(i);
   const warm = read();
+  const smaps = Deno.env.get("SOAK_SMAPS");
+  if (smaps) Deno.copyFileSync("/proc/self/smaps", `${smaps}.warm`);
   const bigCount = Math.ceil(options.bytes / options.bigFile);
   const every = Math.max(1, Math.floor(options.commands / Math.max(1, bigCount)));
   let bigDone = 0;
@@ -318,9 +326,15 @@ async function soakClient(options: SoakOptions): Promise<ClientReport> {
     await Deno.remove(dir, { recursive: true });
   }
   const after = read();
+  // Where the resident memory is, for a look with the mappings' names.
+  const smaps = Deno.env.get("SOAK_SMAPS");
+  if (smaps) Deno.copyFileSync("/proc/self/smaps", smaps);
   const { commands, downloaded, warm, end } = run;
   return { commands, downloadedBytes: downloaded, before, warm, end, after, samples };
 }
+
+/** More V8 flags for the library's process (`--client-v8-flags A,B`), to see what V8's sizing does. */
+let clientV8Flags: string[] = [];
 
 /**
  * The soak with the emulator (virtual camera, umockdev testbed and bridge) in
@@ -359,7 +373,7 @@ export async function soakSplit(options: SoakOptions): Promise<SoakReport> {
         "run",
         "--allow-all",
         "--no-check",
-        "--v8-flags=--expose-gc",
+        `--v8-flags=${["--expose-gc", ...clientV8Flags].join(",")}`,
         new URL(import.meta.url).pathname,
         "--client",
         "--commands",
@@ -442,6 +456,8 @@ if (import.meta.main) {
     return i >= 0 ? Number(args[i + 1]) : undefined;
   };
   const quick = args.includes("--quick");
+  const flags = args.indexOf("--client-v8-flags");
+  if (flags >= 0) clientV8Flags = args[flags + 1].split(",");
   const options: SoakOptions = {
     commands: value("--commands") ?? (quick ? 300 : 10_000),
     bytes: (value("--mib") ?? (quick ? 16 : 1024)) * MIB,
