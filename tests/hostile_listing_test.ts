@@ -11,6 +11,14 @@ import assert from "node:assert/strict";
 import { Camera, ProtocolError, VirtualCamera } from "../mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { FunctionRead, SetupPacket, UsbFunction } from "../src/emulator/usb_function.ts";
+import type {
+  UsbControlSetup,
+  UsbData,
+  UsbDevice,
+  UsbInResult,
+  UsbOutResult,
+  UsbTransferOptions,
+} from "../src/usb/device.ts";
 import { ListingDecoder, MAX_TREE_ENTRIES } from "../src/protocol/storage_codec.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
@@ -330,4 +338,134 @@ Deno.test("ListingDecoder keeps nothing of a listing but an unfinished entry: me
       capped.push(tree.bytes(offset, 0x1400));
     }
   }, new RegExp(`more than ${MAX_TREE_ENTRIES} entries`));
+});
+
+// ---- the same hostile camera in-process (tier 2), without libusb -----------
+
+/** A reply made on demand: the long reply's header, then its data. */
+type Served = { size: number; bytes(offset: number, length: number): Uint8Array };
+
+/**
+ * The in-process virtual camera with the same two lies as
+ * {@link HostileCamera}, told at the device contract the library talks to.
+ */
+class HostileDevice implements UsbDevice {
+  #vc: VirtualCamera;
+  #tree: RepeatedBytes;
+  #thmSize: number;
+  #reply: { header: Uint8Array; data: Served } | undefined;
+  #sent = 0;
+  listings = 0;
+
+  constructor(vc: VirtualCamera, tree: RepeatedBytes, thmSize = 0) {
+    this.#vc = vc;
+    this.#tree = tree;
+    this.#thmSize = thmSize;
+  }
+  get vendorId() {
+    return this.#vc.vendorId;
+  }
+  get productId() {
+    return this.#vc.productId;
+  }
+  get configuration() {
+    return this.#vc.configuration;
+  }
+  get opened() {
+    return this.#vc.opened;
+  }
+  open() {
+    return this.#vc.open();
+  }
+  close() {
+    return this.#vc.close();
+  }
+  claimInterface(n: number) {
+    return this.#vc.claimInterface(n);
+  }
+  controlTransferIn(setup: UsbControlSetup, length: number, options?: UsbTransferOptions) {
+    return this.#vc.controlTransferIn(setup, length, options);
+  }
+  controlTransferOut(
+    setup: UsbControlSetup,
+    data?: UsbData,
+    options?: UsbTransferOptions,
+  ): Promise<UsbOutResult> {
+    const bytes = data === undefined
+      ? new Uint8Array(0)
+      : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data);
+    if (setup.value === 0x10 && bytes.length > 0x50 && bytes[4] === 0x02 && bytes[5] === 0x02) {
+      const path = new TextDecoder().decode(bytes.subarray(0x50));
+      if (bytes[0x44] === 0x0b && bytes[0x47] === 0x11 && bytes[0x50] !== 0) {
+        this.listings++;
+        return this.#serve(this.#tree, bytes.length);
+      }
+      if (bytes[0x44] === 0x01 && bytes[0x47] === 0x11 && this.#thmSize && path.includes(".THM")) {
+        const size = this.#thmSize;
+        return this.#serve({ size, bytes: (_o, n) => new Uint8Array(n).fill(0xd8) }, bytes.length);
+      }
+    }
+    return this.#vc.controlTransferOut(setup, data as BufferSource | undefined, options);
+  }
+  #serve(data: Served, written: number): Promise<UsbOutResult> {
+    const header = new Uint8Array(0x40);
+    header[4] = 0x02;
+    header[5] = 0x02;
+    new DataView(header.buffer).setUint32(6, data.size, true);
+    this.#reply = { header, data };
+    this.#sent = 0;
+    return Promise.resolve({ status: "ok", bytesWritten: written });
+  }
+  transferIn(endpoint: number, length: number, options?: UsbTransferOptions): Promise<UsbInResult> {
+    const reply = this.#reply;
+    if (!reply || endpoint !== 1) return this.#vc.transferIn(endpoint, length, options);
+    const out = this.#sent < 0x40
+      ? reply.header.slice(this.#sent, this.#sent + length)
+      : reply.data.bytes(this.#sent - 0x40, length);
+    this.#sent += out.length;
+    if (this.#sent >= 0x40 + reply.data.size) this.#reply = undefined;
+    return Promise.resolve({ status: "ok", data: new DataView(out.buffer) });
+  }
+  transferOut(endpoint: number, data: UsbData, options?: UsbTransferOptions) {
+    return this.#vc.transferOut(endpoint, data as BufferSource, options);
+  }
+  clearHalt(direction: "in" | "out", endpoint: number) {
+    return this.#vc.clearHalt(direction, endpoint);
+  }
+}
+
+Deno.test("in-process: list() refuses the 64 MiB listing as it arrives; the camera answers the next call", async () => {
+  const device = new HostileDevice(new VirtualCamera(), hostileTree(AT_LENGTH_CAP));
+  await using cam = await Camera.connect(device);
+  const before = Deno.memoryUsage().rss;
+  await assert.rejects(() => cam.storage.list("/", { recursive: true }), (e: Error) => {
+    assert.ok(e instanceof ProtocolError, String(e));
+    assert.match(e.message, new RegExp(`more than ${MAX_TREE_ENTRIES} entries`));
+    return true;
+  });
+  assert.equal(device.listings, 1);
+  const grown = (Deno.memoryUsage().rss - before) / 2 ** 20;
+  assert.ok(grown < 200, `RSS grew ${grown.toFixed(0)} MiB`);
+  const files = (await cam.storage.list("/DCIM/100CANON")).map((e) => e.name);
+  assert.ok(files.includes("IMG_0001.JPG"), files.join(", "));
+});
+
+Deno.test("in-process: a listing just under the cap is listed whole", async () => {
+  const device = new HostileDevice(new VirtualCamera(), hostileTree(UNDER_ENTRY_CAP));
+  await using cam = await Camera.connect(device);
+  const entries = await cam.storage.list("/", { recursive: true });
+  assert.equal(entries.length, UNDER_ENTRY_CAP * (FILES + 1));
+  assert.equal(entries[1].path, "/B/A");
+  assert.equal(entries[FILES + 1].path, "/B");
+});
+
+Deno.test("in-process: a .THM announcing 1.5 GiB is refused before any data is read", async () => {
+  const device = new HostileDevice(new VirtualCamera(), hostileTree(1), 1536 * 1024 * 1024);
+  await using cam = await Camera.connect(device);
+  await assert.rejects(
+    () => cam.storage.thumbnail("/DCIM/100CANON/MVI_0001.AVI"),
+    /announces 1610612736 .* more than the 1048576 this reply can have/,
+  );
 });

@@ -233,11 +233,15 @@ Deno.test("canon decode reads a capture as a stream: memory does not grow with i
         b.mib.toFixed(0)
       } MiB`,
     );
-    assert.ok(b.mib < a.mib + 16, `${a.mib} MiB for 4 MiB, ${b.mib} MiB for 48 MiB`);
+    // The packets' bytes are garbage outside V8's heap, collected once some tens of MiB of it
+    // have come (V8's external-memory trigger): a constant, whatever the file's size. The old
+    // reader held the whole file and every event: 3 GB for a 96 MB capture.
+    const slack = 40;
+    assert.ok(b.mib < a.mib + slack, `${a.mib} MiB for 4 MiB, ${b.mib} MiB for 48 MiB`);
     const json = await peakRss(["decode", big, "--json"]);
     assert.equal(json.code, 0, json.err);
     console.log(`--json: ${json.mib.toFixed(0)} MiB`);
-    assert.ok(json.mib < a.mib + 16, `--json: ${json.mib} MiB`);
+    assert.ok(json.mib < a.mib + slack, `--json: ${json.mib} MiB`);
   } finally {
     await Deno.remove(small);
     await Deno.remove(big);

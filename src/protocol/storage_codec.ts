@@ -189,9 +189,10 @@ export const MAX_LISTING_DEPTH = 32;
 
 /**
  * The most entries one directory can hold: a FAT directory is at most 65 536
- * entries of 32 bytes (its size is capped at 2 MiB; Microsoft's FAT32 File
- * System Specification, "FAT Directories"). A listing of one directory
- * claiming more is not of a memory card.
+ * entries of 32 bytes, 2 MiB (QNX SDP 8.0 User's Guide, "DOS FAT12/16/32
+ * filesystem" limits: "limited (for DOS-compatibility) to containing 64 K
+ * entries"; a long name takes several). A listing of one directory claiming
+ * more is not of a memory card.
  */
 export const MAX_DIRECTORY_ENTRIES = 65_536;
 

@@ -54,10 +54,11 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /**
  * The largest pcap record or pcapng block the reader accepts, in bytes. A
- * usbmon event is far smaller: the kernel hands events over through a ring
- * of at most 1200 KiB (BUFF_MAX in drivers/usb/mon/mon_bin.c), and dumpcap
- * caps a packet at 256 KiB unless told otherwise. A larger length is damage,
- * and is never allocated.
+ * usbmon event is smaller: the kernel caps the data of one event at a fifth
+ * of its ring buffer (`rp->b_size/5` in drivers/usb/mon/mon_bin.c), whose
+ * maximum (BUFF_MAX) has long been 1200 KiB (240 KiB an event) and is 64 MiB
+ * in a 2025 patch (12.8 MiB an event); dumpcap's default snapshot length is
+ * 256 KiB. A larger length is damage, and is never allocated.
  */
 export const MAX_CAPTURE_BLOCK = 16 * 1024 * 1024;
 
