@@ -158,7 +158,11 @@ Deno.test("an unsupported value is refused before anything is written, with the 
   await refused({ isoSpeed: 100 }, "isoSpeed", "iso");
   assert.ok(!remoteLog(vc, from).some(([sub]) => sub === RC.set || sub === 0x0c));
   const message = await session.set({ iso: 64 as 50 }).then(() => "", (e: Error) => e.message);
-  assert.match(message, /iso: 64 is not supported by this camera; choose one of: 50, 100, 125/);
+  // The G3's own ISO speeds (RELEASE_LIMITS), not the whole table.
+  assert.match(
+    message,
+    /iso: 64 is not supported by this camera; choose one of: 50, 100, 200, 400/,
+  );
   const choices = await session.choices();
   assert.deepEqual(choices.zoom.length, 18);
   assert.deepEqual(choices.macro, [false, true]);
@@ -168,10 +172,12 @@ Deno.test("an unsupported value is refused before anything is written, with the 
 });
 
 Deno.test("a value the camera does not take reads back unchanged: SettingNotAppliedError names it", async () => {
-  const { vc, cam } = await connect();
+  // A G3 under the S45's id: the library has no recorded limits for the S45 and offers
+  // the whole table; the body keeps ISO 50 for 3200.
+  const { vc, cam } = await connect({ productId: 0x306c });
   await using _ = cam;
   await using session = await cam.capture.start();
-  // ISO 3200 is in the table but the G3 stops at 400: it keeps ISO 50.
+  // ISO 3200 is in the table but the body stops at 400: it keeps ISO 50.
   await assert.rejects(() => session.set({ iso: 3200, flash: "on" }), (e: Error) => {
     assert.ok(e instanceof SettingNotAppliedError);
     assert.equal(e.setting, "iso");
@@ -182,6 +188,36 @@ Deno.test("a value the camera does not take reads back unchanged: SettingNotAppl
   });
   assert.equal(vc.releaseParams[0x06], 1, "the flash, which the camera takes, was applied");
   assert.equal((await session.set({ iso: 400 })).iso, 400, "the camera is still usable");
+});
+
+Deno.test("model-specific choices: the G3 is offered its own ISO, apertures, shutter speeds, no A-DEP", async () => {
+  const { vc, cam } = await connect();
+  await using _ = cam;
+  await using session = await cam.capture.start();
+  const choices = await session.choices();
+  assert.deepEqual(choices.iso, [50, 100, 200, 400]);
+  assert.equal(choices.aperture[0], 2);
+  assert.equal(choices.aperture.at(-1), 8);
+  assert.equal(choices.shutterSpeed[0], "15");
+  assert.equal(choices.shutterSpeed.at(-1), "1/2000");
+  assert.ok(!choices.shootingMode.includes("A-DEP"));
+  const from = vc.commandLog.length;
+  for (
+    const change of [{ iso: 3200 }, { aperture: 1.2 }, { shutterSpeed: "1/8000" }, {
+      shootingMode: "A-DEP",
+    }]
+  ) {
+    await assert.rejects(
+      () => session.set(change as Parameters<typeof session.set>[0]),
+      UnsupportedSettingError,
+    );
+  }
+  assert.ok(!remoteLog(vc, from).some(([sub]) => sub === RC.set), "nothing was written");
+  // An EOS body is offered A-DEP.
+  const eos = await connect({ model: "EOS 20D" });
+  await using _e = eos.cam;
+  await using eosSession = await eos.cam.capture.start();
+  assert.ok((await eosSession.choices()).shootingMode.includes("A-DEP"));
 });
 
 Deno.test("shoot to the card: a new DCF file numbered as the camera numbers them, EXIF as set", async () => {

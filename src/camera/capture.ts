@@ -86,7 +86,7 @@ import {
 } from "../protocol/errors.ts";
 import { log } from "../protocol/log.ts";
 import type { Session } from "../protocol/session.ts";
-import type { CameraModel } from "./models.ts";
+import { type CameraModel, EOS_ONLY_SHOOTING_MODES, RELEASE_LIMITS } from "./models.ts";
 import { CardPathNotFoundError, type Storage, type StorageEntry } from "./storage.ts";
 import { traitsOf } from "./traits.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
@@ -364,9 +364,11 @@ const G3_PRODUCT_ID = 0x306e;
 const RC_INIT_TIMEOUT = 15000;
 const RELEASE_TIMEOUT = 15000;
 const CAPTURE_TIMEOUT = 30000;
-const INTERRUPT_POLL = 500;
+const INTERRUPT_POLL = 2000;
 const DRAIN_WINDOW = 50;
 const DRAIN_LIMIT = 64;
+/** The shortest wait of one drain read (longer than any camera's polling interval). */
+const DRAIN_READ = 250;
 const PURGE_WINDOW = 200;
 /** At most this many packets are named in a log line or an error message. */
 const DETAIL_LIMIT = 16;
@@ -857,11 +859,22 @@ export class CaptureSession implements AsyncDisposable {
       );
     }
     const macroKnown = decodeReleaseParams(block, this.#eos).macro !== undefined;
+    // What this body takes, where the model table records it; the full tables otherwise.
+    const limits = RELEASE_LIMITS[this.#host.modelInfo.productId];
+    const codeOf = (value: string) => SHUTTER_SPEEDS.find((r) => r.value === value)?.code;
+    const longest = limits ? codeOf(limits.shutter[0]) ?? 0 : 0;
+    const shortest = limits ? codeOf(limits.shutter[1]) ?? 0xff : 0xff;
     return {
-      shootingMode: SHOOTING_MODES.map((r) => r.value),
-      iso: ISO_SPEEDS.map((r) => r.value),
-      aperture: APERTURES.map((r) => r.value),
-      shutterSpeed: SHUTTER_SPEEDS.map((r) => r.value),
+      shootingMode: SHOOTING_MODES.map((r) => r.value).filter((mode) =>
+        this.#eos || !EOS_ONLY_SHOOTING_MODES.includes(mode)
+      ),
+      iso: ISO_SPEEDS.map((r) => r.value).filter((iso) => !limits || limits.iso.includes(iso)),
+      aperture: APERTURES.map((r) => r.value).filter((f) =>
+        !limits || (f >= limits.aperture[0] && f <= limits.aperture[1])
+      ),
+      shutterSpeed: SHUTTER_SPEEDS.filter((r) =>
+        !limits || (r.code >= longest && r.code <= shortest)
+      ).map((r) => r.value),
       exposureCompensation: EXPOSURE_COMPENSATIONS.map((r) => r.value),
       imageFormat: formats,
       flash: FLASH_MODES.map((r) => r.value),
@@ -1020,11 +1033,16 @@ export class CaptureSession implements AsyncDisposable {
     const codes: string[] = [];
     while (stale < DRAIN_LIMIT) {
       const now = performance.now();
-      const left = Math.min(quietUntil, giveUp) - now;
-      if (left <= 0) break;
-      const packet = await this.#wire.readInterrupt(Math.max(1, Math.ceil(left)));
+      if (now >= giveUp) break;
+      // Each read waits long enough for the camera's next empty packet: a read that
+      // times out is cancelled, and a packet completing at that moment can be lost.
+      const wait = Math.max(DRAIN_READ, quietUntil - now);
+      const packet = await this.#wire.readInterrupt(Math.ceil(Math.min(wait, giveUp - now)));
       if (!packet) break;
-      if (packet.length === 0) continue;
+      if (packet.length === 0) {
+        if (performance.now() >= quietUntil) break;
+        continue;
+      }
       stale++;
       if (codes.length < DETAIL_LIMIT) codes.push(hex(packet[4] ?? 0));
       quietUntil = performance.now() + window;

@@ -345,3 +345,35 @@ export const REAL_BYTES_EVIDENCE: Readonly<Record<number, string>> = {
   0x3060: "identify and power status (Protocol.xml, replayed)",
   0x3043: "identify (Protocol.xml, replayed)",
 };
+
+/** What a body's exposure controls take, where it is known. */
+export interface ReleaseLimits {
+  /** The ISO speeds it offers. */
+  readonly iso: readonly number[];
+  /** Widest and narrowest f-number. */
+  readonly aperture: readonly [number, number];
+  /** Longest and shortest shutter speed, as the shutter-speed table names them. */
+  readonly shutter: readonly [string, string];
+  /** Where the figures come from. */
+  readonly source: string;
+}
+
+/**
+ * Exposure limits per product id, for bodies whose limits are recorded; the
+ * others are offered the full tables of the reference. The virtual camera's
+ * G3 keeps the old byte for a value outside these, as a real body would.
+ */
+export const RELEASE_LIMITS: Readonly<Record<number, ReleaseLimits>> = {
+  0x306e: {
+    iso: [50, 100, 200, 400],
+    aperture: [2, 8],
+    shutter: ["15", "1/2000"],
+    source: "the PowerShot G3's published specifications",
+  },
+};
+
+/**
+ * Shooting modes only EOS bodies have (A-DEP, M-DEP, Bulb as a mode); a
+ * PowerShot is not offered them.
+ */
+export const EOS_ONLY_SHOOTING_MODES: readonly string[] = ["A-DEP", "M-DEP", "Bulb"];

@@ -1375,10 +1375,18 @@ export function advanceCapture(
           }
           return { kind: "unexpected", progress, reason: "a second 'capture started'" };
         case CAPTURE_STATUS.FINISHED: {
-          if (progress.step !== 1) {
-            return { kind: "unexpected", progress, reason: "'capture finished' before 'started'" };
+          if (progress.step !== 1 && progress.step !== 0) {
+            return { kind: "unexpected", progress, reason: "a second 'capture finished'" };
           }
+          // Step 0: "started" never reached the host (a lost packet); after the release,
+          // "finished" still means the capture is over. Stale packets are drained before it.
+          const note = progress.step === 0 ? "'capture started' was not seen" : undefined;
           const next: CaptureProgress = { ...progress, step: 2 };
+          if (note) {
+            return rules.doneOnFinished
+              ? { kind: "done", progress: next }
+              : { kind: "continue", progress: next, note };
+          }
           // A PowerShot announces its descriptors before "finished": the caller checks them.
           return rules.doneOnFinished
             ? { kind: "done", progress: next }
