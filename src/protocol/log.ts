@@ -15,14 +15,24 @@ const RANK: Record<LogLevel, number> = { off: 0, warn: 1, info: 2, debug: 3 };
 /** Where log lines go. */
 export type LogSink = (line: string) => void;
 
-function initialLevel(): LogLevel {
-  let value: string | undefined;
+/**
+ * `CANON_LOG`, read without ever asking: a script run without `--allow-env`
+ * (or with access to other variables only) gets no permission prompt at
+ * import time, and logging keeps its default.
+ */
+function readLogVariable(): string | undefined {
   try {
-    value = Deno.env.get("CANON_LOG")?.toLowerCase();
+    if (Deno.permissions.querySync({ name: "env", variable: "CANON_LOG" }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get("CANON_LOG");
   } catch {
-    // No --allow-env: logging stays at its default.
-    return "warn";
+    return undefined;
   }
+}
+
+function initialLevel(): LogLevel {
+  const value = readLogVariable()?.toLowerCase();
   if (value === "info" || value === "debug" || value === "warn" || value === "off") return value;
   if (value === "1" || value === "trace") return "info";
   return "warn";
