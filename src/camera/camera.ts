@@ -203,6 +203,16 @@ export class Camera implements AsyncDisposable {
     const modelInfo = resolveModel(device, options);
     const ownsOpen = !device.opened;
     if (ownsOpen) await device.open();
+    // A WebUSB device may open unconfigured (configuration null); Canon cameras
+    // have one configuration, and the session reads its endpoints from it.
+    if (device.configuration === null && device.selectConfiguration) {
+      try {
+        await device.selectConfiguration(1);
+      } catch (error) {
+        if (ownsOpen) await device.close().catch(() => undefined);
+        throw error;
+      }
+    }
     const camera = new Camera(device, modelInfo, ownsOpen, options.timeout ?? DEFAULT_TIMEOUT);
     try {
       await device.claimInterface(0);

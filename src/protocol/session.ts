@@ -256,7 +256,7 @@ export class Session {
       timeout,
       this.device.controlTransferIn(vendorSetup(request, value), length, { timeout }),
     );
-    if (result.status !== "ok") {
+    if ((result.status ?? "ok") !== "ok") {
       throw new ProtocolError(`${what}: the camera answered with ${result.status}`);
     }
     const bytes = inResultBytes(result);

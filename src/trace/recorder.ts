@@ -309,10 +309,10 @@ class RecordingDevice implements UsbDevice {
   get productId(): number {
     return this.#inner.productId;
   }
-  get productName(): string | undefined {
+  get productName(): string | null | undefined {
     return this.#inner.productName;
   }
-  get manufacturerName(): string | undefined {
+  get manufacturerName(): string | null | undefined {
     return this.#inner.manufacturerName;
   }
   get configuration(): UsbDevice["configuration"] {
