@@ -409,8 +409,8 @@ export class Camera implements AsyncDisposable {
    * const { model, owner, firmware } = await cam.identify();
    * ```
    */
-  identify(): Promise<CameraIdentity> {
-    return this.#run(() => this.#identifyNow());
+  async identify(): Promise<CameraIdentity> {
+    return await this.#run(() => this.#identifyNow());
   }
 
   /**
@@ -427,9 +427,9 @@ export class Camera implements AsyncDisposable {
    * console.log(cam.owner); // "Ada Lovelace"
    * ```
    */
-  setOwner(name: string): Promise<void> {
+  async setOwner(name: string): Promise<void> {
     const payload = encodeOwner(name);
-    return this.#run(async () => {
+    return await this.#run(async () => {
       await this.session.command(this.#spec("setOwner"), payload);
       await this.#identifyNow();
       if (this.#identity.owner !== name) {
@@ -453,8 +453,8 @@ export class Camera implements AsyncDisposable {
    * const power = await cam.powerStatus(); // { source: "ac", ok: true, level: 6 }
    * ```
    */
-  powerStatus(): Promise<PowerStatus> {
-    return this.#run(async () => {
+  async powerStatus(): Promise<PowerStatus> {
+    return await this.#run(async () => {
       const reply = await this.session.command(this.#spec("powerStatus"));
       return decodePowerStatus(reply.data);
     });
@@ -473,8 +473,8 @@ export class Camera implements AsyncDisposable {
    * console.log((await cam.time()).toLocaleString());
    * ```
    */
-  time(): Promise<Date> {
-    return this.#run(() => this.#timeNow());
+  async time(): Promise<Date> {
+    return await this.#run(() => this.#timeNow());
   }
 
   async #timeNow(): Promise<Date> {
@@ -498,14 +498,14 @@ export class Camera implements AsyncDisposable {
    * (await cam.time()).getHours(); // 14
    * ```
    */
-  setTime(date: Date): Promise<void> {
+  async setTime(date: Date): Promise<void> {
     const seconds = date instanceof Date ? toCameraTime(date) : NaN;
     if (!Number.isFinite(seconds) || seconds < 0 || seconds > 0xffffffff) {
       return Promise.reject(
         new RangeError(`the camera's clock cannot be set to ${String(date)} (1970–2106 only)`),
       );
     }
-    return this.#run(async () => {
+    return await this.#run(async () => {
       await this.session.command(this.#spec("setTime"), encodeSetTime(seconds));
     });
   }
@@ -522,8 +522,8 @@ export class Camera implements AsyncDisposable {
    * await cam.syncClock(); // about 90
    * ```
    */
-  syncClock(): Promise<number> {
-    return this.#run(async () => {
+  async syncClock(): Promise<number> {
+    return await this.#run(async () => {
       const before = await this.#timeNow();
       const now = new Date();
       const drift = toCameraTime(before) - toCameraTime(now);
@@ -546,8 +546,8 @@ export class Camera implements AsyncDisposable {
    * await cam.bodyId(); // "0520308238"
    * ```
    */
-  bodyId(): Promise<string> {
-    return this.#run(async () =>
+  async bodyId(): Promise<string> {
+    return await this.#run(async () =>
       formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.modelInfo))
     );
   }
@@ -561,8 +561,8 @@ export class Camera implements AsyncDisposable {
    *
    * @returns whether the keys are now locked
    */
-  lockKeys(): Promise<boolean> {
-    return this.#run(async () => {
+  async lockKeys(): Promise<boolean> {
+    return await this.#run(async () => {
       await this.#lockKeysNow();
       return this.#keysLocked;
     });
@@ -575,8 +575,8 @@ export class Camera implements AsyncDisposable {
    *
    * @returns whether the keys are still locked (true only for PowerShots that locked them)
    */
-  unlockKeys(): Promise<boolean> {
-    return this.#run(async () => {
+  async unlockKeys(): Promise<boolean> {
+    return await this.#run(async () => {
       await this.#unlockKeysNow();
       return this.#keysLocked;
     });
@@ -591,7 +591,7 @@ export class Camera implements AsyncDisposable {
    * @returns the values, one per custom function
    * @throws {CanonError} for a camera that does not report them this way
    */
-  customFunctions(): Promise<number[]> {
+  async customFunctions(): Promise<number[]> {
     const command = this.traits.customFunctions;
     if (command === undefined || command === "remote-control") {
       return Promise.reject(
@@ -605,7 +605,7 @@ export class Camera implements AsyncDisposable {
         ),
       );
     }
-    return this.#run(async () => {
+    return await this.#run(async () => {
       const reply = await this.session.command(command, words(0));
       const count = readU32(reply.data, 0);
       if (count < 4 || count > reply.data.length) {

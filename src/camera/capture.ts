@@ -823,8 +823,8 @@ export class CaptureSession implements AsyncDisposable {
    * const { iso, aperture, shutterSpeed } = await session.settings(); // 50, 4, "1/125"
    * ```
    */
-  settings(): Promise<CaptureSettings> {
-    return this.#run(async () => {
+  async settings(): Promise<CaptureSettings> {
+    return await this.#run(async () => {
       const block = await this.#readBlock();
       return this.#settingsOf(block, await this.#readZoom());
     });
@@ -867,8 +867,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns the choices
    */
-  choices(): Promise<SettingChoices> {
-    return this.#run(async () => {
+  async choices(): Promise<SettingChoices> {
+    return await this.#run(async () => {
       const block = await this.#readBlock();
       return await this.#choicesNow(block, await this.#readZoom());
     });
@@ -892,8 +892,8 @@ export class CaptureSession implements AsyncDisposable {
    * await session.set({ iso: 200, aperture: 2.8, shutterSpeed: "1/60", flash: "auto" });
    * ```
    */
-  set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
-    return this.#run(() => this.#setNow(changes));
+  async set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
+    return await this.#run(() => this.#setNow(changes));
   }
 
   async #setNow(changes: CaptureSettingsChange): Promise<CaptureSettings> {
@@ -1334,8 +1334,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns a baseline JPEG (320×240 on the G3)
    */
-  preview(): Promise<Uint8Array> {
-    return this.#run(async () => {
+  async preview(): Promise<Uint8Array> {
+    return await this.#run(async () => {
       await this.#viewfinderOn();
       try {
         return await this.#frame();
@@ -1383,8 +1383,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns the number of shots
    */
-  remainingShots(): Promise<number> {
-    return this.#run(async () => {
+  async remainingShots(): Promise<number> {
+    return await this.#run(async () => {
       const reply = await remote(this.#host, "availableShots", [0], { minData: 0x10 });
       return readU32(reply.data, 8);
     });
@@ -1396,14 +1396,14 @@ export class CaptureSession implements AsyncDisposable {
    * @returns the functions and their values
    * @throws {CanonError} for a camera without custom functions (PowerShots)
    */
-  customFunctions(): Promise<CustomFunction[]> {
+  async customFunctions(): Promise<CustomFunction[]> {
     const where = traitsOf(this.#host.modelInfo).customFunctions;
     if (where === undefined) {
       return Promise.reject(
         new CanonError(`the ${this.#host.modelInfo.name} has no custom functions`),
       );
     }
-    return this.#run(async () => {
+    return await this.#run(async () => {
       if (where !== "remote-control") return await readCustomFunctionsCommand(this.#host, where);
       const sub = REMOTE.getCustomFunction;
       const out: CustomFunction[] = [];

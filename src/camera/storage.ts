@@ -183,8 +183,8 @@ export class Storage {
    * const { capacity, free } = await cam.storage.info();
    * ```
    */
-  info(): Promise<StorageInfo> {
-    return this.#host.run(async () => {
+  async info(): Promise<StorageInfo> {
+    return await this.#host.run(async () => {
       const drive = await this.#driveName();
       const reply = await this.#session.command(
         this.#host.spec("diskInfo"),
@@ -249,9 +249,9 @@ export class Storage {
    * for (const e of await cam.storage.list("/DCIM", { recursive: true })) console.log(e.path, e.size);
    * ```
    */
-  list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
+  async list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
     const segments = splitCardPath(path);
-    return this.#host.run(async () => {
+    return await this.#host.run(async () => {
       const raw = await this.#listRaw(segments, options.recursive ? 0x0f : 0);
       return raw.map((e) => this.#entry(e));
     });
@@ -448,7 +448,7 @@ export class Storage {
    * @param path the file on the card
    * @throws {CameraStatusError} status 0x02000029 for a protected file
    */
-  delete(path: string): Promise<void> {
+  async delete(path: string): Promise<void> {
     const segments = splitCardPath(path);
     if (segments.length === 0) throw new RangeError("the root of the card cannot be deleted");
     if (!this.#traits.canDelete) {
@@ -458,7 +458,7 @@ export class Storage {
         }),
       );
     }
-    return this.#host.run(async () => {
+    return await this.#host.run(async () => {
       await this.#deleteOne(segments);
       const name = segments[segments.length - 1];
       if (EXTERNAL_THUMBNAIL.test(name)) {
@@ -511,9 +511,9 @@ export class Storage {
    * @param path the file on the card
    * @param on true to protect
    */
-  setProtected(path: string, on: boolean): Promise<void> {
+  async setProtected(path: string, on: boolean): Promise<void> {
     const segments = splitCardPath(path);
-    return this.#host.run(() =>
+    return await this.#host.run(() =>
       this.#setAttributes(
         segments,
         (a) => on ? a | ATTRIBUTE.PROTECTED : a & ~ATTRIBUTE.PROTECTED,
@@ -526,9 +526,9 @@ export class Storage {
    *
    * @param path the file on the card
    */
-  markDownloaded(path: string): Promise<void> {
+  async markDownloaded(path: string): Promise<void> {
     const segments = splitCardPath(path);
-    return this.#host.run(() =>
+    return await this.#host.run(() =>
       this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED)
     );
   }
@@ -538,8 +538,8 @@ export class Storage {
    *
    * @param path e.g. "/DCIM/102CANON"
    */
-  mkdir(path: string): Promise<void> {
-    return this.#directoryCommand(COMMANDS.mkdir, path);
+  async mkdir(path: string): Promise<void> {
+    return await this.#directoryCommand(COMMANDS.mkdir, path);
   }
 
   /**
@@ -547,8 +547,8 @@ export class Storage {
    *
    * @param path e.g. "/DCIM/102CANON"
    */
-  rmdir(path: string): Promise<void> {
-    return this.#directoryCommand(COMMANDS.rmdir, path);
+  async rmdir(path: string): Promise<void> {
+    return await this.#directoryCommand(COMMANDS.rmdir, path);
   }
 
   #directoryCommand(spec: CommandSpec, path: string): Promise<void> {
