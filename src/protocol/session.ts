@@ -224,7 +224,7 @@ export class Session {
   }
 
   #translate(what: string, timeout: number, error: unknown): Error {
-    if (error instanceof CanonError) return error;
+    // UsbError is a CanonError too: its timeouts and disconnects get their camera-level kind.
     if (error instanceof UsbError) {
       if (error.code === "TIMEOUT") return new CameraTimeoutError(what, timeout, { cause: error });
       if (error.code === "NO_DEVICE") {
@@ -237,6 +237,7 @@ export class Session {
       }
       return error;
     }
+    if (error instanceof CanonError) return error;
     if (error instanceof DOMException && error.name === "NotFoundError") {
       const closed = new CameraClosedError(`${what}: the camera was disconnected`, {
         cause: error,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CanonError } from "../usb/errors.ts";
 /** One packet of a capture. */
 export interface CapturedPacket {
   /** The link type of the interface it was captured on (189/220 for usbmon). */
@@ -31,7 +32,7 @@ export interface CaptureFile {
 }
 
 /** The file is not a capture, or is damaged. */
-export class CaptureFormatError extends Error {
+export class CaptureFormatError extends CanonError {
   /**
    * Make the error.
    *
