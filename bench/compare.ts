@@ -41,7 +41,8 @@ import {
   runMeasured,
   timeIt,
 } from "./_lib.ts";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { FULL_SPEED_BULK_LIMIT } from "../src/emulator/bus_model.ts";
 import { PatternFunction } from "../src/emulator/pattern_device.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";

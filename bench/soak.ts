@@ -7,7 +7,8 @@
 //   deno task soak                       10,000 commands and 1 GiB
 //   deno task soak --quick               300 commands and 16 MiB (tests/soak_test.ts)
 //   deno task soak --commands N --mib M
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { libusbContextUsers } from "../src/usb/libusb_context.ts";

@@ -11,11 +11,9 @@ import {
   CameraClosedError,
   CameraStatusError,
   CameraTimeoutError,
-  type Fault,
-  type FaultTarget,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { type Fault, type FaultTarget, VirtualCamera } from "../src/emulator/mod.ts";
 
 /** How a tier reaches the camera. */
 export interface MatrixTier {

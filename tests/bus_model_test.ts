@@ -1,7 +1,8 @@
 // The virtual camera's full-speed bus model: the timeline on its own, then a
 // real download in-process (tier 2) and through libusb + umockdev (tier 3).
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import {
   FULL_SPEED_BULK_LIMIT,
   FullSpeedBus,

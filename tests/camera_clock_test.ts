@@ -3,7 +3,8 @@
 // the wall-clock time they see, DST included. Each zone runs in its own
 // process (TZ is read at start-up).
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 Deno.test("time(), setTime() and syncClock() against the virtual camera's clock", async () => {
   const vc = new VirtualCamera({ clockOffsetSeconds: -3725 });

@@ -9,8 +9,8 @@ import {
   CameraTimeoutError,
   listCameras,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";

@@ -2,7 +2,8 @@
 // umockdev -> VirtualCamera), and discovery: listing, choosing by model name,
 // product id or bus/address, PTP-mode ids, two cameras open at once.
 import assert from "node:assert/strict";
-import { Camera, CameraNotFoundError, listCameras, VirtualCamera } from "../mod.ts";
+import { Camera, CameraNotFoundError, listCameras } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";

@@ -2,13 +2,8 @@
 // identify, owner, power, storage, and what its class decides (init
 // sequence, key locking, body id, custom functions, recovery).
 import assert from "node:assert/strict";
-import {
-  Camera,
-  CameraNotFoundError,
-  CameraStatusError,
-  CanonError,
-  VirtualCamera,
-} from "../mod.ts";
+import { Camera, CameraNotFoundError, CameraStatusError, CanonError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 
 Deno.test("every emulated model has expectations here", () => {

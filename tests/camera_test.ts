@@ -9,8 +9,8 @@ import {
   CameraTimeoutError,
   CanonError,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 const IDENTIFY = { cmd1: 0x01, cmd2: 0x12 };
 const POWER = { cmd1: 0x0a, cmd2: 0x12 };

@@ -3,7 +3,8 @@
 // the same VirtualCamera is then read by this library in this process, and
 // the other way round.
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";

@@ -6,8 +6,8 @@ import {
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";

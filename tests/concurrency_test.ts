@@ -3,13 +3,8 @@
 // calls queued before the close finish and rejects those made after it.
 // In-process (tier 2) and through libusb + umockdev (tier 3).
 import assert from "node:assert/strict";
-import {
-  Camera,
-  CameraClosedError,
-  findCameraDevice,
-  type UsbDevice,
-  VirtualCamera,
-} from "../mod.ts";
+import { Camera, CameraClosedError, findCameraDevice, type UsbDevice } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

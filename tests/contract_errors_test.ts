@@ -9,18 +9,20 @@ import {
   CameraStatusError,
   CameraTimeoutError,
   CanonError,
-  CaptureFormatError,
   CardPathNotFoundError,
-  decodeCanonCapture,
   LibusbNotFoundError,
-  PcapngWriter,
   PhotographicFailureError,
   ProtocolError,
+  UsbError,
+} from "../mod.ts";
+import {
+  CaptureFormatError,
+  decodeCanonCapture,
+  PcapngWriter,
   readCapture,
   TraceDecodeError,
-  UsbError,
-  VirtualCamera,
-} from "../mod.ts";
+} from "../src/trace/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

@@ -13,7 +13,8 @@
 // other extension. It forwards to a VirtualCamera, and the Camera API works
 // over it end to end.
 import assert from "node:assert/strict";
-import { Camera, type UsbDevice, VirtualCamera } from "../mod.ts";
+import { Camera, type UsbDevice } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 /** The assignment the issue asks for: compiles only while the contract is WebUSB. */
 function asContract(device: USBDevice): UsbDevice {

@@ -3,7 +3,8 @@
 // VirtualCamera, in this process. A cell plugs the camera into a fresh
 // testbed; after an unplug, the camera is powered on again (replug) and
 // plugged in anew (a new address), and Camera.open() must find it.
-import { Camera, type VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import type { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { cells, type MatrixTier, runCell, saveResults } from "./_fault_matrix.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";

@@ -6,7 +6,8 @@
 // loader, another user, a second program holding the camera).
 import assert from "node:assert/strict";
 import { chmod } from "node:fs/promises";
-import { Camera, CameraClosedError, CameraNotFoundError, UsbError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraClosedError, CameraNotFoundError, UsbError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { ACCESS_HINT, BUSY_HINT } from "../src/usb/errors.ts";
 import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";

@@ -4,7 +4,7 @@
 // encoder writes decodes back. A quick run here; `deno task fuzz` runs a
 // million cases per decoder (FUZZ_RUNS).
 import assert from "node:assert/strict";
-import { COMMANDS } from "../mod.ts";
+import { COMMANDS } from "../src/protocol/mod.ts";
 import { readU32, writeU32 } from "../src/protocol/bytes.ts";
 import {
   decodeFixedReply,

@@ -6,7 +6,8 @@
 // once (a virtual camera presenting that id, through umockdev) and
 // `gphoto2 --auto-detect` must name each port with one of that model's names.
 import assert from "node:assert/strict";
-import { modelByName, MODELS, OTHER_MODE_IDS, VirtualCamera } from "../mod.ts";
+import { modelByName, MODELS, OTHER_MODE_IDS } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";

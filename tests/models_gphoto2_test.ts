@@ -3,7 +3,8 @@
 // gphoto2's table does, and --summary, -L and --get-file do their jobs.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { modelByName, VirtualCamera } from "../mod.ts";
+import { modelByName } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";

@@ -2,7 +2,8 @@
 // the real libusb and umockdev, in this process: data integrity and order,
 // short transfers, cancellation (abort, unplug, close) and resource cleanup.
 import assert from "node:assert/strict";
-import { Camera, CameraClosedError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraClosedError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { inResultBytes, type UsbInResult } from "../src/usb/device.ts";
 import { openUsbDevice } from "../src/usb/discovery.ts";
 import { UsbError } from "../src/usb/errors.ts";

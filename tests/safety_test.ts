@@ -5,7 +5,8 @@
 // and write where the user points.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, ProtocolError, VirtualCamera } from "../mod.ts";
+import { Camera, ProtocolError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { CardNode } from "../src/emulator/card_model.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";

@@ -4,7 +4,8 @@
 // card and with what this library downloads.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 
