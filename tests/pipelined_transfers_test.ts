@@ -14,11 +14,10 @@ import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { checkPattern, PatternFunction } from "../src/emulator/pattern_device.ts";
 import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { UsbFunction } from "../src/emulator/usb_function.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
