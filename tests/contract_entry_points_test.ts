@@ -82,3 +82,20 @@ Deno.test("entry points: plumbing is not in `.`, each layer has its own", async 
   assert.equal(usb.CanonError, root.CanonError);
   assert.equal(protocol.CanonError, root.CanonError);
 });
+
+Deno.test("entry points: the package publishes, with its own protocol document", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, text);
+  assert.match(text, /docs\/protocol\.md/, "docs/protocol.md is in the package");
+  assert.match(text, /src\/usb\/mod\.ts/);
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  assert.ok(readme.includes("(docs/protocol.md)"), "the README links docs/protocol.md");
+  assert.ok(!readme.includes("../shared/docs"), "the README points to nothing outside the package");
+});

@@ -4,7 +4,8 @@
  * remote-control payloads, the release-parameter block and its value tables
  * (each written once, with its meaning), the zoom reply, the picture-abilities
  * table, custom functions, the captured-image and viewfinder requests, and the
- * interrupt-packet state machine of a shutter release. No I/O.
+ * interrupt-packet state machine of a shutter release. No I/O. Remote
+ * capture is described in the package's `docs/protocol.md` (section 6).
  *
  * Sources of the value tables: §6.4–6.6 (gphoto2 `canon.h`, checked against
  * libgphoto2 2.5.30 by the errata), the G3 RemoteCapture traces (§6.3, §6.5:

@@ -1,7 +1,9 @@
 /**
  * Pure encoders and decoders of the Canon command framing and of the camera
  * commands (identify, owner, time, power, init block, interrupt packets).
- * No I/O: these are what the unit tests and fuzzers aim at.
+ * No I/O: these are what the unit tests and fuzzers aim at. The framing,
+ * the handshake and the replies are described in the package's
+ * `docs/protocol.md` (sections 2–5).
  *
  * @module
  */

@@ -2,6 +2,8 @@
  * Pure encoders and decoders of the storage commands (protocol reference
  * §4.3.4–4.3.11): camera paths, directory listings, file requests,
  * attributes, delete, disk info, upload blocks, and camera-local time.
+ * `docs/protocol.md` in the package describes them (sections 4 and 5); the
+ * § numbers refer to the longer reference it was written from.
  *
  * @module
  */
