@@ -12,11 +12,12 @@
  * No camera at hand? The virtual camera speaks the same protocol:
  *
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Camera } from "@canon-remote/canon-remote";
  * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  *
  * await using cam = await Camera.connect(new VirtualCamera());
- * console.log(cam.model); // "Canon PowerShot G3"
+ * assert.equal(cam.model, "Canon PowerShot G3");
  * ```
  *
  * This entry point is the camera API: {@link Camera}, its storage and

@@ -169,7 +169,7 @@ export class Camera implements AsyncDisposable {
    * @throws {CameraNotFoundError} saying what was found when nothing suitable is
    * @example
    * ```ts ignore
-   * import { Camera } from "../../mod.ts";
+   * import { Camera } from "@canon-remote/canon-remote";
    * await using cam = await Camera.open();
    * console.log(cam.model, cam.owner, cam.firmwareVersion);
    * ```
@@ -194,9 +194,11 @@ export class Camera implements AsyncDisposable {
    * @returns the connected camera
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * console.log(cam.model); // "Canon PowerShot G3"
+   * assert.equal(cam.model, "Canon PowerShot G3");
    * ```
    */
   static async connect(device: UsbDevice, options: CameraConnectOptions = {}): Promise<Camera> {
@@ -404,9 +406,12 @@ export class Camera implements AsyncDisposable {
    * @returns model, owner and firmware version
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ owner: "Kiril" }));
    * const { model, owner, firmware } = await cam.identify();
+   * assert.deepEqual([model, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
    * ```
    */
   async identify(): Promise<CameraIdentity> {
@@ -421,10 +426,12 @@ export class Camera implements AsyncDisposable {
    * @throws {RangeError} for a name the camera cannot store (nothing is sent)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await cam.setOwner("Ada Lovelace");
-   * console.log(cam.owner); // "Ada Lovelace"
+   * assert.equal(cam.owner, "Ada Lovelace");
    * ```
    */
   async setOwner(name: string): Promise<void> {
@@ -448,9 +455,12 @@ export class Camera implements AsyncDisposable {
    * @returns `{ source: "battery" | "ac", ok, level }`
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * const power = await cam.powerStatus(); // { source: "ac", ok: true, level: 6 }
+   * const power = await cam.powerStatus();
+   * assert.deepEqual(power, { source: "ac", ok: true, level: 6 });
    * ```
    */
   async powerStatus(): Promise<PowerStatus> {
@@ -468,9 +478,12 @@ export class Camera implements AsyncDisposable {
    * @returns the camera's time
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * console.log((await cam.time()).toLocaleString());
+   * const clock = await cam.time(); // the virtual camera keeps the host's wall-clock time
+   * assert.ok(Math.abs(clock.getTime() - Date.now()) < 60_000);
    * ```
    */
   async time(): Promise<Date> {
@@ -492,10 +505,12 @@ export class Camera implements AsyncDisposable {
    * @throws {RangeError} for an invalid date or one the camera cannot hold (1970–2106)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await cam.setTime(new Date(2024, 6, 1, 14, 30));
-   * (await cam.time()).getHours(); // 14
+   * assert.equal((await cam.time()).getHours(), 14);
    * ```
    */
   async setTime(date: Date): Promise<void> {
@@ -517,9 +532,12 @@ export class Camera implements AsyncDisposable {
    *   seconds (negative: behind)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ clockOffsetSeconds: 90 }));
-   * await cam.syncClock(); // about 90
+   * const drift = await cam.syncClock();
+   * assert.ok(Math.abs(drift - 90) <= 2, `off by ${drift} s`);
    * ```
    */
   async syncClock(): Promise<number> {
@@ -541,9 +559,11 @@ export class Camera implements AsyncDisposable {
    * @throws {CanonError} for a camera without a body id (PowerShots)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 20D" }));
-   * await cam.bodyId(); // "0520308238"
+   * assert.equal(await cam.bodyId(), "0520308238");
    * ```
    */
   async bodyId(): Promise<string> {

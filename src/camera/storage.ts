@@ -178,9 +178,12 @@ export class Storage {
    * @returns `{ drive, capacity, free }`
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * const { capacity, free } = await cam.storage.info();
+   * assert.ok(free > 0 && free <= capacity);
    * ```
    */
   async info(): Promise<StorageInfo> {
@@ -244,9 +247,12 @@ export class Storage {
    * @throws {CardPathNotFoundError} when the directory does not exist
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * for (const e of await cam.storage.list("/DCIM", { recursive: true })) console.log(e.path, e.size);
+   * const entries = await cam.storage.list("/DCIM", { recursive: true });
+   * assert.ok(entries.some((e) => e.path === "/DCIM/100CANON/IMG_0001.JPG"));
    * ```
    */
   async list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
@@ -413,9 +419,12 @@ export class Storage {
    * @returns the thumbnail JPEG
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * const jpeg = await cam.storage.thumbnail("/DCIM/100CANON/IMG_0001.JPG");
+   * assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
    * ```
    */
   async thumbnail(path: string): Promise<Uint8Array> {

@@ -652,7 +652,7 @@ function key(bus: number, address: number): string {
  * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
  * @example
  * ```ts ignore
- * import { decodeCanonCapture } from "./decode.ts";
+ * import { decodeCanonCapture } from "@canon-remote/canon-remote/trace";
  * const trace = decodeCanonCapture(await Deno.readFile("camera.pcapng"));
  * for (const line of trace.lines) console.log(line);
  * ```

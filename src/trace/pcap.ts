@@ -59,7 +59,7 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
  * @throws {CaptureFormatError} for something that is neither, or is cut short
  * @example
  * ```ts ignore
- * import { readCapture } from "./pcap.ts";
+ * import { readCapture } from "@canon-remote/canon-remote/trace";
  * const capture = readCapture(await Deno.readFile("camera.pcapng"));
  * console.log(capture.format, capture.packets.length);
  * ```
@@ -279,10 +279,12 @@ export interface PcapngWriterOptions {
  *
  * @example
  * ```ts
- * import { PcapngWriter } from "./pcap.ts";
+ * import assert from "node:assert/strict";
+ * import { PcapngWriter } from "@canon-remote/canon-remote/trace";
  * const chunks: Uint8Array[] = [];
  * const writer = new PcapngWriter((bytes) => chunks.push(bytes));
  * writer.writePacket(new Uint8Array(64), 1_700_000_000_000_000n);
+ * assert.ok(chunks.length >= 2, "a section header, then blocks");
  * ```
  */
 export class PcapngWriter {

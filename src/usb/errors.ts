@@ -25,9 +25,10 @@ export interface CanonErrorOptions {
  *
  * @example
  * ```ts
- * import { CanonError, UsbError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { CanonError, UsbError } from "@canon-remote/canon-remote";
  * const error: unknown = new UsbError("NO_DEVICE", "The camera is gone");
- * if (error instanceof CanonError) console.log(error.hint ?? error.message);
+ * assert.ok(error instanceof CanonError); // one class catches every error of the library
  * ```
  */
 export class CanonError extends Error {
