@@ -19,7 +19,8 @@ Deno.test("time(), setTime() and syncClock() against the virtual camera's clock"
 });
 
 const script = `
-  import { Camera, VirtualCamera } from "${new URL("../mod.ts", import.meta.url)}";
+  import { Camera } from "${new URL("../mod.ts", import.meta.url)}";
+  import { VirtualCamera } from "${new URL("../src/emulator/mod.ts", import.meta.url)}";
   const vc = new VirtualCamera();
   await using cam = await Camera.connect(vc);
   const result = {};
