@@ -14,7 +14,8 @@
 //   deno task soak --quick               300 commands and 16 MiB (tests/soak_test.ts)
 //   deno task soak --commands N --mib M
 //   deno task soak --in-process          library and emulator in one process
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { libusbContextUsers } from "../src/usb/libusb_context.ts";

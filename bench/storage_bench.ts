@@ -6,7 +6,8 @@
 //
 //   deno task bench [--quick]        (results: bench/results/storage.json)
 //  (bench/compare.ts puts these side by side with gphoto2 and node-usb.)
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { benchCard, mbps, median, MIB, nullSink as sink, timeIt } from "./_lib.ts";
 

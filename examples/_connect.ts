@@ -9,7 +9,8 @@
  * @module
  */
 
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 const flag = Deno.args.find((a) => a === "--emulate" || a.startsWith("--emulate="));
 

@@ -15,7 +15,8 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 
 const PRELOAD = "libumockdev-preload.so.0";

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { Camera, listCameras, setLogLevel, VirtualCamera } from "../mod.ts";
+import { Camera, listCameras, setLogLevel } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 
 const PRELOAD = "libumockdev-preload.so.0";

@@ -11,7 +11,8 @@
  * @module
  */
 
-import { Camera, VirtualCamera, waitForCamera } from "../mod.ts";
+import { Camera, waitForCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 
 const emulate = Deno.args.includes("--emulate");

@@ -1,6 +1,6 @@
 // Shared by the cli_features_* tests: the `canon` command's main() run in
 // this process against one virtual camera, as a user types it.
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
 import { main } from "../src/cli/main.ts";
 

@@ -7,15 +7,18 @@
 // closed (and a new session after a replug works).
 import assert from "node:assert/strict";
 import {
-  type Camera,
+  Camera,
   CameraClosedError,
   CameraStatusError,
   CameraTimeoutError,
+  ProtocolError,
+} from "../mod.ts";
+import {
   type Fault,
   type FaultTarget,
-  ProtocolError,
+  type UmockdevTestbed,
   VirtualCamera,
-} from "../mod.ts";
+} from "../src/emulator/mod.ts";
 
 /** How a tier reaches the camera. */
 export interface MatrixTier {
@@ -232,8 +235,6 @@ export interface CellResult {
   recoveryMs: number;
 }
 
-const results: CellResult[] = [];
-
 /** Every cell that applies, as [fault, operation] pairs. */
 export function cells(): [MatrixFault, MatrixOperation][] {
   const out: [MatrixFault, MatrixOperation][] = [];
@@ -323,7 +324,6 @@ export async function runCell(
       recovery,
       recoveryMs: Math.round(performance.now() - recoveryStart),
     };
-    results.push(result);
     return result;
   } finally {
     await cam.close();
@@ -332,11 +332,40 @@ export async function runCell(
   }
 }
 
-/** Append the cells measured so far to `$FAULT_MATRIX_OUT` (JSON lines), when it is set. */
-export async function saveResults(): Promise<void> {
-  const out = Deno.env.get("FAULT_MATRIX_OUT");
-  if (!out) return;
-  await Deno.writeTextFile(out, results.map((r) => JSON.stringify(r)).join("\n") + "\n", {
-    append: true,
-  });
+/** Tier 2: Camera over the VirtualCamera device, in this process. */
+export function inProcessTier(timeout = 100): MatrixTier {
+  return {
+    name: "tier 2",
+    timeout,
+    open: (vc) => Camera.connect(vc, { timeout }),
+    reopen: (vc) => {
+      vc.replug();
+      return Camera.connect(vc, { timeout });
+    },
+  };
+}
+
+/**
+ * Tier 3: Camera -> LibusbDevice -> libusb-1.0 -> umockdev -> VirtualCamera.
+ * Opening plugs the camera into `testbed`; after an unplug the camera is
+ * powered on again (replug) and plugged in anew (a new address), and
+ * Camera.open() must find it.
+ */
+export function libusbTier(testbed: UmockdevTestbed, timeout = 250): MatrixTier {
+  return {
+    name: "tier 3",
+    timeout,
+    open: (vc) => {
+      testbed.attach(vc.usbFunction);
+      return Camera.open({ timeout });
+    },
+    reopen: (vc) => {
+      for (const device of testbed.devices) {
+        if (device.usbFunction === vc.usbFunction) device.detach();
+      }
+      vc.replug();
+      testbed.attach(vc.usbFunction);
+      return Camera.open({ timeout });
+    },
+  };
 }

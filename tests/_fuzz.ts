@@ -8,7 +8,9 @@
 // dialogue). FUZZ_SEED=n replays a run.
 import fc from "fast-check";
 import { ProtocolError } from "../src/protocol/errors.ts";
-import { Camera, COMMANDS, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { COMMANDS } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { writeU32 } from "../src/protocol/bytes.ts";
 import {
   encodeDiskInfo,

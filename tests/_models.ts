@@ -1,7 +1,7 @@
 // Shared by the per-model test files: what each emulated model must show a
 // user, stated from the protocol reference (§1.2, §2.2 step 8, §4.3), not
 // read from the emulator's profiles.
-import type { VirtualCamera } from "../mod.ts";
+import type { VirtualCamera } from "../src/emulator/mod.ts";
 
 /** Per model, what a user of the library sees. */
 export const EXPECTED: Record<string, {

@@ -2,7 +2,8 @@
 // in its own process (started with LD_PRELOAD=libumockdev-preload.so.0), prints
 // one JSON line, and must then end by itself: nothing may keep it alive.
 //   deno run -A tests/_wait_scenarios.ts SCENARIO
-import { VirtualCamera, waitForCamera, type WaitForCameraOptions } from "../mod.ts";
+import { waitForCamera, type WaitForCameraOptions } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 
 const scenario = Deno.args[0];

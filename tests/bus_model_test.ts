@@ -1,7 +1,8 @@
 // The virtual camera's full-speed bus model: the timeline on its own, then a
 // real download in-process (tier 2) and through libusb + umockdev (tier 3).
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import {
   FULL_SPEED_BULK_LIMIT,
   FullSpeedBus,
@@ -10,7 +11,7 @@ import {
 } from "../src/emulator/bus_model.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -130,11 +131,9 @@ Deno.test("bus model in-process: a host reading one transfer at a time loses a f
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
-Deno.test({
+tier3Test({
   name: "bus model behind umockdev: libusb's pipelined download keeps to the bus and its pace",
   ignore,
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: async () => {
     const { camera, bus } = pacedCamera([512 * KIB]);
     using testbed = UmockdevTestbed.open();

@@ -3,7 +3,8 @@
 // the wall-clock time they see, DST included. Each zone runs in its own
 // process (TZ is read at start-up).
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 Deno.test("time(), setTime() and syncClock() against the virtual camera's clock", async () => {
   const vc = new VirtualCamera({ clockOffsetSeconds: -3725 });
@@ -18,7 +19,8 @@ Deno.test("time(), setTime() and syncClock() against the virtual camera's clock"
 });
 
 const script = `
-  import { Camera, VirtualCamera } from "${new URL("../mod.ts", import.meta.url)}";
+  import { Camera } from "${new URL("../mod.ts", import.meta.url)}";
+  import { VirtualCamera } from "${new URL("../src/emulator/mod.ts", import.meta.url)}";
   const vc = new VirtualCamera();
   await using cam = await Camera.connect(vc);
   const result = {};

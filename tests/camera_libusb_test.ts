@@ -9,11 +9,11 @@ import {
   CameraTimeoutError,
   listCameras,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
@@ -33,8 +33,7 @@ async function withCamera(
   }
 }
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 test("libusb lists the virtual G3 with bus, address and model", async () => {
   using testbed = UmockdevTestbed.open();

@@ -2,14 +2,14 @@
 // umockdev -> VirtualCamera), and discovery: listing, choosing by model name,
 // product id or bus/address, PTP-mode ids, two cameras open at once.
 import assert from "node:assert/strict";
-import { Camera, CameraNotFoundError, listCameras, VirtualCamera } from "../mod.ts";
+import { Camera, CameraNotFoundError, listCameras } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 for (const [model, expected] of Object.entries(EXPECTED)) {
   test(`${model} through libusb: open by name, identify, owner, power, storage`, async () => {

@@ -8,8 +8,8 @@ import {
   CameraStatusError,
   CanonError,
   UnsupportedByCameraError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 
 Deno.test("every emulated model has expectations here", () => {

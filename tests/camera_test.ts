@@ -9,8 +9,8 @@ import {
   CameraTimeoutError,
   CanonError,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 
 const IDENTIFY = { cmd1: 0x01, cmd2: 0x12 };
 const POWER = { cmd1: 0x0a, cmd2: 0x12 };
@@ -64,8 +64,8 @@ Deno.test("setOwner refuses a name the camera cannot store, before sending anyth
   const vc = new VirtualCamera();
   await using cam = await Camera.connect(vc);
   const sent = vc.commandLog.length;
-  assert.throws(() => cam.setOwner("x".repeat(31)), /at most 30/);
-  assert.throws(() => cam.setOwner("Ünïcode"), /cannot store/);
+  await assert.rejects(() => cam.setOwner("x".repeat(31)), /at most 30/);
+  await assert.rejects(() => cam.setOwner("Ünïcode"), /cannot store/);
   assert.equal(vc.commandLog.length, sent);
   assert.equal(vc.owner, "Kiril");
 });

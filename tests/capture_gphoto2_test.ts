@@ -3,17 +3,17 @@
 // the same VirtualCamera is then read by this library in this process, and
 // the other way round.
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
-import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { gphoto2, hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||
   skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 /** gphoto2's "Current:" values, in the order of the --get-config arguments. */
 function currents(out: string): string[] {

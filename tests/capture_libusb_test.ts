@@ -6,18 +6,17 @@ import {
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 async function withCamera(
   options: VirtualCameraOptions,

@@ -4,7 +4,8 @@
 // and tier 3 (libusb + umockdev). The facts and their sources:
 // docs/real-cameras/capture-and-models.md.
 import assert from "node:assert/strict";
-import { Camera, CaptureTimeoutError, VirtualCamera } from "../mod.ts";
+import { Camera, CaptureTimeoutError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import {
   toBytes,
   type UsbControlSetup,

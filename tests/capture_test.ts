@@ -11,8 +11,8 @@ import {
   PhotographicFailureError,
   SettingNotAppliedError,
   UnsupportedSettingError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { renderPicture } from "../src/emulator/media/image.ts";
@@ -479,7 +479,7 @@ Deno.test("capture outside remote mode is refused by the camera with status 0x02
   const { cam } = await connect();
   await using _ = cam;
   const { encodeRemoteControl } = await import("../src/protocol/capture_codec.ts");
-  const { COMMANDS, REMOTE } = await import("../mod.ts");
+  const { COMMANDS, REMOTE } = await import("../src/protocol/mod.ts");
   await assert.rejects(
     () =>
       cam.session.exclusive(() =>

@@ -5,7 +5,8 @@
 // temporary name fits whatever the final name is.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { CardFileSystem, CardNode } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/mod.ts";
 import { temporaryName } from "../src/camera/pending_file.ts";

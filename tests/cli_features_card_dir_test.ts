@@ -5,7 +5,7 @@
 // through umockdev (tier 4).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { main } from "../src/cli/main.ts";
 import { CARD_STATE_FILE, DirectoryCard } from "../src/emulator/card_from_dir.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";

@@ -1,7 +1,7 @@
 // Tier 2 through the command: `canon clock` refuses dates that do not exist
 // instead of rolling them over, and prints offsets as people read them.
 import assert from "node:assert/strict";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { describeOffset } from "../src/cli/camera_commands.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
 import { main } from "../src/cli/main.ts";

@@ -4,7 +4,7 @@
 // '/DCIM/*/IMG_00*.JPG'.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { parseRanges, patternRegExp } from "../src/cli/selection.ts";
 import { cardFiles, withCamera } from "./_cli_features.ts";

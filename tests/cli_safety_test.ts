@@ -7,7 +7,8 @@
 // `-o -`; control characters from the camera escaped.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { CardFileExistsError } from "../src/camera/storage.ts";
 import { MemoryCard } from "../src/emulator/mod.ts";
 import { DEFAULT_START_TIME } from "../src/emulator/memory_card.ts";

@@ -4,7 +4,7 @@
 // in the next. Spawned runs of the real program are in cli_test.ts.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
 import { commandTable, main } from "../src/cli/main.ts";
 import { TransferProgress } from "../src/cli/progress.ts";

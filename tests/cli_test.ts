@@ -5,7 +5,7 @@
 // that is plugged in while it waits.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { udevRules } from "../src/camera/udev.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { hasCommand, skipWithout } from "./_support.ts";

@@ -3,15 +3,10 @@
 // calls queued before the close finish and rejects those made after it.
 // In-process (tier 2) and through libusb + umockdev (tier 3).
 import assert from "node:assert/strict";
-import {
-  Camera,
-  CameraClosedError,
-  findCameraDevice,
-  type UsbDevice,
-  VirtualCamera,
-} from "../mod.ts";
+import { Camera, CameraClosedError, findCameraDevice, type UsbDevice } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignoreTier3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 
@@ -177,7 +172,7 @@ Deno.test("tier 2: the camera vanishing with 100 calls queued rejects them all, 
 });
 
 const tier3 = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore: ignoreTier3, sanitizeOps: false, sanitizeResources: false, fn });
+  tier3Test({ name, ignore: ignoreTier3, fn });
 
 tier3(
   "tier 3: 100 calls at once through libusb complete in order, one dialogue at a time",

@@ -4,7 +4,9 @@
 // other unit than their class suggests (a virtual camera presenting another
 // model's product id), so only the plausibility checks can get them right.
 import assert from "node:assert/strict";
-import { Camera, modelByName, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { modelByName } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { diskInfoUnitEvidence } from "../src/camera/traits.ts";
 

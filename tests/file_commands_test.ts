@@ -4,7 +4,8 @@
 // pibooth issue #613). The library never reports success for a file that did
 // not change, and says what the body does not support.
 import assert from "node:assert/strict";
-import { Camera, UnsupportedByCameraError, VirtualCamera } from "../mod.ts";
+import { Camera, UnsupportedByCameraError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { MemoryCard } from "../src/emulator/memory_card.ts";
 
 const FILE = "/DCIM/100CANON/IMG_0004.JPG";

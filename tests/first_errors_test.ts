@@ -6,10 +6,11 @@
 // loader, another user, a second program holding the camera).
 import assert from "node:assert/strict";
 import { chmod } from "node:fs/promises";
-import { Camera, CameraClosedError, CameraNotFoundError, UsbError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraClosedError, CameraNotFoundError, UsbError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { ACCESS_HINT, BUSY_HINT } from "../src/usb/errors.ts";
-import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignoreTier3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 const CAMERA_MODULE = import.meta.resolve("../src/camera/camera.ts");
@@ -93,11 +94,9 @@ Deno.test("--allow-ffi missing: Camera.open says which flag to add", async () =>
 
 const canSwitchUser = (await hasCommand("setpriv", ["--version"])) && Deno.uid() === 0;
 
-Deno.test({
+tier3Test({
   name: "no permission on the device node: LIBUSB_ERROR_ACCESS with the udev-rule hint",
   ignore: ignoreTier3 || !canSwitchUser,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     // A non-root client (user nobody) and a device node only root may open,
     // as on a desktop without the udev rule.
@@ -135,11 +134,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+tier3Test({
   name: "the camera held by another program: LIBUSB_ERROR_BUSY naming gvfs and gphoto2",
   ignore: ignoreTier3,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const vc = new VirtualCamera();
     using testbed = UmockdevTestbed.open();
@@ -205,11 +202,9 @@ Deno.test("a camera in PTP mode is refused with how to switch its USB mode", asy
   assert.equal(vc.commandLog.length, 0, "nothing was sent to it");
 });
 
-Deno.test({
+tier3Test({
   name: "tier 3: a camera in PTP mode is found, named, and refused with the hint",
   ignore: ignoreTier3,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     using testbed = UmockdevTestbed.open();
     testbed.attach(new VirtualCamera({ productId: 0x306f }).usbFunction);
@@ -222,11 +217,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+tier3Test({
   name: "tier 3: the camera switched off mid-session: CameraClosedError, then it opens again",
   ignore: ignoreTier3,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const vc = new VirtualCamera();
     using testbed = UmockdevTestbed.open();

@@ -4,7 +4,9 @@
 // encoder writes decodes back. A quick run here; `deno task fuzz` runs a
 // million cases per decoder (FUZZ_RUNS).
 import assert from "node:assert/strict";
-import { Camera, COMMANDS, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { COMMANDS } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
 import { CaptureFormatError, CaptureReader, PcapngWriter, readCapture } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";

@@ -8,7 +8,8 @@
 // size of a movie is refused before any data. Through real libusb + umockdev,
 // the hostile camera serving from this process, the CLI in a child.
 import assert from "node:assert/strict";
-import { Camera, ProtocolError, VirtualCamera } from "../mod.ts";
+import { Camera, ProtocolError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { FunctionRead, SetupPacket, UsbFunction } from "../src/emulator/usb_function.ts";
 import type {

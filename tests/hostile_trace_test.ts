@@ -5,7 +5,8 @@
 // as it is whole with a warning, and `canon decode` reads the file as a stream:
 // its memory does not grow with the file, and its exit code is 1 as documented.
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { decodeCanonCapture, decodeCanonCaptureStream } from "../src/trace/decode.ts";
 import {
   CaptureFormatError,

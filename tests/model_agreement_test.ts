@@ -6,10 +6,11 @@
 // once (a virtual camera presenting that id, through umockdev) and
 // `gphoto2 --auto-detect` must name each port with one of that model's names.
 import assert from "node:assert/strict";
-import { modelByName, MODELS, OTHER_MODE_IDS, VirtualCamera } from "../mod.ts";
+import { modelByName, MODELS, OTHER_MODE_IDS } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const noGphoto2 = skipWithout(await hasCommand("gphoto2"), "gphoto2");
 const noUmockdev = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
@@ -74,11 +75,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+tier3Test({
   name: "gphoto2 --auto-detect names every product id of the table as the table does",
   ignore: noGphoto2 || noUmockdev,
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: async () => {
     const detected = await autoDetect(MODELS.map((m) => m.productId));
     for (const model of MODELS) {
@@ -91,11 +90,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+tier3Test({
   name: "gphoto2 takes none of the PTP-mode ids of supported cameras for a normal-mode camera",
   ignore: noGphoto2 || noUmockdev,
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: async () => {
     // The PTP twins of cameras in the table (the rest of OTHER_MODE_IDS are their successors).
     const twins = Object.entries(OTHER_MODE_IDS).filter(([, info]) =>

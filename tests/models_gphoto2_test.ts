@@ -3,9 +3,10 @@
 // gphoto2's table does, and --summary, -L and --get-file do their jobs.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { modelByName, VirtualCamera } from "../mod.ts";
+import { modelByName } from "../src/protocol/mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||
@@ -32,11 +33,9 @@ function gphoto2Names(model: string): string[] {
 }
 
 for (const [model, expected] of Object.entries(EXPECTED)) {
-  Deno.test({
+  tier3Test({
     name: `gphoto2 with the virtual ${model}: auto-detect, summary, list, download`,
     ignore,
-    sanitizeOps: false,
-    sanitizeResources: false,
     fn: async () => {
       const dir = await Deno.makeTempDir();
       const vc = new VirtualCamera({ model, owner: "Kiril" });

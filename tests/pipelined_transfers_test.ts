@@ -2,7 +2,8 @@
 // the real libusb and umockdev, in this process: data integrity and order,
 // short transfers, cancellation (abort, unplug, close) and resource cleanup.
 import assert from "node:assert/strict";
-import { Camera, CameraClosedError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraClosedError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { inResultBytes, type UsbInResult } from "../src/usb/device.ts";
 import { openUsbDevice } from "../src/usb/discovery.ts";
 import { UsbError } from "../src/usb/errors.ts";
@@ -13,11 +14,10 @@ import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { checkPattern, PatternFunction } from "../src/emulator/pattern_device.ts";
 import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { UsbFunction } from "../src/emulator/usb_function.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

@@ -5,7 +5,7 @@
 // --capture-image-and-download and --list-config must still work.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { VirtualCamera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { cardBytes } from "./_models.ts";
 import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";

@@ -5,11 +5,12 @@
 // and write where the user points.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, ProtocolError, VirtualCamera } from "../mod.ts";
+import { Camera, ProtocolError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { CardNode } from "../src/emulator/card_model.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignoreTier3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 const PHOTO = "/DCIM/100CANON/IMG_0001.JPG";
@@ -129,11 +130,9 @@ class HostileCard extends MemoryCard {
   }
 }
 
-Deno.test({
+tier3Test({
   name: "tier 3: hostile names listed through libusb are refused; the camera stays usable",
   ignore: ignoreTier3,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const hostileNames = ["..\\..\\EVIL.JPG", "../EVIL.JPG", ".\\..", "C:EVIL.JPG", "A\x01B", ".."];
     for (const hostile of hostileNames) {
@@ -193,11 +192,9 @@ async function runChild(
   return JSON.parse(stdout.split("\n").at(-1)!);
 }
 
-Deno.test({
+tier3Test({
   name: "--allow-ffi and read/write on the destination are all a download through libusb needs",
   ignore: ignoreTier3,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     await withDirs(async (dir) => {
       const vc = new VirtualCamera();

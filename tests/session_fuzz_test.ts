@@ -8,16 +8,8 @@
 // over-long reply before reading any of its data, and recover: after a
 // failed dialogue, the next one works.
 import assert from "node:assert/strict";
-import {
-  CameraClosedError,
-  CameraStatusError,
-  CanonError,
-  COMMANDS,
-  type CommandSpec,
-  Session,
-  setLogLevel,
-  UsbError,
-} from "../mod.ts";
+import { CameraClosedError, CameraStatusError, CanonError, setLogLevel, UsbError } from "../mod.ts";
+import { COMMANDS, type CommandSpec, Session } from "../src/protocol/mod.ts";
 import type {
   UsbControlSetup,
   UsbDevice,

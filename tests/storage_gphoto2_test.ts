@@ -4,9 +4,10 @@
 // card and with what this library downloads.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
+import { gphoto2, hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||
   skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
@@ -16,8 +17,7 @@ function cardFile(vc: VirtualCamera, path: string): Uint8Array {
   return vc.card!.read(segments, 0, vc.card!.find(segments)!.size);
 }
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore, sanitizeOps: false, sanitizeResources: false, fn });
+const test = (name: string, fn: () => Promise<void>) => tier3Test({ name, ignore, fn });
 
 test("gphoto2 --storage-info, -l and -L agree with the card", async () => {
   const vc = new VirtualCamera();

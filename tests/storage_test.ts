@@ -7,8 +7,8 @@ import {
   CameraStatusError,
   CardPathNotFoundError,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import type { CardFileSystem, CardNode } from "../src/emulator/card_model.ts";
 

@@ -2,7 +2,8 @@
 // still has settings; a camera whose product id is the same in PTP and native
 // mode is tried in native mode, and told apart from one that speaks only PTP.
 import assert from "node:assert/strict";
-import { Camera, CameraNotFoundError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraNotFoundError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { SHARED_ID_MODELS, sharedIdModel } from "../src/camera/models.ts";
 import { cameraInfo } from "../src/camera/discovery.ts";
 import type {

@@ -3,7 +3,8 @@
 // file as USB, classic pcap files (48-byte headers, either byte order) decode
 // the same, and captures that are not USB are refused with a clear error.
 import assert from "node:assert/strict";
-import { Camera, setLogLevel, setLogSink, VirtualCamera } from "../mod.ts";
+import { Camera, setLogLevel, setLogSink } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
 import { CaptureFormatError, readCapture } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";

@@ -1,7 +1,13 @@
 // Tier 1: what each class decides (src/camera/traits.ts), against the
 // protocol reference's tables (§1.1, §4.1, §4.3.5, §4.3.15, §4.3.16).
 import assert from "node:assert/strict";
-import { bodyIdFormat, CLASS_TRAITS, formatBodyId, modelByName, traitsOf } from "../mod.ts";
+import {
+  bodyIdFormat,
+  CLASS_TRAITS,
+  formatBodyId,
+  modelByName,
+  traitsOf,
+} from "../src/protocol/mod.ts";
 
 const code = (
   spec: { cmd1: number; cmd2: number; cmd3: number },

@@ -3,7 +3,8 @@
 // the host (file system awaits) before it reaches the wire: it was rejected
 // while an identify made at the same moment finished.
 import assert from "node:assert/strict";
-import { Camera, CameraClosedError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraClosedError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

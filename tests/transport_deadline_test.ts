@@ -13,8 +13,8 @@ import {
   CameraDesyncError,
   CameraTimeoutError,
   CanonError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { callDeadline } from "../src/protocol/session.ts";

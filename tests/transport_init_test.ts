@@ -2,7 +2,8 @@
 // init block gives (word 0x4C), as gphoto2 does, except 0xFFFFFFFF (then the
 // default 0x1400): clamped to what one host read can be, never refused.
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { UsbDevice } from "../src/usb/device.ts";
 import { decodeInitBlock, MAX_TRANSFER_LENGTH } from "../src/protocol/codec.ts";
 

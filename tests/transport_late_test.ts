@@ -4,7 +4,8 @@
 // (FaultInjector.lateReplies). Every reply's serial number must match its
 // request; a late one is discarded (and logged) and the right reply read.
 import assert from "node:assert/strict";
-import { Camera, CameraTimeoutError, VirtualCamera } from "../mod.ts";
+import { Camera, CameraTimeoutError } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

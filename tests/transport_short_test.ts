@@ -6,7 +6,8 @@
 // due (packetOverflow); downloads must stay byte-identical, in process
 // (tier 2) and through libusb + umockdev (tier 3).
 import assert from "node:assert/strict";
-import { Camera, VirtualCamera } from "../mod.ts";
+import { Camera } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { inResultBytes, type UsbDevice, type UsbInResult } from "../src/usb/device.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";

@@ -10,8 +10,8 @@ import {
   CameraTimeoutError,
   CanonError,
   ProtocolError,
-  VirtualCamera,
 } from "../mod.ts";
+import { VirtualCamera } from "../src/emulator/mod.ts";
 import { WebUsbLikeDevice } from "./_webusb_like.ts";
 
 const ONE = "/DCIM/100CANON/IMG_0001.JPG";

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
+import { tier3Test } from "./_support.ts";
 
 const hasGphoto2 = await new Deno.Command("gphoto2", { args: ["--version"], stdout: "null" })
   .output().then((out) => out.success, () => false);
@@ -40,7 +41,7 @@ async function gphoto2(
 }
 
 const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore: !hasGphoto2, sanitizeResources: false, sanitizeOps: false, fn });
+  tier3Test({ name, ignore: !hasGphoto2, fn });
 
 test("gphoto2 --summary shows the model, the owner and AC power", async () => {
   const run = await gphoto2(["--summary"], { owner: "Kiril" });

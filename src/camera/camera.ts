@@ -195,7 +195,7 @@ export class Camera implements AsyncDisposable {
    * @throws {CameraNotFoundError} saying what was found when nothing suitable is
    * @example
    * ```ts ignore
-   * import { Camera } from "../../mod.ts";
+   * import { Camera } from "@canon-remote/canon-remote";
    * await using cam = await Camera.open();
    * console.log(cam.model, cam.owner, cam.firmwareVersion);
    * ```
@@ -220,15 +220,27 @@ export class Camera implements AsyncDisposable {
    * @returns the connected camera
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * console.log(cam.model); // "Canon PowerShot G3"
+   * assert.equal(cam.model, "Canon PowerShot G3");
    * ```
    */
   static async connect(device: UsbDevice, options: CameraConnectOptions = {}): Promise<Camera> {
     const modelInfo = resolveModel(device, options);
     const ownsOpen = !device.opened;
     if (ownsOpen) await device.open();
+    // A WebUSB device may open unconfigured (configuration null); Canon cameras
+    // have one configuration, and the session reads its endpoints from it.
+    if (device.configuration === null && device.selectConfiguration) {
+      try {
+        await device.selectConfiguration(1);
+      } catch (error) {
+        if (ownsOpen) await device.close().catch(() => undefined);
+        throw error;
+      }
+    }
     const camera = new Camera(
       device,
       modelInfo,
@@ -493,13 +505,16 @@ export class Camera implements AsyncDisposable {
    * @returns model, owner and firmware version
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ owner: "Kiril" }));
    * const { model, owner, firmware } = await cam.identify();
+   * assert.deepEqual([model, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
    * ```
    */
-  identify(): Promise<CameraIdentity> {
-    return this.#run(() => this.#identifyNow());
+  async identify(): Promise<CameraIdentity> {
+    return await this.#run(() => this.#identifyNow());
   }
 
   /**
@@ -510,15 +525,17 @@ export class Camera implements AsyncDisposable {
    * @throws {RangeError} for a name the camera cannot store (nothing is sent)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await cam.setOwner("Ada Lovelace");
-   * console.log(cam.owner); // "Ada Lovelace"
+   * assert.equal(cam.owner, "Ada Lovelace");
    * ```
    */
-  setOwner(name: string): Promise<void> {
+  async setOwner(name: string): Promise<void> {
     const payload = encodeOwner(name);
-    return this.#run(async () => {
+    return await this.#run(async () => {
       await this.session.command(this.#spec("setOwner"), payload);
       await this.#identifyNow();
       if (this.#identity.owner !== name) {
@@ -537,13 +554,16 @@ export class Camera implements AsyncDisposable {
    * @returns `{ source: "battery" | "ac", ok, level }`
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * const power = await cam.powerStatus(); // { source: "ac", ok: true, level: 6 }
+   * const power = await cam.powerStatus();
+   * assert.deepEqual(power, { source: "ac", ok: true, level: 6 });
    * ```
    */
-  powerStatus(): Promise<PowerStatus> {
-    return this.#run(async () => {
+  async powerStatus(): Promise<PowerStatus> {
+    return await this.#run(async () => {
       const reply = await this.session.command(this.#spec("powerStatus"));
       return decodePowerStatus(reply.data);
     });
@@ -557,13 +577,16 @@ export class Camera implements AsyncDisposable {
    * @returns the camera's time
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * console.log((await cam.time()).toLocaleString());
+   * const clock = await cam.time(); // the virtual camera keeps the host's wall-clock time
+   * assert.ok(Math.abs(clock.getTime() - Date.now()) < 60_000);
    * ```
    */
-  time(): Promise<Date> {
-    return this.#run(() => this.#timeNow());
+  async time(): Promise<Date> {
+    return await this.#run(() => this.#timeNow());
   }
 
   async #timeNow(): Promise<Date> {
@@ -581,20 +604,22 @@ export class Camera implements AsyncDisposable {
    * @throws {RangeError} for an invalid date or one the camera cannot hold (1970–2106)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await cam.setTime(new Date(2024, 6, 1, 14, 30));
-   * (await cam.time()).getHours(); // 14
+   * assert.equal((await cam.time()).getHours(), 14);
    * ```
    */
-  setTime(date: Date): Promise<void> {
+  async setTime(date: Date): Promise<void> {
     const seconds = date instanceof Date ? toCameraTime(date) : NaN;
     if (!Number.isFinite(seconds) || seconds < 0 || seconds > 0xffffffff) {
       return Promise.reject(
         new RangeError(`the camera's clock cannot be set to ${String(date)} (1970–2106 only)`),
       );
     }
-    return this.#run(async () => {
+    return await this.#run(async () => {
       await this.session.command(this.#spec("setTime"), encodeSetTime(seconds));
     });
   }
@@ -606,13 +631,16 @@ export class Camera implements AsyncDisposable {
    *   seconds (negative: behind)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ clockOffsetSeconds: 90 }));
-   * await cam.syncClock(); // about 90
+   * const drift = await cam.syncClock();
+   * assert.ok(Math.abs(drift - 90) <= 2, `off by ${drift} s`);
    * ```
    */
-  syncClock(): Promise<number> {
-    return this.#run(async () => {
+  async syncClock(): Promise<number> {
+    return await this.#run(async () => {
       const before = await this.#timeNow();
       const now = new Date();
       const drift = toCameraTime(before) - toCameraTime(now);
@@ -630,13 +658,15 @@ export class Camera implements AsyncDisposable {
    * @throws {CanonError} for a camera without a body id (PowerShots)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 20D" }));
-   * await cam.bodyId(); // "0520308238"
+   * assert.equal(await cam.bodyId(), "0520308238");
    * ```
    */
-  bodyId(): Promise<string> {
-    return this.#run(async () =>
+  async bodyId(): Promise<string> {
+    return await this.#run(async () =>
       formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.modelInfo))
     );
   }
@@ -650,8 +680,8 @@ export class Camera implements AsyncDisposable {
    *
    * @returns whether the keys are now locked
    */
-  lockKeys(): Promise<boolean> {
-    return this.#run(async () => {
+  async lockKeys(): Promise<boolean> {
+    return await this.#run(async () => {
       await this.#lockKeysNow();
       return this.#keysLocked;
     });
@@ -664,8 +694,8 @@ export class Camera implements AsyncDisposable {
    *
    * @returns whether the keys are still locked (true only for PowerShots that locked them)
    */
-  unlockKeys(): Promise<boolean> {
-    return this.#run(async () => {
+  async unlockKeys(): Promise<boolean> {
+    return await this.#run(async () => {
       await this.#unlockKeysNow();
       return this.#keysLocked;
     });
@@ -680,8 +710,8 @@ export class Camera implements AsyncDisposable {
    * @returns one entry per function: number, value, name, meaning
    * @throws {CanonError} for a camera without custom functions (PowerShots)
    */
-  customFunctions(): Promise<CustomFunction[]> {
-    return this.capture.customFunctions();
+  async customFunctions(): Promise<CustomFunction[]> {
+    return await this.capture.customFunctions();
   }
 
   /**

@@ -6,12 +6,15 @@
  * custom functions (protocol reference §4.3.13–4.3.17, §4.4, §6.3–6.8).
  *
  * ```ts
- * import { Camera, VirtualCamera } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Camera } from "@canon-remote/canon-remote";
+ * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
  * await using session = await cam.capture.start();
  * await session.set({ iso: 200, flash: "off" });
  * const shot = await session.shoot({ to: "host" });
- * console.log(shot.size, shot.thumbnail?.length);
+ * assert.equal(shot.image?.length, shot.size);
+ * assert.deepEqual([...shot.image!.subarray(0, 2)], [0xff, 0xd8]); // a JPEG
  * ```
  *
  * @module
@@ -546,11 +549,13 @@ export class Capture {
    * @throws {CameraStatusError} when the camera cannot enter remote mode
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * {
    *   await using session = await cam.capture.start();
-   *   console.log((await session.settings()).iso); // 50
+   *   assert.equal((await session.settings()).iso, 50);
    * } // remote mode left here
    * ```
    */
@@ -606,9 +611,12 @@ export class Capture {
    * @returns what was taken
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
    * const shot = await cam.capture.shoot({ to: "host", settings: { iso: 200 } });
+   * assert.equal(shot.image?.length, shot.size);
    * ```
    */
   async shoot(options: ShootOptions = {}): Promise<Shot> {
@@ -832,14 +840,17 @@ export class CaptureSession implements AsyncDisposable {
    * @returns the settings; a byte the tables do not know reads as `undefined` (see `raw`)
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await using session = await cam.capture.start();
-   * const { iso, aperture, shutterSpeed } = await session.settings(); // 50, 4, "1/125"
+   * const { iso, aperture, shutterSpeed } = await session.settings();
+   * assert.deepEqual([iso, aperture, shutterSpeed], [50, 4, "1/125"]);
    * ```
    */
-  settings(): Promise<CaptureSettings> {
-    return this.#run(async () => {
+  async settings(): Promise<CaptureSettings> {
+    return await this.#run(async () => {
       const block = await this.#readBlock();
       return this.#settingsOf(block, await this.#readZoom());
     });
@@ -893,8 +904,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns the choices
    */
-  choices(): Promise<SettingChoices> {
-    return this.#run(async () => {
+  async choices(): Promise<SettingChoices> {
+    return await this.#run(async () => {
       const block = await this.#readBlock();
       return await this.#choicesNow(block, await this.#readZoom());
     });
@@ -912,14 +923,17 @@ export class CaptureSession implements AsyncDisposable {
    * @throws {SettingNotAppliedError} when the camera reads back another value
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await using session = await cam.capture.start();
-   * await session.set({ iso: 200, aperture: 2.8, shutterSpeed: "1/60", flash: "auto" });
+   * const now = await session.set({ iso: 200, aperture: 2.8, shutterSpeed: "1/60", flash: "auto" });
+   * assert.deepEqual([now.iso, now.aperture, now.shutterSpeed], [200, 2.8, "1/60"]);
    * ```
    */
-  set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
-    return this.#run(() => this.#setNow(changes));
+  async set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
+    return await this.#run(() => this.#setNow(changes));
   }
 
   async #setNow(changes: CaptureSettingsChange): Promise<CaptureSettings> {
@@ -1206,11 +1220,15 @@ export class CaptureSession implements AsyncDisposable {
    * @throws {CaptureTimeoutError} when the camera does not report the end of the capture in time
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
    * await using session = await cam.capture.start();
-   * const kept = await session.shoot({ to: "card" }); // kept.path: "/DCIM/101CANON/IMG_0103.JPG"
-   * const sent = await session.shoot({ to: "host", settings: { iso: 400 } }); // sent.image: JPEG
+   * const kept = await session.shoot({ to: "card" });
+   * assert.match(kept.path ?? "", /^\/DCIM\/\d{3}CANON\/IMG_\d{4}\.JPG$/);
+   * const sent = await session.shoot({ to: "host", settings: { iso: 400 } });
+   * assert.deepEqual([...sent.image!.subarray(0, 2)], [0xff, 0xd8]); // a JPEG
    * ```
    */
   async shoot(options: ShootOptions = {}): Promise<Shot> {
@@ -1416,8 +1434,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns a baseline JPEG (320×240 on the G3)
    */
-  preview(): Promise<Uint8Array> {
-    return this.#run(async () => {
+  async preview(): Promise<Uint8Array> {
+    return await this.#run(async () => {
       await this.#viewfinderOn();
       try {
         return await this.#frame();
@@ -1436,10 +1454,14 @@ export class CaptureSession implements AsyncDisposable {
    * @returns the frames
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * await using session = await cam.capture.start();
-   * for await (const frame of session.previews({ frames: 3 })) console.log(frame.length);
+   * let frames = 0;
+   * for await (const frame of session.previews({ frames: 3 })) if (frame.length > 0) frames++;
+   * assert.equal(frames, 3);
    * ```
    */
   async *previews(options: PreviewOptions = {}): AsyncGenerator<Uint8Array> {
@@ -1465,8 +1487,8 @@ export class CaptureSession implements AsyncDisposable {
    *
    * @returns the number of shots
    */
-  remainingShots(): Promise<number> {
-    return this.#run(async () => {
+  async remainingShots(): Promise<number> {
+    return await this.#run(async () => {
       const reply = await remote(this.#host, "availableShots", [0], { minData: 0x10 });
       return readU32(reply.data, 8);
     });
@@ -1478,14 +1500,14 @@ export class CaptureSession implements AsyncDisposable {
    * @returns the functions and their values
    * @throws {CanonError} for a camera without custom functions (PowerShots)
    */
-  customFunctions(): Promise<CustomFunction[]> {
+  async customFunctions(): Promise<CustomFunction[]> {
     const where = traitsOf(this.#host.modelInfo).customFunctions;
     if (where === undefined) {
       return Promise.reject(
         new CanonError(`the ${this.#host.modelInfo.name} has no custom functions`),
       );
     }
-    return this.#run(async () => {
+    return await this.#run(async () => {
       if (where !== "remote-control") return await readCustomFunctionsCommand(this.#host, where);
       const sub = REMOTE.getCustomFunction;
       const out: CustomFunction[] = [];

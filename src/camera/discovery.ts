@@ -40,7 +40,7 @@ export interface CameraInfo {
  * @returns the devices, in bus order
  * @example
  * ```ts ignore
- * import { listCameras } from "../../mod.ts";
+ * import { listCameras } from "@canon-remote/canon-remote";
  * for (const cam of await listCameras()) console.log(cam.bus, cam.address, cam.model);
  * ```
  */

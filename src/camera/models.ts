@@ -243,8 +243,9 @@ export const OTHER_MODE_IDS: Readonly<
  * @returns the model
  * @example
  * ```ts
- * import { modelByProductId } from "./models.ts";
- * modelByProductId(0x306e)?.name; // "PowerShot G3"
+ * import assert from "node:assert/strict";
+ * import { modelByProductId } from "@canon-remote/canon-remote/protocol";
+ * assert.equal(modelByProductId(0x306e)?.name, "PowerShot G3");
  * ```
  */
 export function modelByProductId(productId: number): CameraModel | undefined {

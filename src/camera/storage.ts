@@ -259,9 +259,12 @@ export class Storage {
    * @returns `{ drive, capacity, free }`
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * const { capacity, free } = await cam.storage.info();
+   * assert.ok(free > 0 && free <= capacity);
    * ```
    */
   async info(): Promise<StorageInfo> {
@@ -402,14 +405,17 @@ export class Storage {
    * @throws {CardPathNotFoundError} when the directory does not exist
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * for (const e of await cam.storage.list("/DCIM", { recursive: true })) console.log(e.path, e.size);
+   * const entries = await cam.storage.list("/DCIM", { recursive: true });
+   * assert.ok(entries.some((e) => e.path === "/DCIM/100CANON/IMG_0001.JPG"));
    * ```
    */
-  list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
+  async list(path = "/", options: ListOptions = {}): Promise<StorageEntry[]> {
     const segments = splitCardPath(path);
-    return this.#host.run(async () => {
+    return await this.#host.run(async () => {
       const entries: StorageEntry[] = [];
       await this.#listing(
         segments,
@@ -632,9 +638,12 @@ export class Storage {
    * @returns the thumbnail JPEG
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * const jpeg = await cam.storage.thumbnail("/DCIM/100CANON/IMG_0001.JPG");
+   * assert.deepEqual([...jpeg.subarray(0, 2)], [0xff, 0xd8]);
    * ```
    */
   async thumbnail(path: string): Promise<Uint8Array> {
@@ -688,7 +697,7 @@ export class Storage {
    * @param path the file on the card
    * @throws {CameraStatusError} status 0x02000029 for a protected file
    */
-  delete(path: string): Promise<void> {
+  async delete(path: string): Promise<void> {
     const segments = splitCardPath(path);
     if (segments.length === 0) throw new RangeError("the root of the card cannot be deleted");
     if (!this.#traits.canDelete) {
@@ -698,7 +707,7 @@ export class Storage {
         }),
       );
     }
-    return this.#host.run(async () => {
+    return await this.#host.run(async () => {
       await this.#deleteOne(segments);
       const name = segments[segments.length - 1];
       if (EXTERNAL_THUMBNAIL.test(name)) {
@@ -783,9 +792,9 @@ export class Storage {
    * @param on true to protect
    * @throws {UnsupportedByCameraError} when the body cannot change it (EOS 20D, 350D)
    */
-  setProtected(path: string, on: boolean): Promise<void> {
+  async setProtected(path: string, on: boolean): Promise<void> {
     const segments = splitCardPath(path);
-    return this.#host.run(() =>
+    return await this.#host.run(() =>
       this.#setAttributes(
         segments,
         (a) => on ? a | ATTRIBUTE.PROTECTED : a & ~ATTRIBUTE.PROTECTED,
@@ -800,9 +809,9 @@ export class Storage {
    * @returns true when the mark is cleared (or was not set); false when the
    * body cannot change it over USB (the EOS 20D and 350D), said in the log
    */
-  markDownloaded(path: string): Promise<boolean> {
+  async markDownloaded(path: string): Promise<boolean> {
     const segments = splitCardPath(path);
-    return this.#host.run(async () => {
+    return await this.#host.run(async () => {
       try {
         await this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED);
         return true;
@@ -819,8 +828,8 @@ export class Storage {
    *
    * @param path e.g. "/DCIM/102CANON"
    */
-  mkdir(path: string): Promise<void> {
-    return this.#directoryCommand(COMMANDS.mkdir, path);
+  async mkdir(path: string): Promise<void> {
+    return await this.#directoryCommand(COMMANDS.mkdir, path);
   }
 
   /**
@@ -828,8 +837,8 @@ export class Storage {
    *
    * @param path e.g. "/DCIM/102CANON"
    */
-  rmdir(path: string): Promise<void> {
-    return this.#directoryCommand(COMMANDS.rmdir, path);
+  async rmdir(path: string): Promise<void> {
+    return await this.#directoryCommand(COMMANDS.rmdir, path);
   }
 
   #directoryCommand(spec: CommandSpec, path: string): Promise<void> {

@@ -186,9 +186,10 @@ export const CLASS_TRAITS: Readonly<Record<CameraClass, CameraTraits>> = {
  * @returns the class's traits
  * @example
  * ```ts
- * import { traitsOf } from "./traits.ts";
- * import { modelByName } from "./models.ts";
- * traitsOf(modelByName("EOS 20D")!).commands.diskInfo.cmd1; // 0x0d
+ * import assert from "node:assert/strict";
+ * import { traitsOf } from "@canon-remote/canon-remote/protocol";
+ * import { modelByName } from "@canon-remote/canon-remote/protocol";
+ * assert.equal(traitsOf(modelByName("EOS 20D")!).commands.diskInfo.cmd1, 0x0d);
  * ```
  */
 export function traitsOf(model: { readonly cameraClass: CameraClass }): CameraTraits {
@@ -219,9 +220,10 @@ export function bodyIdFormat(model: CameraModel): BodyIdFormat {
  * @returns e.g. "182800490" (D30), "0520308238" (20D)
  * @example
  * ```ts
- * import { formatBodyId } from "./traits.ts";
- * formatBodyId(0x182801ea, "d30"); // "182800490"
- * formatBodyId(520308238, "ten-digit"); // "0520308238"
+ * import assert from "node:assert/strict";
+ * import { formatBodyId } from "@canon-remote/canon-remote/protocol";
+ * assert.equal(formatBodyId(0x182801ea, "d30"), "182800490");
+ * assert.equal(formatBodyId(520308238, "ten-digit"), "0520308238");
  * ```
  */
 export function formatBodyId(value: number, format: BodyIdFormat): string {

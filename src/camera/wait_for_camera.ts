@@ -55,7 +55,7 @@ const SAFETY_POLL_MS = 2000;
  * @throws the signal's reason when aborted
  * @example
  * ```ts ignore
- * import { Camera, waitForCamera } from "../../mod.ts";
+ * import { Camera, waitForCamera } from "@canon-remote/canon-remote";
  * const found = await waitForCamera({ timeout: 60_000 });
  * await using cam = await Camera.open({ bus: found.bus, address: found.address });
  * ```

@@ -129,7 +129,7 @@ interface Armed {
  *
  * @example
  * ```ts
- * import { VirtualCamera } from "./virtual_camera.ts";
+ * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  * await using camera = new VirtualCamera();
  * camera.faults.inject({ kind: "silent" }, { command: { cmd1: 0x01, cmd2: 0x12 } });
  * ```

@@ -268,7 +268,7 @@ const EXPOSURES: readonly (readonly [number, number])[] = [
  *
  * @example
  * ```ts
- * import { MemoryCard } from "./memory_card.ts";
+ * import { MemoryCard } from "@canon-remote/canon-remote/emulator";
  * const card = new MemoryCard();
  * const dir = card.find(["DCIM", "100CANON"]);
  * const first = dir?.children?.[0];

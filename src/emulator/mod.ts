@@ -19,6 +19,8 @@ export { VirtualCamera } from "./virtual_camera.ts";
 export type { VirtualCameraOptions } from "./virtual_camera.ts";
 export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./bus_model.ts";
 export type { BusSlot, BusStats } from "./bus_model.ts";
+export { G3_DELAYS, G3_TIMING } from "./timing.ts";
+export type { CommandTiming, TimedCommand } from "./timing.ts";
 export { ALL_QUIRKS, CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
 export type {
   CanonFunctionOptions,

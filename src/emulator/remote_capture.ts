@@ -178,10 +178,17 @@ function eighthsToEv(value: number): number {
  * @returns the exposure
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exposureOf } from "./remote_capture.ts";
  * const block = new Uint8Array(0x30);
  * block.set([0x40, 0, 0x28, 0, 0x70, 0, 0x18], 0x1a);
- * exposureOf(block, false); // { iso: 50, fNumber: 4, exposureTime: [1, 125], flash: false, exposureBias: 0 }
+ * assert.deepEqual(exposureOf(block, false), {
+ *   iso: 50,
+ *   fNumber: 4,
+ *   exposureTime: [1, 125],
+ *   flash: false,
+ *   exposureBias: 0,
+ * });
  * ```
  */
 export function exposureOf(block: Uint8Array, eos: boolean): Exposure {

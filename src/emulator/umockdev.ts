@@ -20,8 +20,8 @@
  *
  * @example Emulate a device for a child process
  * ```ts ignore
- * import { UmockdevTestbed } from "./umockdev.ts";
- * import { VirtualCamera } from "./virtual_camera.ts";
+ * import { UmockdevTestbed } from "@canon-remote/canon-remote/emulator";
+ * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  *
  * using testbed = UmockdevTestbed.open();
  * const device = testbed.attach(new VirtualCamera().usbFunction);

@@ -7,7 +7,8 @@
  *
  * @example
  * ```ts
- * import { VirtualCamera } from "./virtual_camera.ts";
+ * import assert from "node:assert/strict";
+ * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  * await using camera = new VirtualCamera({ owner: "Alice" });
  * await camera.open();
  * await camera.claimInterface(0);
@@ -15,7 +16,7 @@
  *   { requestType: "vendor", recipient: "device", request: 0x0c, value: 0x55, index: 0 },
  *   1,
  * );
- * console.log(String.fromCharCode(status.data!.getUint8(0))); // "C"
+ * assert.equal(String.fromCharCode(status.data!.getUint8(0)), "C"); // just woken up
  * ```
  *
  * @module

@@ -4,7 +4,8 @@
  * remote-control payloads, the release-parameter block and its value tables
  * (each written once, with its meaning), the zoom reply, the picture-abilities
  * table, custom functions, the captured-image and viewfinder requests, and the
- * interrupt-packet state machine of a shutter release. No I/O.
+ * interrupt-packet state machine of a shutter release. No I/O. Remote
+ * capture is described in the package's `docs/protocol.md` (section 6).
  *
  * Sources of the value tables: §6.4–6.6 (gphoto2 `canon.h`, checked against
  * libgphoto2 2.5.30 by the errata), the G3 RemoteCapture traces (§6.3, §6.5:
@@ -30,9 +31,11 @@ import { ProtocolError } from "./errors.ts";
  * @returns the payload (bytes from 0x50 of the command block)
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRemoteControl } from "./capture_codec.ts";
- * encodeRemoteControl(0x09, [4, 0x0d], false); // 09 00 00 00 04 00 00 00 0d 00 00 00 (Appendix A)
- * encodeRemoteControl(0x00, [], true).length; // 9 (RC init, new protocol)
+ * // Appendix A: set transfer mode 0x0D
+ * assert.deepEqual([...encodeRemoteControl(0x09, [4, 0x0d], false)], [9, 0, 0, 0, 4, 0, 0, 0, 0x0d, 0, 0, 0]);
+ * assert.equal(encodeRemoteControl(0x00, [], true).length, 9); // RC init, new protocol
  * ```
  */
 export function encodeRemoteControl(
@@ -91,9 +94,13 @@ export const CAPTURED_IMAGE_TYPE: Readonly<{ THUMBNAIL: 1; FULL: 2; SECONDARY: 3
  * @returns the payload
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeRetrieveCapture } from "./capture_codec.ts";
  * // Appendix A: thumbnail, key 1, block 0x5000
- * encodeRetrieveCapture(1, 1, 0x5000); // 00000000 00500000 01000000 01000000
+ * assert.deepEqual(
+ *   [...encodeRetrieveCapture(1, 1, 0x5000)],
+ *   [0, 0, 0, 0, 0, 0x50, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0],
+ * );
  * ```
  */
 export function encodeRetrieveCapture(type: number, key: number, blockSize: number): Uint8Array {
@@ -728,11 +735,12 @@ function checkBlock(block: Uint8Array): void {
  * @throws {ProtocolError} for a block too short to hold the known bytes
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeReleaseParams } from "./capture_codec.ts";
  * const g3 = Uint8Array.from(
  *   "20 03 01 00 64 00 00 00 01 FF 00 00 03 01 03 30 00 FF 00 FF 00 00 00 7F FF FF 40 00 28 00 70 00 18 18 FF FF 18 00 38 00 E6 00 9A 03 E6 00 20 00"
  *     .split(" "), (h) => parseInt(h, 16));
- * decodeReleaseParams(g3, false).iso; // 50
+ * assert.equal(decodeReleaseParams(g3, false).iso, 50);
  * ```
  */
 export function decodeReleaseParams(block: Uint8Array, eos: boolean): ReleaseSettings {
@@ -1305,11 +1313,13 @@ export function startCapture(mode: number, secondaryExpected = false): CapturePr
  * @returns the new progress and whether the sequence is done, failed or unexpected
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { advanceCapture, captureRules, startCapture } from "./capture_codec.ts";
  * const rules = captureRules(5, 0x306e);
  * const p0 = startCapture(0x08);
  * const started = Uint8Array.of(2,0,0,0, 0x0a,0,0,0, 0x10,0,0,0, 0x1c,0,0,0);
- * const a = advanceCapture(p0, started, rules); // { kind: "continue", progress: { step: 1, ... } }
+ * const a = advanceCapture(p0, started, rules);
+ * assert.equal(a.kind, "continue");
  * ```
  */
 export function advanceCapture(

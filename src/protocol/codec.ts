@@ -1,7 +1,9 @@
 /**
  * Pure encoders and decoders of the Canon command framing and of the camera
  * commands (identify, owner, time, power, init block, interrupt packets).
- * No I/O: these are what the unit tests and fuzzers aim at.
+ * No I/O: these are what the unit tests and fuzzers aim at. The framing,
+ * the handshake and the replies are described in the package's
+ * `docs/protocol.md` (sections 2–5).
  *
  * @module
  */
@@ -24,10 +26,11 @@ export const MAX_COMMAND_BLOCK = 1024;
  * @returns the block to send with a control OUT transfer (wValue 0x10)
  * @example
  * ```ts
- * import { encodeCommand } from "./codec.ts";
- * import { COMMANDS } from "./commands.ts";
+ * import assert from "node:assert/strict";
+ * import { encodeCommand } from "@canon-remote/canon-remote/protocol";
+ * import { COMMANDS } from "@canon-remote/canon-remote/protocol";
  * const block = encodeCommand(COMMANDS.identify, 1, new Uint8Array(0), false);
- * // block.length === 0x50, block[0x44] === 0x01, block[0x47] === 0x12
+ * assert.deepEqual([block.length, block[0x44], block[0x47]], [0x50, 0x01, 0x12]);
  * ```
  */
 export function encodeCommand(
@@ -199,11 +202,12 @@ export interface IdentifyInfo {
  * @returns model, owner and firmware
  * @example
  * ```ts
- * import { decodeIdentify } from "./codec.ts";
+ * import assert from "node:assert/strict";
+ * import { decodeIdentify } from "@canon-remote/canon-remote/protocol";
  * const data = new Uint8Array(0x48);
  * data.set([0x00, 0x02, 0x00, 0x01], 4); // firmware at 0x58, reversed
  * data.set(new TextEncoder().encode("Canon PowerShot G3"), 8);
- * decodeIdentify(data).firmware; // "1.0.2.0"
+ * assert.equal(decodeIdentify(data).firmware, "1.0.2.0");
  * ```
  */
 export function decodeIdentify(data: Uint8Array): IdentifyInfo {

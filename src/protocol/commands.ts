@@ -1,7 +1,8 @@
 /**
  * The command table: every Canon USB command this library sends, written
  * once with its codes and the total reply length the camera sends
- * (protocol reference §4.1, §4.4.1 and errata E3).
+ * (protocol reference §4.1, §4.4.1 and errata E3). The package's
+ * `docs/protocol.md` lists them (sections 4, 6 and 7).
  *
  * @module
  */

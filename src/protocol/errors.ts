@@ -6,34 +6,12 @@
  */
 
 import { describeStatus } from "./commands.ts";
+import { CanonError, type CanonErrorOptions } from "../usb/errors.ts";
 
-/** Options shared by the error classes. */
-export interface CanonErrorOptions {
-  /** What the user can do about it. */
-  hint?: string;
-  /** The underlying error. */
-  cause?: unknown;
-}
-
-/** Base class of every error the camera layer raises (besides plain USB errors). */
-export class CanonError extends Error {
-  /** What the user can do about it, when there is something. */
-  readonly hint?: string;
-  /**
-   * Make the error.
-   *
-   * @param message what failed
-   * @param options hint and cause
-   */
-  constructor(message: string, options: CanonErrorOptions = {}) {
-    super(
-      options.hint ? `${message}. ${options.hint}` : message,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.name = "CanonError";
-    if (options.hint) this.hint = options.hint;
-  }
-}
+// The base class lives in the lowest layer (src/usb/errors.ts) so that USB
+// errors share it; it is re-exported here for the protocol and camera layers.
+export { CanonError } from "../usb/errors.ts";
+export type { CanonErrorOptions } from "../usb/errors.ts";
 
 /** The camera answered a command with a non-zero status word. */
 export class CameraStatusError extends CanonError {

@@ -15,14 +15,24 @@ const RANK: Record<LogLevel, number> = { off: 0, warn: 1, info: 2, debug: 3 };
 /** Where log lines go. */
 export type LogSink = (line: string) => void;
 
-function initialLevel(): LogLevel {
-  let value: string | undefined;
+/**
+ * `CANON_LOG`, read without ever asking: a script run without `--allow-env`
+ * (or with access to other variables only) gets no permission prompt at
+ * import time, and logging keeps its default.
+ */
+function readLogVariable(): string | undefined {
   try {
-    value = Deno.env.get("CANON_LOG")?.toLowerCase();
+    if (Deno.permissions.querySync({ name: "env", variable: "CANON_LOG" }).state !== "granted") {
+      return undefined;
+    }
+    return Deno.env.get("CANON_LOG");
   } catch {
-    // No --allow-env: logging stays at its default.
-    return "warn";
+    return undefined;
   }
+}
+
+function initialLevel(): LogLevel {
+  const value = readLogVariable()?.toLowerCase();
   if (value === "info" || value === "debug" || value === "warn" || value === "off") return value;
   if (value === "1" || value === "trace") return "info";
   return "warn";
@@ -38,9 +48,10 @@ let sink: LogSink = (line) => console.error(line);
  * @returns the previous level
  * @example
  * ```ts
- * import { setLogLevel } from "./log.ts";
+ * import assert from "node:assert/strict";
+ * import { setLogLevel } from "@canon-remote/canon-remote";
  * const before = setLogLevel("info");
- * setLogLevel(before);
+ * assert.equal(setLogLevel(before), "info");
  * ```
  */
 export function setLogLevel(newLevel: LogLevel): LogLevel {
@@ -61,10 +72,12 @@ export function getLogLevel(): LogLevel {
  * @returns the previous sink
  * @example
  * ```ts
- * import { setLogSink } from "./log.ts";
+ * import assert from "node:assert/strict";
+ * import { setLogSink } from "@canon-remote/canon-remote";
  * const lines: string[] = [];
  * const before = setLogSink((line) => lines.push(line));
  * setLogSink(before);
+ * assert.equal(lines.length, 0);
  * ```
  */
 export function setLogSink(newSink: LogSink): LogSink {
@@ -103,9 +116,10 @@ export const log = {
  * @returns one string per 16 bytes
  * @example
  * ```ts
- * import { hexdump } from "./log.ts";
- * hexdump(new TextEncoder().encode("Canon PowerShot G3"));
- * // ["0000  43 61 6e 6f 6e 20 50 6f  77 65 72 53 68 6f 74 20  Canon PowerShot ", ...]
+ * import assert from "node:assert/strict";
+ * import { hexdump } from "@canon-remote/canon-remote/protocol";
+ * const lines = hexdump(new TextEncoder().encode("Canon PowerShot G3"));
+ * assert.equal(lines[0], "0000  43 61 6e 6f 6e 20 50 6f  77 65 72 53 68 6f 74 20  Canon PowerShot ");
  * ```
  */
 export function hexdump(bytes: Uint8Array, limit = Infinity): string[] {

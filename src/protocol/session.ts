@@ -321,7 +321,7 @@ export class Session {
   }
 
   #translate(what: string, timeout: number, error: unknown): Error {
-    if (error instanceof CanonError) return error;
+    // UsbError is a CanonError too: its timeouts and disconnects get their camera-level kind.
     if (error instanceof UsbError) {
       if (error.code === "TIMEOUT") return new CameraTimeoutError(what, timeout, { cause: error });
       if (error.code === "NO_DEVICE") {
@@ -334,6 +334,7 @@ export class Session {
       }
       return error;
     }
+    if (error instanceof CanonError) return error;
     switch (webUsbFailure(error)) {
       case "gone": {
         const closed = new CameraClosedError(`${what}: the camera was disconnected`, {
@@ -376,7 +377,7 @@ export class Session {
       timeout,
       this.device.controlTransferIn(vendorSetup(request, value), length, { timeout }),
     );
-    if (result.status !== "ok") {
+    if ((result.status ?? "ok") !== "ok") {
       throw new ProtocolError(`${what}: the camera answered with ${result.status}`);
     }
     const bytes = inResultBytes(result);

@@ -2,6 +2,8 @@
  * Pure encoders and decoders of the storage commands (protocol reference
  * §4.3.4–4.3.11): camera paths, directory listings, file requests,
  * attributes, delete, disk info, upload blocks, and camera-local time.
+ * `docs/protocol.md` in the package describes them (sections 4 and 5); the
+ * § numbers refer to the longer reference it was written from.
  *
  * @module
  */
@@ -71,8 +73,9 @@ export function checkName(name: string, from: "camera" | "user"): string {
  * @throws {RangeError} for a path that is not a plain path on the card
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitCardPath } from "./storage_codec.ts";
- * splitCardPath("/dcim/100canon/img_0001.jpg"); // ["DCIM", "100CANON", "IMG_0001.JPG"]
+ * assert.deepEqual(splitCardPath("/dcim/100canon/img_0001.jpg"), ["DCIM", "100CANON", "IMG_0001.JPG"]);
  * ```
  */
 export function splitCardPath(path: string): string[] {
@@ -567,8 +570,10 @@ export function encodeUploadBlock(
  * @returns the date, or undefined for 0
  * @example
  * ```ts
- * import { fromCameraTime } from "./storage_codec.ts";
- * fromCameraTime(0x3e43e644)?.getHours(); // 14 in every time zone
+ * import assert from "node:assert/strict";
+ * import { fromCameraTime } from "@canon-remote/canon-remote/protocol";
+ * // 0x3E43E644 is 2003-02-07 17:00:52 on the camera: 17:00 on the host, in every time zone
+ * assert.equal(fromCameraTime(0x3e43e644)?.getHours(), 17);
  * ```
  */
 export function fromCameraTime(cameraSeconds: number): Date | undefined {

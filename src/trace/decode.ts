@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CanonError } from "../usb/errors.ts";
 import { readCString, readU32 } from "../protocol/bytes.ts";
 import {
   COMMANDS,
@@ -112,7 +113,7 @@ export interface TraceSummary {
 }
 
 /** The capture has no usbmon packets, or not the device asked for. */
-export class TraceDecodeError extends Error {
+export class TraceDecodeError extends CanonError {
   /**
    * Make the error.
    *

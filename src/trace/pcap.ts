@@ -8,6 +8,7 @@
  * @module
  */
 
+import { CanonError } from "../usb/errors.ts";
 /** One packet of a capture. */
 export interface CapturedPacket {
   /** The link type of the interface it was captured on (189/220 for usbmon). */
@@ -33,7 +34,7 @@ export interface CaptureFile {
 }
 
 /** The file is not a capture, or is damaged. */
-export class CaptureFormatError extends Error {
+export class CaptureFormatError extends CanonError {
   /**
    * Make the error.
    *
@@ -511,10 +512,12 @@ export interface PcapngWriterOptions {
  *
  * @example
  * ```ts
- * import { PcapngWriter } from "./pcap.ts";
+ * import assert from "node:assert/strict";
+ * import { PcapngWriter } from "@canon-remote/canon-remote/trace";
  * const chunks: Uint8Array[] = [];
  * const writer = new PcapngWriter((bytes) => chunks.push(bytes));
  * writer.writePacket(new Uint8Array(64), 1_700_000_000_000_000n);
+ * assert.ok(chunks.length >= 2, "a section header, then blocks");
  * ```
  */
 export class PcapngWriter {

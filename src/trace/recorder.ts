@@ -74,11 +74,13 @@ export interface PendingTransfer {
  *
  * @example
  * ```ts
- * import { UsbRecorder } from "./recorder.ts";
+ * import assert from "node:assert/strict";
+ * import { UsbRecorder } from "@canon-remote/canon-remote/trace";
  * const chunks: Uint8Array[] = [];
  * const recorder = new UsbRecorder((bytes) => chunks.push(bytes));
  * const urb = recorder.submit("bulk", 0x81, 64);
  * recorder.complete(urb, "bulk", 0x81, 0, new Uint8Array(4));
+ * assert.ok(chunks.length > 0);
  * ```
  */
 export class UsbRecorder {
@@ -283,11 +285,16 @@ function inBytes(result: UsbInResult): Uint8Array {
  * @returns the recording device
  * @example
  * ```ts
- * import { Camera, VirtualCamera } from "../../mod.ts";
- * import { recordDevice, UsbRecorder } from "./recorder.ts";
+ * import assert from "node:assert/strict";
+ * import { Camera } from "@canon-remote/canon-remote";
+ * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+ * import { recordDevice, UsbRecorder } from "@canon-remote/canon-remote/trace";
  * const chunks: Uint8Array[] = [];
  * using recorder = new UsbRecorder((bytes) => chunks.push(bytes));
  * await using cam = await Camera.connect(recordDevice(new VirtualCamera(), recorder));
+ * const before = chunks.length;
+ * await cam.identify();
+ * assert.ok(chunks.length > before, "the identify dialogue was recorded");
  * ```
  */
 export function recordDevice(device: UsbDevice, recorder: UsbRecorder): UsbDevice {
@@ -309,10 +316,10 @@ class RecordingDevice implements UsbDevice {
   get productId(): number {
     return this.#inner.productId;
   }
-  get productName(): string | undefined {
+  get productName(): string | null | undefined {
     return this.#inner.productName;
   }
-  get manufacturerName(): string | undefined {
+  get manufacturerName(): string | null | undefined {
     return this.#inner.manufacturerName;
   }
   get configuration(): UsbDevice["configuration"] {

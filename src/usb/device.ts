@@ -41,8 +41,12 @@ export interface UsbControlSetup {
 export interface UsbInResult {
   /** The bytes received; absent when nothing was received. */
   data?: DataView;
-  /** How the transfer ended. */
-  status: UsbTransferStatus;
+  /**
+   * How the transfer ended. Always set by the WebUSB spec, but optional in
+   * the standard typings (`@types/w3c-web-usb`): the protocol layer reads an
+   * absent status as `"ok"`.
+   */
+  status?: UsbTransferStatus;
 }
 
 /** WebUSB `USBOutTransferResult`. */
@@ -116,11 +120,15 @@ export interface UsbDevice {
   readonly vendorId: number;
   /** idProduct. */
   readonly productId: number;
-  /** iProduct string, when known. */
-  readonly productName?: string | undefined;
-  /** iManufacturer string, when known. */
-  readonly manufacturerName?: string | undefined;
-  /** The active configuration, when known. */
+  /** iProduct string; `null` (WebUSB) or absent when the device has none. */
+  readonly productName?: string | null | undefined;
+  /** iManufacturer string; `null` (WebUSB) or absent when the device has none. */
+  readonly manufacturerName?: string | null | undefined;
+  /**
+   * The active configuration: `null` while the device is unconfigured (a
+   * WebUSB device before {@link UsbDevice.selectConfiguration}), absent when
+   * the backend does not say.
+   */
   readonly configuration?: UsbConfigurationInfo | null | undefined;
   /** Whether {@link UsbDevice.open} has succeeded and `close` has not run. */
   readonly opened: boolean;
@@ -128,6 +136,12 @@ export interface UsbDevice {
   open(): Promise<void>;
   /** End the session; safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Select a configuration by its bConfigurationValue. Optional in this
+   * contract; `Camera.connect` selects configuration 1 through it when
+   * {@link UsbDevice.configuration} is `null`, as WebUSB's examples do.
+   */
+  selectConfiguration?(configurationValue: number): Promise<void>;
   /** Claim an interface (detaching a kernel driver where the backend can). */
   claimInterface(interfaceNumber: number): Promise<void>;
   /** Release a claimed interface. Optional in this contract. */

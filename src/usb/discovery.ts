@@ -64,7 +64,7 @@ function matches(info: UsbDeviceInfo, filter: UsbDeviceFilter | undefined): bool
  *
  * @example List Canon devices
  * ```ts ignore
- * import { listUsbDevices } from "./discovery.ts";
+ * import { listUsbDevices } from "@canon-remote/canon-remote/usb";
  * for (const d of await listUsbDevices({ vendorId: 0x04a9 })) {
  *   console.log(d.bus, d.address, d.productId.toString(16), d.speed);
  * }
@@ -92,7 +92,7 @@ export async function listUsbDevices(filter?: UsbDeviceFilter): Promise<UsbDevic
  *
  * @example Open the first PowerShot G3
  * ```ts ignore
- * import { openUsbDevice } from "./discovery.ts";
+ * import { openUsbDevice } from "@canon-remote/canon-remote/usb";
  * await using dev = await openUsbDevice({ vendorId: 0x04a9, productId: 0x306e });
  * await dev.open();
  * await dev.claimInterface(0);

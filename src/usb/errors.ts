@@ -1,9 +1,54 @@
 /**
- * USB-level errors: what went wrong under the Canon protocol, with a hint
- * that says what to do about it.
+ * The library's error base class, {@link CanonError}, and the USB-level
+ * errors: what went wrong under the Canon protocol, with a hint that says
+ * what to do about it.
+ *
+ * Every error the library raises for a failure of the camera, the cable, the
+ * USB stack or a trace file is a `CanonError`; the kinds are told apart by
+ * subclass (`UsbError`, `CameraTimeoutError`, `CameraStatusError`, ...).
+ * Wrong arguments are `RangeError`s or `TypeError`s, as in the platform.
  *
  * @module
  */
+
+/** Options shared by the error classes. */
+export interface CanonErrorOptions {
+  /** What the user can do about it. */
+  hint?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error the library raises: catch it to catch them all,
+ * and tell the kinds apart by subclass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CanonError, UsbError } from "@canon-remote/canon-remote";
+ * const error: unknown = new UsbError("NO_DEVICE", "The camera is gone");
+ * assert.ok(error instanceof CanonError); // one class catches every error of the library
+ * ```
+ */
+export class CanonError extends Error {
+  /** What the user can do about it, when there is something. */
+  readonly hint?: string;
+  /**
+   * Make the error.
+   *
+   * @param message what failed
+   * @param options hint and cause
+   */
+  constructor(message: string, options: CanonErrorOptions = {}) {
+    super(
+      options.hint ? `${message}. ${options.hint}` : message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "CanonError";
+    if (options.hint) this.hint = options.hint;
+  }
+}
 
 /**
  * The libusb error names (`LIBUSB_ERROR_*` without the prefix), which every
@@ -58,11 +103,9 @@ export interface UsbErrorOptions {
 }
 
 /** A USB transfer or device operation failed. */
-export class UsbError extends Error {
+export class UsbError extends CanonError {
   /** The libusb error name, e.g. `"TIMEOUT"`. */
   readonly code: UsbErrorCode;
-  /** What the user can do about it, when there is something. */
-  readonly hint?: string;
 
   /**
    * Make the error.
@@ -72,20 +115,14 @@ export class UsbError extends Error {
    * @param options hint and cause
    */
   constructor(code: UsbErrorCode, message: string, options: UsbErrorOptions = {}) {
-    super(
-      options.hint
-        ? `${message} (LIBUSB_ERROR_${code}). ${options.hint}`
-        : `${message} (LIBUSB_ERROR_${code})`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    );
+    super(`${message} (LIBUSB_ERROR_${code})`, options);
     this.name = "UsbError";
     this.code = code;
-    if (options.hint) this.hint = options.hint;
   }
 }
 
 /** libusb-1.0 could not be loaded. */
-export class LibusbNotFoundError extends Error {
+export class LibusbNotFoundError extends CanonError {
   /** The library names and paths that were tried. */
   readonly tried: readonly string[];
   /**
@@ -96,10 +133,7 @@ export class LibusbNotFoundError extends Error {
    * @param cause the last loading error
    */
   constructor(tried: readonly string[], hint: string, cause?: unknown) {
-    super(
-      `libusb-1.0 could not be loaded (tried: ${tried.join(", ")}). ${hint}`,
-      cause === undefined ? undefined : { cause },
-    );
+    super(`libusb-1.0 could not be loaded (tried: ${tried.join(", ")})`, { hint, cause });
     this.name = "LibusbNotFoundError";
     this.tried = tried;
   }

@@ -146,7 +146,7 @@ function inResult(
  *
  * @example
  * ```ts ignore
- * import { openUsbDevice } from "./discovery.ts";
+ * import { openUsbDevice } from "@canon-remote/canon-remote/usb";
  * await using dev = await openUsbDevice({ vendorId: 0x04a9, productId: 0x306e });
  * await dev.open();
  * await dev.claimInterface(0);
