@@ -36,6 +36,7 @@ import {
 } from "./storage_commands.ts";
 import { decodeCommand, udevRulesCommand } from "./tool_commands.ts";
 import { watchCommand } from "./watch_command.ts";
+import { webCommand } from "./web_command.ts";
 
 /** Every sub-command, in the order `canon --help` lists them. */
 export const COMMAND_TABLE: readonly CommandDef[] = [
@@ -55,6 +56,7 @@ export const COMMAND_TABLE: readonly CommandDef[] = [
   settingsCommand,
   previewCommand,
   watchCommand,
+  webCommand,
   decodeCommand,
   udevRulesCommand,
 ];
