@@ -1,5 +1,6 @@
 // Browser tier, part 1: the web app in a real headless Chromium on its
 // in-page virtual camera (?emulate), as `canon web --emulate` serves it.
+import assert from "node:assert/strict";
 import { serveWebApp } from "../src/cli/web_command.ts";
 import { Browser, findChromium } from "./_cdp.ts";
 import {
@@ -59,6 +60,29 @@ Deno.test({
         await waitForApp(browser);
         await checkCameraPanel(browser, "Canon PowerShot G3");
         await checkCardBrowser(browser);
+      });
+      await t.step("the API module alone runs in the page (no Deno there)", async () => {
+        const got = await browser.evaluate<Record<string, unknown>>(`(async () => {
+          const api = await import("/canon-remote.js");
+          const { virtualUsbDevice } = await import("/emulator.js");
+          const usb = virtualUsbDevice({ owner: "Page" });
+          const cam = await api.Camera.connect(new api.WebUsbDevice(usb));
+          const id = await cam.identify();
+          const files = await cam.storage.list("/DCIM/101CANON");
+          let refused = "";
+          await cam.storage.download("/DCIM/101CANON/IMG_0101.JPG", "/tmp/x.jpg")
+            .catch((e) => refused = e.name);
+          await cam.close();
+          return { model: id.model, owner: id.owner, files: files.map((f) => f.name),
+            deno: typeof Deno, refused };
+        })()`);
+        assert.deepEqual(got, {
+          model: "Canon PowerShot G3",
+          owner: "Page",
+          files: ["IMG_0101.JPG", "IMG_0102.JPG"],
+          deno: "undefined",
+          refused: "HostPathUnavailableError",
+        });
       });
       await t.step("the screenshot shows the grid", async () => {
         await checkScreenshot(browser, Deno.env.get("CANON_SCREENSHOT_EMULATE"));

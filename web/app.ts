@@ -382,7 +382,7 @@ async function syncClock(): Promise<void> {
 // ---------------------------------------------------------------------------
 // Card browser
 
-const HAS_THUMBNAIL = /\.(JPG|JPEG|CRW|CR2|AVI)$/i;
+const HAS_THUMBNAIL = /\.(JPG|JPEG|CRW|CR2|AVI|THM)$/i;
 
 function folderOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";

@@ -71,6 +71,7 @@ export async function buildWeb(directory: string): Promise<WebBuild> {
         `${directory}/${output}`,
         `${sources}${source}`,
       ],
+      cwd: `${sources}..`, // module comments in the bundle read "src/…", "web/…"
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
