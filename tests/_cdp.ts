@@ -238,9 +238,19 @@ export class Browser implements AsyncDisposable {
     });
   }
 
-  /** A PNG screenshot of the viewport. */
-  async screenshot(): Promise<Uint8Array> {
-    const result = await this.send("Page.captureScreenshot", { format: "png" });
+  /**
+   * A PNG screenshot of the viewport.
+   *
+   * @param scale below 1 for a smaller picture (for the README)
+   */
+  async screenshot(scale = 1): Promise<Uint8Array> {
+    const size = scale === 1 ? undefined : await this.evaluate<{ width: number; height: number }>(
+      "({ width: innerWidth, height: innerHeight })",
+    );
+    const result = await this.send("Page.captureScreenshot", {
+      format: "png",
+      ...(size ? { clip: { x: 0, y: 0, ...size, scale } } : {}),
+    });
     return Uint8Array.from(atob(result.data as string), (c) => c.charCodeAt(0));
   }
 

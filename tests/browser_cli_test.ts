@@ -3,10 +3,13 @@
 import assert from "node:assert/strict";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
 
+/** `deno task canon ARGS`, as the README prints it. */
 async function startWeb(args: string[], env: Record<string, string> = {}) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: ["task", "--quiet", "canon", ...args],
+    cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",

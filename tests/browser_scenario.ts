@@ -88,7 +88,7 @@ export async function checkCardBrowser(browser: Browser): Promise<void> {
 /** Screenshot: not blank, and the thumbnail grid drawn (pixel variety in its box). */
 export async function checkScreenshot(browser: Browser, file?: string): Promise<Uint8Array> {
   const png = await browser.screenshot();
-  if (file) await Deno.writeFile(file, png);
+  if (file) await Deno.writeFile(file, await browser.screenshot(0.7));
   const image = await decodePng(png);
   const whole = pixelVariety(image, { x: 0, y: 0, width: image.width, height: image.height });
   assert.ok(whole.colours > 50, `the page looks blank (${whole.colours} colours)`);
