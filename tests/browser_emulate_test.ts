@@ -6,8 +6,10 @@ import { Browser, findChromium } from "./_cdp.ts";
 import {
   checkCameraPanel,
   checkCapture,
+  checkCardActions,
   checkCardBrowser,
   checkDownload,
+  checkSaveToFolder,
   checkScreenshot,
   checkUnplugMidDownload,
   checkViewfinder,
@@ -55,6 +57,13 @@ Deno.test({
         unplug: async () => {
           await browser.evaluate("canonApp.virtual.unplug()");
         },
+        exists: (path) =>
+          browser.evaluate<boolean>(
+            `canonApp.virtual.card.find(${
+              JSON.stringify(path)
+            }.split("/").filter(Boolean)) !== undefined`,
+          ),
+        owner: () => browser.evaluate<string>("canonApp.virtual.owner"),
       };
       await t.step("identify, list, thumbnails", async () => {
         await waitForApp(browser);
@@ -88,9 +97,14 @@ Deno.test({
         await checkScreenshot(browser, Deno.env.get("CANON_SCREENSHOT_EMULATE"));
       });
       await t.step("download one file", () => checkDownload(browser, card, downloads));
+      await t.step("save to a folder (File System Access)", () => checkSaveToFolder(browser, card));
+      await t.step("owner, clock, protect, delete", () => checkCardActions(browser, card));
       await t.step("capture with a setting", () => checkCapture(browser, downloads));
       await t.step("ten viewfinder frames", () => checkViewfinder(browser));
-      await t.step("unplug mid-download", () => checkUnplugMidDownload(browser, card, downloads));
+      await t.step(
+        "unplug mid-download into a folder",
+        () => checkUnplugMidDownload(browser, card, downloads, "folder"),
+      );
     } finally {
       await browser.close();
       await server.close();

@@ -14,6 +14,10 @@ export interface ScenarioCard {
   addBigFile(path: string, size: number): Promise<void>;
   /** Pull the camera out. */
   unplug(): Promise<void>;
+  /** Whether a file is on the card. */
+  exists(path: string): Promise<boolean>;
+  /** The owner name the camera holds. */
+  owner(): Promise<string>;
 }
 
 /** Wait for a file Chromium downloads to be complete in `directory`. */
@@ -110,6 +114,37 @@ async function click(browser: Browser, selector: string): Promise<void> {
   await browser.evaluate(`document.querySelector(${JSON.stringify(selector)}).click()`, true);
 }
 
+/** Click, then wait for a job the click started to end with a message matching `message`. */
+async function act(
+  browser: Browser,
+  selector: string,
+  message: RegExp,
+  what: string,
+): Promise<void> {
+  const before = await browser.evaluate<number>("canonApp.jobsDone");
+  await click(browser, selector);
+  await browser.waitFor(
+    `canonApp.jobsDone > ${before} && canonApp.busy === 0 && ${message}.test(canonApp.message)`,
+    what,
+  );
+}
+
+/** Show a folder of the card in the grid, with its thumbnails. */
+async function showFolder(browser: Browser, folder: string): Promise<void> {
+  await browser.evaluate(`(() => {
+    const s = document.getElementById("folders");
+    s.value = ${JSON.stringify(folder)};
+    s.dispatchEvent(new Event("change"));
+  })()`);
+  await browser.waitFor(
+    "canonApp.busy === 0 && [...document.querySelectorAll('#grid .tile')].length > 0 && " +
+      `[...document.querySelectorAll('#grid .tile')].every((t) => t.dataset.path.startsWith(${
+        JSON.stringify(folder + "/")
+      }))`,
+    `the grid of ${folder}`,
+  );
+}
+
 async function selectOnly(browser: Browser, path: string): Promise<void> {
   await browser.evaluate(`(() => {
     for (const t of document.querySelectorAll("#grid .tile.selected")) t.click();
@@ -127,6 +162,7 @@ export async function checkDownload(
 ): Promise<void> {
   const path = "/DCIM/100CANON/IMG_0004.JPG";
   await browser.evaluate(`document.getElementById("save-mode").value = "downloads"`);
+  await showFolder(browser, "/DCIM/100CANON");
   await selectOnly(browser, path);
   const jobsBefore = await browser.evaluate<number>("canonApp.jobsDone");
   await click(browser, "#download");
@@ -202,9 +238,21 @@ export async function checkUnplugMidDownload(
   browser: Browser,
   card: ScenarioCard,
   downloads: string,
+  saveTo: "downloads" | "folder" = "downloads",
 ): Promise<void> {
   const path = "/DCIM/100CANON/MVI_0099.AVI";
+  if (saveTo === "folder") {
+    await browser.evaluate(
+      `globalThis.showDirectoryPicker = () => navigator.storage.getDirectory()`,
+    );
+  }
+  await browser.evaluate(
+    `document.getElementById("save-mode").value = ${
+      JSON.stringify(saveTo === "folder" ? "picker" : "downloads")
+    }`,
+  );
   await card.addBigFile(path, 6 * 1024 * 1024);
+  await showFolder(browser, "/DCIM/100CANON");
   await click(browser, "#refresh");
   await browser.waitFor(
     `canonApp.busy === 0 && document.querySelector('#grid .tile[data-path="${path}"]')`,
@@ -227,4 +275,109 @@ export async function checkUnplugMidDownload(
   const left: string[] = [];
   for await (const entry of Deno.readDir(downloads)) left.push(entry.name);
   assert.ok(!left.some((n) => n.startsWith("MVI_0099")), `saved anyway: ${left.join(", ")}`);
+  if (saveTo === "folder") {
+    // Neither the file nor the browser's swap file for it stays in the folder.
+    const names = await browser.evaluate<string[]>(`(async () => {
+      const names = [];
+      for await (const [name] of (await navigator.storage.getDirectory()).entries()) names.push(name);
+      return names;
+    })()`);
+    assert.ok(!names.some((n) => n.startsWith("MVI_0099")), `left in the folder: ${names}`);
+  }
+}
+
+/** Owner, clock, protect, delete: each shows on the page and lands on the card. */
+export async function checkCardActions(browser: Browser, card: ScenarioCard): Promise<void> {
+  await browser.evaluate(
+    `(() => {
+    document.getElementById("cam-owner").value = "Ada Lovelace";
+    document.querySelector("#owner-form button").click();
+  })()`,
+    true,
+  );
+  await browser.waitFor(
+    "canonApp.busy === 0 && /Ada Lovelace/.test(canonApp.message)",
+    "the owner",
+  );
+  assert.equal(await card.owner(), "Ada Lovelace");
+
+  await act(browser, "#sync-clock", /clock was/, "the clock");
+  assert.match(
+    await browser.evaluate<string>("document.getElementById('cam-clock').textContent"),
+    /in step|1 s/,
+  );
+
+  const target = "/DCIM/100CANON/IMG_0003.JPG";
+  await showFolder(browser, "/DCIM/100CANON");
+  await selectOnly(browser, target);
+  await click(browser, "#protect");
+  await browser.waitFor(
+    `canonApp.busy === 0 && document.querySelector('#grid .tile[data-path="${target}"] .marks')?.textContent === "protected"`,
+    "the protected mark",
+  );
+  // A protected file is not deleted; the others are, after the confirming second click.
+  await browser.evaluate(`(() => {
+    document.querySelector('#grid .tile[data-path="/DCIM/100CANON/IMG_0005.JPG"]').click();
+  })()`);
+  await click(browser, "#delete");
+  assert.match(
+    await browser.evaluate<string>("document.getElementById('delete').textContent"),
+    /Really delete 2/,
+  );
+  assert.ok(await card.exists("/DCIM/100CANON/IMG_0005.JPG"), "deleted on the first click");
+  await click(browser, "#delete");
+  await browser.waitFor(
+    "canonApp.busy === 0 && !document.querySelector('#grid .tile[data-path=\"/DCIM/100CANON/IMG_0005.JPG\"]')",
+    "the deleted file to leave the grid",
+  );
+  assert.match(
+    await browser.evaluate<string>("canonApp.message"),
+    /Protected, so not deleted: IMG_0003\.JPG/,
+  );
+  assert.ok(!await card.exists("/DCIM/100CANON/IMG_0005.JPG"), "still on the card");
+  assert.ok(await card.exists(target), "the protected file went");
+  await click(browser, "#unprotect");
+  await browser.waitFor(
+    `canonApp.busy === 0 && document.querySelector('#grid .tile[data-path="${target}"] .marks')?.textContent === ""`,
+    "the protected mark to go",
+  );
+}
+
+/**
+ * Save to a folder through the File System Access API: the folder is the
+ * page's origin-private file system, handed to the app as the user's pick (a
+ * headless browser shows no picker), so the app's own path runs: the file
+ * arrives whole, and an existing file is not replaced.
+ */
+export async function checkSaveToFolder(browser: Browser, card: ScenarioCard): Promise<void> {
+  const path = "/DCIM/101CANON/IMG_0102.JPG";
+  await browser.evaluate(`globalThis.showDirectoryPicker = () => navigator.storage.getDirectory()`);
+  await browser.evaluate(`document.getElementById("save-mode").value = "picker"`);
+  await showFolder(browser, "/DCIM/101CANON");
+  await selectOnly(browser, path);
+  await act(browser, "#download", /Saved 1 file to/, "the save");
+  const readBack = `(async () => {
+    const dir = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const [name] of dir.entries()) names.push(name);
+    if (!names.includes("IMG_0102.JPG")) throw new Error("the folder holds " + names.join(", "));
+    const file = await (await dir.getFileHandle("IMG_0102.JPG")).getFile();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let s = ""; for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  })()`;
+  const saved = Uint8Array.from(
+    atob(await browser.evaluate<string>(readBack)),
+    (c) => c.charCodeAt(0),
+  );
+  assert.deepEqual(saved, await card.read(path));
+  // Again: the file there is kept, and the page says so.
+  await selectOnly(browser, path);
+  await click(browser, "#download");
+  await browser.waitFor(
+    "canonApp.busy === 0 && /Not replaced/.test(canonApp.message)",
+    "the refusal",
+  );
+  assert.match(await browser.evaluate<string>("canonApp.message"), /Saved 0 files.*IMG_0102\.JPG/);
+  await browser.evaluate(`document.getElementById("save-mode").value = "downloads"`);
 }

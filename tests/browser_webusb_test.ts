@@ -12,6 +12,7 @@ import { Browser, findChromium } from "./_cdp.ts";
 import {
   checkCameraPanel,
   checkCapture,
+  checkCardActions,
   checkCardBrowser,
   checkDownload,
   checkScreenshot,
@@ -85,6 +86,9 @@ Deno.test({
           device.detach();
           return Promise.resolve();
         },
+        exists: (path) =>
+          Promise.resolve(camera.card!.find(path.split("/").filter(Boolean)) !== undefined),
+        owner: () => Promise.resolve(camera.owner),
       };
 
       await t.step("the policy grants the camera: the page offers it", async () => {
@@ -120,6 +124,7 @@ Deno.test({
         assert.ok(ownShare < 0.15, `the emulator spins: ${ownShare}`);
       });
       await t.step("download one file", () => checkDownload(page, card, downloads));
+      await t.step("owner, clock, protect, delete", () => checkCardActions(page, card));
       await t.step("capture with a setting", () => checkCapture(page, downloads));
       await t.step("ten viewfinder frames", () => checkViewfinder(page));
       await t.step(

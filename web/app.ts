@@ -863,7 +863,11 @@ function main(): void {
   $("disconnect").addEventListener("click", () => void dropCamera());
   $("owner-form").addEventListener("submit", (e) => void saveOwner(e));
   $("sync-clock").addEventListener("click", () => void syncClock());
-  $("folders").addEventListener("change", () => void renderGrid());
+  $("folders").addEventListener("change", () => {
+    selected.clear(); // what is selected is always in view
+    $<HTMLInputElement>("select-all").checked = false;
+    void renderGrid();
+  });
   $("refresh").addEventListener("click", () => void refreshCard());
   $("select-all").addEventListener("change", (e) => {
     const on = (e.target as HTMLInputElement).checked;
