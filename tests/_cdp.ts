@@ -229,6 +229,29 @@ export class Browser implements AsyncDisposable {
     }
   }
 
+  /**
+   * The next DevTools event named `method`.
+   *
+   * @param method e.g. "DeviceAccess.deviceRequestPrompted"
+   * @param timeoutMs how long to wait
+   * @returns its parameters
+   */
+  nextEvent(method: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener);
+        reject(new Error(`no ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (message: CdpMessage) => {
+        if (message.method !== method) return;
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve(message.params ?? {});
+      };
+      this.#listeners.add(listener);
+    });
+  }
+
   /** Let downloads go to `directory` without asking. */
   async allowDownloads(directory: string): Promise<void> {
     await this.send("Browser.setDownloadBehavior", {

@@ -8,6 +8,7 @@ import process from "node:process";
 import { serveWebApp } from "../src/cli/web_command.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { openUsbDevice } from "../src/usb/discovery.ts";
 import { Browser, findChromium } from "./_cdp.ts";
 import {
   checkCameraPanel,
@@ -37,14 +38,14 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
 }
 
-async function installPolicy(port: number, productId: number): Promise<string> {
+async function installPolicy(port: number, ...productIds: number[]): Promise<string> {
   await Deno.mkdir(POLICY_DIR, { recursive: true });
   const file = `${POLICY_DIR}/canon-remote-test-${port}.json`;
   await Deno.writeTextFile(
     file,
     JSON.stringify({
       WebUsbAllowDevicesForUrls: [{
-        devices: [{ vendor_id: 0x04a9, product_id: productId }],
+        devices: productIds.map((id) => ({ vendor_id: 0x04a9, product_id: id })),
         urls: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
       }],
     }),
@@ -173,6 +174,121 @@ Deno.test({
       assert.deepEqual(got, expected);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the web app on real WebUSB says what is wrong: PTP mode, a camera held by another program, USB forbidden, no WebUSB",
+  ignore: skipWithout(chromium !== undefined, "chromium") ||
+    skipWithout(umockdev, "umockdev"),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const ptp = new VirtualCamera({ productId: 0x306f }); // the G3 in PTP mode (models.ts)
+    const held = new VirtualCamera();
+    const testbed = UmockdevTestbed.open();
+    const server = await serveWebApp(0);
+    let policy: string | undefined;
+    let browser: Browser | undefined;
+    let other: Awaited<ReturnType<typeof openUsbDevice>> | undefined;
+    try {
+      testbed.attach(ptp.usbFunction, { fifo: true });
+      const plugged = testbed.attach(held.usbFunction, { fifo: true });
+      policy = await installPolicy(server.port, 0x306f, held.productId);
+      browser = await Browser.launch(chromium!, { url: server.url, env: testbed.env() });
+      const page = browser;
+      await page.waitFor(
+        "document.querySelectorAll('#granted button').length === 2",
+        "both granted devices",
+      );
+      const connect = async (productId: string) => {
+        await page.evaluate(
+          `document.querySelector('#granted button[data-product-id="${productId}"]').click()`,
+          true,
+        );
+        return await page.waitFor<string>(
+          "canonApp.busy === 0 && canonApp.messageIsError && canonApp.message",
+          "an error message",
+        );
+      };
+      await t.step("a camera in PTP mode", async () => {
+        assert.equal(
+          await page.evaluate(
+            "document.querySelector('#granted button[data-product-id=\"306f\"]').textContent",
+          ),
+          "Connect PowerShot G3 (PTP mode)",
+        );
+        const message = await connect("306f");
+        assert.match(message, /The PowerShot G3 is in PTP mode/);
+        assert.match(message, /USB mode/);
+        assert.equal(await page.evaluate("canonApp.connected"), false);
+      });
+      await t.step("a camera another program has claimed", async () => {
+        if (!testbed.preloaded) return; // libusb here needs the preload (deno task test sets it)
+        other = await openUsbDevice({ bus: plugged.bus, address: plugged.address });
+        await other.open();
+        await other.claimInterface(0);
+        await page.evaluate(
+          "canonApp.message = ''; document.getElementById('message').hidden = true",
+        );
+        const message = await connect("306e");
+        assert.match(message, /Another program holds the camera/);
+        assert.equal(await page.evaluate("canonApp.connected"), false);
+        await other.close();
+        other = undefined;
+      });
+      await t.step("a page whose permissions policy forbids USB", async () => {
+        // The server's answer for the page gets `Permissions-Policy: usb=()`, as a site
+        // embedding the page without allow="usb" would impose.
+        await page.send("Fetch.enable", {
+          patterns: [{
+            urlPattern: `${server.url}*`,
+            resourceType: "Document",
+            requestStage: "Response",
+          }],
+        });
+        const paused = page.nextEvent("Fetch.requestPaused");
+        const reload = page.send("Page.reload");
+        const request = await paused;
+        const body = await page.send("Fetch.getResponseBody", { requestId: request.requestId });
+        await page.send("Fetch.fulfillRequest", {
+          requestId: request.requestId,
+          responseCode: 200,
+          responseHeaders: [
+            { name: "content-type", value: "text/html; charset=utf-8" },
+            { name: "permissions-policy", value: "usb=()" },
+          ],
+          body: body.body,
+        });
+        await reload;
+        await page.send("Fetch.disable");
+        const message = await page.waitFor<string>("globalThis.canonApp?.message", "a message");
+        assert.match(message, /not allowed to use USB \(its permissions policy/);
+        // The connect button (requestDevice) meets the same refusal and says so.
+        await page.evaluate("canonApp.message = ''");
+        await page.evaluate("document.getElementById('connect').click()", true);
+        assert.match(
+          await page.waitFor<string>("canonApp.message", "the connect button's message"),
+          /permissions policy/,
+        );
+      });
+      await t.step("a browser without WebUSB", async () => {
+        await page.send("Page.addScriptToEvaluateOnNewDocument", {
+          source: "Object.defineProperty(Navigator.prototype, 'usb', { get: () => undefined });",
+        });
+        await page.send("Page.reload");
+        const message = await page.waitFor<string>("globalThis.canonApp?.message", "a message");
+        assert.match(message, /no WebUSB/);
+        assert.equal(await page.evaluate("document.getElementById('connect').disabled"), true);
+      });
+    } finally {
+      await other?.close().catch(() => undefined);
+      await browser?.close();
+      if (policy) await Deno.remove(policy).catch(() => undefined);
+      await server.close();
+      testbed.close();
     }
   },
 });

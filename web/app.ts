@@ -138,9 +138,13 @@ export function explain(error: unknown): string {
       return "No camera was chosen. Click “Connect a camera…” and pick the Canon camera in " +
         "the browser's list (switch it on first, in playback mode).";
     }
+    if (e.name === "SecurityError" && /permissions policy|disallowed/i.test(e.message)) {
+      return "This page is not allowed to use USB (its permissions policy forbids it, as when " +
+        "it is shown inside another site). Open it on its own, at the address `canon web` prints.";
+    }
     if (e.name === "SecurityError") {
       return "The browser was refused access to the camera. On Linux, the USB device needs a " +
-        "udev rule that lets your user open it (see the README: “USB permissions”); elsewhere, " +
+        "udev rule that lets your user open it (see the README: “Permissions”); elsewhere, " +
         "allow the page to use USB devices in the site settings.";
     }
     if (e.name === "NetworkError" && /claim|busy|in use/i.test(e.message)) {
@@ -227,9 +231,14 @@ async function listGranted(): Promise<void> {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "granted";
-    const name = modelByProductId(d.productId)?.name ?? OTHER_MODE_IDS[d.productId]?.name ??
+    const other = OTHER_MODE_IDS[d.productId];
+    const name = modelByProductId(d.productId)?.name ??
+      (other
+        ? `${other.name} (${other.mode === "ptp" ? "PTP" : "mass-storage"} mode)`
+        : undefined) ??
       `Canon 0x${d.productId.toString(16)}`;
     button.textContent = `Connect ${name}`;
+    button.dataset.productId = d.productId.toString(16).padStart(4, "0");
     button.addEventListener("click", () => void connect(d));
     granted.append(button);
   }
@@ -908,10 +917,10 @@ function main(): void {
     $<HTMLButtonElement>("connect").disabled = true;
     return;
   }
-  usb.addEventListener("connect", () => void listGranted());
+  usb.addEventListener("connect", () => void listGranted().catch(() => undefined));
   usb.addEventListener("disconnect", (event) => {
     const gone = (event as Event & { device?: UsbDevice }).device;
-    void listGranted();
+    void listGranted().catch(() => undefined);
     if (gone && gone === device) {
       show(
         "The camera was unplugged (or switched off). Whatever was being saved was not saved; " +
@@ -920,7 +929,7 @@ function main(): void {
       void dropCamera();
     }
   });
-  void listGranted();
+  listGranted().catch((error) => show(explain(error)));
 }
 
 main();
