@@ -8,6 +8,14 @@
  * nothing to reap, and empties it (writable) when a URB completes, so a
  * waiting client sleeps instead of spinning.
  *
+ * Sources: Chromium 156 (Debian) watching the device fd with epoll and
+ * getting `EPERM` for umockdev's regular file, and working once the node is a
+ * FIFO, are from `strace -f` runs in `shared/docs/webusb-chromium-recipe.md`;
+ * the cost of an always-writable FIFO (about 41 % of a core in Chromium and
+ * 20 % in the emulator while the device sat open, idle) and its removal by
+ * this class (about 1 % and 0 %) are measured by `tests/browser_webusb_test.ts`.
+ * Linux's `pipe_poll` reports `POLLOUT` while the pipe is not full.
+ *
  * The FIFO is made and handled through libc (Linux only, like umockdev).
  *
  * @module
