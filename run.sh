@@ -3,7 +3,8 @@
 # deno task.   ./run.sh demo   |   ./run.sh test   |   ./run.sh <task> [args]
 #
 # Needs: Node.js + npm (for Deno) and Debian/Ubuntu's apt (for libusb,
-# umockdev, gphoto2, tshark). Nothing else is downloaded.
+# umockdev, gphoto2, tshark; chromium for the browser tests). Nothing else is
+# downloaded.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -40,6 +41,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The browser tier (tests/browser_*) drives a headless Chromium: Debian's
+# chromium, installed for the test tasks only; without it that tier is skipped.
+case "${1:-}" in test | test:browser)
+  if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1 &&
+    command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+    say "installing chromium (for the browser tests) with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -qq chromium >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null 2>&1; } ||
+      say "could not install chromium: the browser tests will be skipped"
+  fi
+  ;;
+esac
 
 if ! command -v deno >/dev/null 2>&1; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -59,6 +59,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandDef>>> = {
   settings: async () => (await capture()).settingsCommand,
   preview: async () => (await capture()).previewCommand,
   watch: async () => (await import("./watch_command.ts")).watchCommand,
+  web: async () => (await import("./web_command.ts")).webCommand,
   decode: async () => (await tools()).decodeCommand,
   "udev-rules": async () => (await tools()).udevRulesCommand,
 };

@@ -58,6 +58,7 @@ import {
   parseLayout,
 } from "./usbdevfs_bridge.ts";
 import { ERRNO } from "./usbdevfs.ts";
+import { FifoNode } from "./fifo_node.ts";
 
 export { UmockdevError, UmockdevNotFoundError } from "./umockdev_ffi.ts";
 export type { EmulatedUsbDevice } from "./usbdevfs_bridge.ts";
@@ -90,6 +91,14 @@ export interface AttachOptions {
   bus?: number;
   /** Device address on the bus, 2 to 127 (default: the next free one, from 2). */
   address?: number;
+  /**
+   * Make the device node a FIFO instead of umockdev's regular file, for
+   * clients that wait for URBs with epoll, which refuses regular files
+   * (Chromium's WebUSB). The FIFO is writable exactly while a URB waits to be
+   * reaped, so such a client sleeps between transfers (`fifo_node.ts`).
+   * libusb and gphoto2 work with it too. Default false.
+   */
+  fifo?: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -368,6 +377,7 @@ export class UmockdevTestbed implements Disposable {
   #bridges: DeviceBridge[] = [];
   #hubs = new Set<number>();
   #nextAddress = new Map<number, number>();
+  #fifos = new Map<DeviceBridge, FifoNode>();
 
   private constructor(
     lib: UmockdevLibrary,
@@ -522,6 +532,11 @@ export class UmockdevTestbed implements Disposable {
       devnode,
       sysfsPath: `/sys${devpath}`,
     });
+    if (where.fifo) {
+      const fifo = FifoNode.replace(`${this.root}${devnode}`);
+      bridge.setReadiness(fifo);
+      this.#fifos.set(bridge, fifo);
+    }
     bridgesById.set(id, bridge);
     this.#bridges.push(bridge);
     this.#nextAddress.set(bus, address + 1);
@@ -577,6 +592,8 @@ export class UmockdevTestbed implements Disposable {
         bridgesById.delete(bridge.id);
       }
       this.#bridges = [];
+      for (const fifo of this.#fifos.values()) fifo.close();
+      this.#fifos.clear();
       lib.gobject.g_object_unref(testbed); // removes the directory, unsets UMOCKDEV_DIR
       if (this.#previousDir !== undefined) Deno.env.set("UMOCKDEV_DIR", this.#previousDir);
       if (this.#lock) removeDirectory(lib, this.#lock);

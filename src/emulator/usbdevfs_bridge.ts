@@ -447,6 +447,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
   #faults = 0;
   #internalErrors = 0;
   #nextUrbId = 1;
+  #readiness: { ready(): void; idle(): void } | undefined;
 
   /**
    * Start answering for `fn` (and listening to it).
@@ -482,6 +483,17 @@ export class DeviceBridge implements EmulatedUsbDevice {
     this.#unsubscribe = fn.subscribe(() => this.#requestPump());
   }
 
+  /**
+   * Let a waitable device node (a FIFO, `fifo_node.ts`) follow whether any
+   * client has a URB to reap: `ready()` when one completes (or the device
+   * goes), `idle()` when a non-blocking reap finds nothing anywhere.
+   *
+   * @param readiness the node
+   */
+  setReadiness(readiness: { ready(): void; idle(): void }): void {
+    this.#readiness = readiness;
+  }
+
   /** False once unplugged. */
   get attached(): boolean {
     return this.#attached;
@@ -498,6 +510,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
     this.#clearPaceTimers();
     for (const read of pending) read.settle(noDevice);
     for (const client of this.#clients.values()) this.#serveReaper(client);
+    this.#readiness?.ready();
     this.#host.unplug(this);
   }
 
@@ -827,6 +840,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
         (urb.data?.length ? `: ${preview(urb.data)}` : ""),
     );
     urb.client.completed.push(urb);
+    this.#readiness?.ready();
     this.#serveReaper(urb.client);
   }
 
@@ -841,6 +855,11 @@ export class DeviceBridge implements EmulatedUsbDevice {
       return this.#deliver(call, target, urb);
     }
     if (!this.#attached) return call.fail(ERRNO.ENODEV);
+    if (!blocking && this.#readiness) {
+      let reapable = false;
+      for (const other of this.#clients.values()) reapable ||= other.completed.length > 0;
+      if (!reapable) this.#readiness.idle();
+    }
     if (!blocking || client.reaper) return call.fail(ERRNO.EAGAIN);
     const target = this.#resolve(call.arg(), 0, 8);
     if (!target) return call.fail(ERRNO.EFAULT);

@@ -1,0 +1,408 @@
+// A small DevTools-protocol client for the browser tier: start headless
+// Chromium (Debian's package), drive one page over a WebSocket, take
+// screenshots and decode them (PNG) to check what a person would see.
+
+/** Where Debian's chromium keeps its binary (the launcher script prints noise). */
+const CANDIDATES = ["/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+/** The Chromium binary, or undefined when none is installed. */
+export async function findChromium(): Promise<string | undefined> {
+  for (const path of CANDIDATES) {
+    try {
+      if ((await Deno.stat(path)).isFile) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Options of {@link launchChromium}. */
+export interface LaunchOptions {
+  /** The first page to load. */
+  url: string;
+  /** Extra environment (e.g. the umockdev testbed's). */
+  env?: Record<string, string>;
+  /** Variables to remove from the inherited environment. */
+  unsetEnv?: string[];
+  /** Extra command-line switches. */
+  args?: string[];
+}
+
+interface CdpMessage {
+  id?: number;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: { message: string };
+}
+
+/** A headless Chromium with one page, driven through the DevTools protocol. */
+export class Browser implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #profile: string;
+  #ws: WebSocket | undefined;
+  #next = 0;
+  readonly #pending = new Map<number, (message: CdpMessage) => void>();
+  /** Console lines and uncaught exceptions of the page, in order. */
+  readonly console: string[] = [];
+  readonly #listeners = new Set<(message: CdpMessage) => void>();
+  readonly #stderr: Promise<string>;
+
+  private constructor(child: Deno.ChildProcess, profile: string) {
+    this.#child = child;
+    this.#profile = profile;
+    this.#stderr = new Response(child.stderr).text().catch(() => "");
+  }
+
+  /** The browser's process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Start Chromium headless on a fresh profile and attach to its page.
+   *
+   * @param binary the Chromium binary
+   * @param options page, environment, switches
+   */
+  static async launch(binary: string, options: LaunchOptions): Promise<Browser> {
+    const profile = await Deno.makeTempDir({ prefix: "canon-chromium-" });
+    const env: Record<string, string> = { ...Deno.env.toObject(), ...options.env };
+    for (const name of options.unsetEnv ?? []) delete env[name];
+    const child = new Deno.Command(binary, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        `--user-data-dir=${profile}`,
+        "--remote-debugging-port=0",
+        ...(options.args ?? []),
+        options.url,
+      ],
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const browser = new Browser(child, profile);
+    try {
+      await browser.#attach(options.url);
+    } catch (error) {
+      await browser.close();
+      throw new Error(`${(error as Error).message}\nchromium said:\n${await browser.#stderr}`);
+    }
+    return browser;
+  }
+
+  async #attach(url: string): Promise<void> {
+    // With --remote-debugging-port=0 Chromium writes the port it chose here.
+    let port = "";
+    for (let i = 0; i < 150 && !port; i++) {
+      try {
+        port = (await Deno.readTextFile(`${this.#profile}/DevToolsActivePort`)).split("\n")[0];
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (!port) throw new Error("Chromium did not open its DevTools port within 15 s");
+    let target: { type: string; url: string; webSocketDebuggerUrl: string } | undefined;
+    for (let i = 0; i < 100 && !target; i++) {
+      const list = await fetch(`http://127.0.0.1:${port}/json/list`).then((r) => r.json())
+        .catch(() => []) as { type: string; url: string; webSocketDebuggerUrl: string }[];
+      target = list.find((t) => t.type === "page" && t.url.startsWith(url.split("?")[0]));
+      if (!target) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!target) throw new Error(`no page target for ${url}`);
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = (e) => reject(new Error(`DevTools WebSocket: ${(e as ErrorEvent).message}`));
+    });
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data) as CdpMessage;
+      if (message.id !== undefined) {
+        this.#pending.get(message.id)?.(message);
+        this.#pending.delete(message.id);
+        return;
+      }
+      if (message.method === "Runtime.consoleAPICalled") {
+        const args = (message.params?.args ?? []) as { value?: unknown; description?: string }[];
+        this.console.push(args.map((a) => a.value ?? a.description ?? "").join(" "));
+      } else if (message.method === "Runtime.exceptionThrown") {
+        const details = message.params?.exceptionDetails as {
+          exception?: { description?: string };
+          text?: string;
+        };
+        this.console.push(`UNCAUGHT ${details?.exception?.description ?? details?.text}`);
+      }
+      for (const listener of this.#listeners) listener(message);
+    };
+    ws.onclose = () => {
+      for (const resolve of this.#pending.values()) {
+        resolve({ error: { message: "the DevTools connection closed" } });
+      }
+      this.#pending.clear();
+    };
+    this.#ws = ws;
+    await this.send("Runtime.enable");
+    await this.send("Page.enable");
+  }
+
+  /**
+   * Send one DevTools command and wait for its answer.
+   *
+   * @param method e.g. "Runtime.evaluate"
+   * @param params its parameters
+   * @returns its result
+   */
+  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Error(`${method}: the DevTools connection is closed`));
+    }
+    const id = ++this.#next;
+    ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, (message) => {
+        if (message.error) reject(new Error(`${method}: ${message.error.message}`));
+        else resolve(message.result ?? {});
+      });
+    });
+  }
+
+  /**
+   * Evaluate an expression in the page (awaiting a promise) and return its value.
+   *
+   * @param expression JavaScript
+   * @param userGesture run it as if the user had clicked (for requestDevice, downloads)
+   * @returns the value, as JSON carries it
+   */
+  async evaluate<T = unknown>(expression: string, userGesture = false): Promise<T> {
+    const result = await this.send("Runtime.evaluate", {
+      expression,
+      awaitPromise: true,
+      returnByValue: true,
+      userGesture,
+    });
+    const exception = result.exceptionDetails as
+      | { exception?: { description?: string }; text?: string }
+      | undefined;
+    if (exception) {
+      throw new Error(`in the page: ${exception.exception?.description ?? exception.text}`);
+    }
+    return (result.result as { value: T }).value;
+  }
+
+  /**
+   * Wait until `expression` is truthy in the page.
+   *
+   * @param expression JavaScript
+   * @param what for the error message
+   * @param timeoutMs how long
+   * @returns the truthy value
+   */
+  async waitFor<T = unknown>(expression: string, what: string, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      last = await this.evaluate(expression).catch((e) => `error: ${e.message}`);
+      if (last && !(typeof last === "string" && last.startsWith("error: "))) return last as T;
+      if (Date.now() > deadline) {
+        const state = await this.evaluate(
+          "JSON.stringify({message: canonApp?.message, busy: canonApp?.busy})",
+        ).catch(() => "?");
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)}; ` +
+            `page: ${state}; console: ${this.console.slice(-8).join(" | ")})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * The next DevTools event named `method`.
+   *
+   * @param method e.g. "DeviceAccess.deviceRequestPrompted"
+   * @param timeoutMs how long to wait
+   * @returns its parameters
+   */
+  nextEvent(method: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener);
+        reject(new Error(`no ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = (message: CdpMessage) => {
+        if (message.method !== method) return;
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve(message.params ?? {});
+      };
+      this.#listeners.add(listener);
+    });
+  }
+
+  /** Let downloads go to `directory` without asking. */
+  async allowDownloads(directory: string): Promise<void> {
+    await this.send("Browser.setDownloadBehavior", {
+      behavior: "allow",
+      downloadPath: directory,
+      eventsEnabled: true,
+    });
+  }
+
+  /**
+   * A PNG screenshot of the viewport.
+   *
+   * @param scale below 1 for a smaller picture (for the README)
+   */
+  async screenshot(scale = 1): Promise<Uint8Array> {
+    const size = scale === 1 ? undefined : await this.evaluate<{ width: number; height: number }>(
+      "({ width: innerWidth, height: innerHeight })",
+    );
+    const result = await this.send("Page.captureScreenshot", {
+      format: "png",
+      ...(size ? { clip: { x: 0, y: 0, ...size, scale } } : {}),
+    });
+    return Uint8Array.from(atob(result.data as string), (c) => c.charCodeAt(0));
+  }
+
+  /** Stop the browser (by its own pid) and remove its profile. Idempotent. */
+  async close(): Promise<void> {
+    try {
+      this.#ws?.close();
+    } catch {
+      // already closed
+    }
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+    await this.#stderr;
+    await Deno.remove(this.#profile, { recursive: true }).catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// PNG decoding (8-bit RGB/RGBA, what Chromium's screenshots are)
+
+/** A decoded image: RGBA bytes, row by row. */
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * Decode a PNG (8-bit truecolour, with or without alpha, not interlaced).
+ *
+ * @param png the file
+ * @returns its pixels
+ */
+export async function decodePng(png: Uint8Array): Promise<Rgba> {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (!signature.every((b, i) => png[i] === b)) throw new Error("not a PNG");
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  let width = 0, height = 0, colourType = 0;
+  const idat: Uint8Array[] = [];
+  for (let offset = 8; offset < png.length;) {
+    const length = view.getUint32(offset);
+    const type = String.fromCharCode(...png.subarray(offset + 4, offset + 8));
+    const body = png.subarray(offset + 8, offset + 8 + length);
+    if (type === "IHDR") {
+      const h = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      width = h.getUint32(0);
+      height = h.getUint32(4);
+      colourType = body[9];
+      if (body[8] !== 8 || body[12] !== 0 || (colourType !== 2 && colourType !== 6)) {
+        throw new Error(`unsupported PNG (depth ${body[8]}, colour type ${colourType})`);
+      }
+    } else if (type === "IDAT") idat.push(body);
+    offset += 12 + length;
+  }
+  const compressed = new Blob(idat as BlobPart[]).stream()
+    .pipeThrough(new DecompressionStream("deflate"));
+  const raw = new Uint8Array(await new Response(compressed).arrayBuffer());
+  const channels = colourType === 6 ? 4 : 3;
+  const stride = width * channels;
+  const pixels = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const out = pixels.subarray(y * stride, (y + 1) * stride);
+    const up = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[x - channels] : 0;
+      const b = up[x];
+      const c = x >= channels ? up[x - channels] : 0;
+      let predictor = 0;
+      if (filter === 1) predictor = a;
+      else if (filter === 2) predictor = b;
+      else if (filter === 3) predictor = (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      out[x] = (line[x] + predictor) & 0xff;
+    }
+  }
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < width * height; i++, j += channels) {
+    data[i * 4] = pixels[j];
+    data[i * 4 + 1] = pixels[j + 1];
+    data[i * 4 + 2] = pixels[j + 2];
+    data[i * 4 + 3] = channels === 4 ? pixels[j + 3] : 255;
+  }
+  return { width, height, data };
+}
+
+/**
+ * How varied a region of an image is: the number of distinct colours
+ * (quantised to 4 bits a channel) and the standard deviation of luminance.
+ *
+ * @param image the pixels
+ * @param region the rectangle, in pixels
+ * @returns the figures
+ */
+export function pixelVariety(
+  image: Rgba,
+  region: { x: number; y: number; width: number; height: number },
+): { colours: number; luminanceSpread: number } {
+  const colours = new Set<number>();
+  let sum = 0, sumSquares = 0, n = 0;
+  const x1 = Math.min(image.width, Math.round(region.x + region.width));
+  const y1 = Math.min(image.height, Math.round(region.y + region.height));
+  for (let y = Math.max(0, Math.round(region.y)); y < y1; y++) {
+    for (let x = Math.max(0, Math.round(region.x)); x < x1; x++) {
+      const i = (y * image.width + x) * 4;
+      const [r, g, b] = [image.data[i], image.data[i + 1], image.data[i + 2]];
+      colours.add(((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4));
+      const l = 0.299 * r + 0.587 * g + 0.114 * b;
+      sum += l;
+      sumSquares += l * l;
+      n++;
+    }
+  }
+  const mean = n ? sum / n : 0;
+  return {
+    colours: colours.size,
+    luminanceSpread: n ? Math.sqrt(Math.max(0, sumSquares / n - mean * mean)) : 0,
+  };
+}
