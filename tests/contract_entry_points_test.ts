@@ -68,7 +68,8 @@ Deno.test("entry points: plumbing is not in `.`, each layer has its own", async 
   for (const user of ["Camera", "Storage", "Capture", "CanonError", "listCameras", "setLogLevel"]) {
     assert.ok(names.has(user), `${user} is exported from mod.ts`);
   }
-  assert.ok(names.size <= 70, `mod.ts exports ${names.size} symbols`);
+  // 68 after the split, plus the errors a user meets since (desync, card file exists, unsupported).
+  assert.ok(names.size <= 72, `mod.ts exports ${names.size} symbols`);
   // The values are where the layers say.
   assert.equal(typeof root.Camera.connect, "function");
   assert.equal(typeof usb.LibusbDevice, "function");

@@ -222,7 +222,7 @@ function readmeExample(readme: string): string {
 
 async function scratchProject(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "canon-readme-" });
-  for (const name of ["src", "examples", "ffi", "mod.ts", "run.sh", "scripts"]) {
+  for (const name of ["src", "examples", "ffi", "mod.ts", "run.sh", "scripts", "web"]) {
     await Deno.symlink(join(ROOT, name), join(dir, name));
   }
   await Deno.copyFile(join(ROOT, "deno.json"), join(dir, "deno.json"));

@@ -36,7 +36,8 @@ Deno.test("WebUSB-like: identify, list and download work on a device without tim
 });
 
 Deno.test("WebUSB-like: readInterrupt keeps one read pending across calls; null means nothing in time", async () => {
-  const vc = new VirtualCamera();
+  // Without the idle zero-length packets (which end each read with "nothing to say").
+  const vc = new VirtualCamera({ quirks: { idleZeroLengthPackets: false } });
   const device = new WebUsbLikeDevice(vc);
   await using cam = await Camera.connect(device, { timeout: 300 });
   const before = device.stats.interruptReads;

@@ -76,6 +76,10 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof CameraNotFoundError) return EXIT.NO_CAMERA;
   // The camera answered fine: the path the user gave is not on its card.
   if (error instanceof CardPathNotFoundError) return EXIT.OTHER;
+  // A capture file that cannot be read is the file's fault, not the camera's.
+  if (error instanceof Error && /^(CaptureFormatError|TraceDecodeError)$/.test(error.name)) {
+    return EXIT.OTHER;
+  }
   if (error instanceof CanonError || error instanceof UsbError) return EXIT.CAMERA;
   // Values the library refuses before anything is sent (an owner name too long, a bad path).
   if (error instanceof RangeError) return EXIT.USAGE;
