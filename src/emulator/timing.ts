@@ -52,8 +52,14 @@ export const G3_DELAYS = {
   disk: 50,
   /** Get directory 0x0B/0x11: 19–74 ms, growing with the listing: base ... */
   directoryBase: 15,
-  /** ... plus this per byte of listing (54 B: 21 ms, 194 B: 58–74 ms). */
+  /** ... plus this per byte of listing (54 B: 21 ms, 194 B: 58–74 ms) ... */
   directoryPerByte: 0.2,
+  /**
+   * ... up to this much in all: the log has no listing over 213 bytes, and
+   * the straight line would put a 2,000-file card past every client's 5 s
+   * transfer timeout (an assumption, not a measurement).
+   */
+  directoryMax: 1000,
   /** Get file 0x01/0x11 (file or thumbnail): its header read ends 18 ms after the command. */
   getFile: 17,
   /** Set file attributes 0x0E/0x11: 28 ms. */
@@ -81,7 +87,7 @@ export const G3_TIMING: CommandTiming = {
         case 0x0a: // flash device ident
           return d.disk;
         case 0x0b:
-          return d.directoryBase + d.directoryPerByte * replyBytes;
+          return Math.min(d.directoryMax, d.directoryBase + d.directoryPerByte * replyBytes);
         case 0x0d:
           return d.deleteFile;
         case 0x0e:
