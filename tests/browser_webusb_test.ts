@@ -57,9 +57,33 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
 }
 
+/**
+ * Remove the policy files of test runs that ended without cleaning up (killed):
+ * Chromium takes one WebUsbAllowDevicesForUrls from all the files, so a stale
+ * one would hide this run's grant.
+ */
+async function removeStalePolicies(): Promise<void> {
+  for await (const entry of Deno.readDir(POLICY_DIR)) {
+    const match = /^canon-remote-test-(?:(\d+)-)?\d+\.json$/.exec(entry.name);
+    if (!match) continue;
+    const pid = match[1];
+    if (pid !== undefined && pid !== String(Deno.pid)) {
+      try {
+        await Deno.stat(`/proc/${pid}`);
+        continue; // a run still going
+      } catch {
+        // its process is gone
+      }
+    }
+    if (pid === String(Deno.pid)) continue;
+    await Deno.remove(`${POLICY_DIR}/${entry.name}`).catch(() => undefined);
+  }
+}
+
 async function installPolicy(port: number, ...productIds: number[]): Promise<string> {
   await Deno.mkdir(POLICY_DIR, { recursive: true });
-  const file = `${POLICY_DIR}/canon-remote-test-${port}.json`;
+  await removeStalePolicies();
+  const file = `${POLICY_DIR}/canon-remote-test-${Deno.pid}-${port}.json`;
   await Deno.writeTextFile(
     file,
     JSON.stringify({
