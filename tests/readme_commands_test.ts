@@ -125,6 +125,24 @@ const SUBSTITUTED: Record<string, Substitution> = {
     run: 'deno task emulate --model "PowerShot S45" -- gphoto2 --summary',
     why: "NAME, COMMAND ARGS: a model and gphoto2",
   },
+  "deno task canon web": {
+    run: "canon web --no-open --listen 0 > web.log 2>&1 & pid=$!; " +
+      "for i in $(seq 100); do grep -q Serving web.log && break; sleep 0.1; done; " +
+      "kill -INT $pid; wait $pid; cat web.log; grep -q 'at http://localhost:' web.log",
+    why: "a server until Ctrl+C: started without opening a browser, on a free port, then " +
+      "stopped with SIGINT once it said where it serves",
+  },
+  "deno task canon --emulate web": {
+    run: "canon --emulate web --no-open --listen 0 > web.log 2>&1 & pid=$!; " +
+      "for i in $(seq 100); do grep -q Serving web.log && break; sleep 0.1; done; " +
+      "kill -INT $pid; wait $pid; cat web.log; grep -q 'at http://localhost:' web.log",
+    why: "a server until Ctrl+C: started without opening a browser, on a free port, then " +
+      "stopped with SIGINT once it said where it serves",
+  },
+  "deno run -A scripts/build_web.ts DIR": {
+    run: "deno run -A scripts/build_web.ts site && test -s site/app.js && test -s site/index.html",
+    why: "DIR: a folder in the scratch directory (then checked for the page and its script)",
+  },
   "gphoto2 --list-files": {
     run: "deno task emulate -- gphoto2 --list-files",
     why: "needs a camera: gphoto2 against the virtual one",
@@ -170,6 +188,7 @@ const SUBSTITUTED: Record<string, Substitution> = {
 
 const NOT_RUN: Record<string, string> = {
   "./run.sh test": "it runs this test suite (run.sh itself: tests/cli_run_sh_test.ts)",
+  "deno task test:browser": "it runs the browser tier of this suite (tests/browser_*_test.ts)",
   "deno task bench:compare [--quick]": "minutes long, installs node-usb from npm",
   "sudo udevadm control --reload && sudo udevadm trigger": "reloads the system's udev (root)",
   "sudo apt-get install libusb-1.0-0": "installs system packages (run.sh's install path: " +
