@@ -440,9 +440,13 @@ export class Storage {
    * @throws {ProtocolError} for a tree larger than a card holds
    * @example
    * ```ts
-   * import { Camera, VirtualCamera } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * for await (const entry of cam.storage.walk("/DCIM")) console.log(entry.path);
+   * const paths: string[] = [];
+   * for await (const entry of cam.storage.walk("/DCIM")) paths.push(entry.path);
+   * assert.ok(paths.includes("/DCIM/100CANON/IMG_0001.JPG"));
    * ```
    */
   async *walk(path = "/"): AsyncGenerator<StorageEntry> {
