@@ -12,7 +12,7 @@ import { CanonError } from "../protocol/errors.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { pad3, virtualModel } from "./connect.ts";
 import { UsageError } from "./exit.ts";
-import { formatBytes, formatDate, table } from "./format.ts";
+import { formatBytes, formatDate, MONTHS, table } from "./format.ts";
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, "0");
 
@@ -316,18 +316,3 @@ export function parseLocalTime(text: string): Date {
   }
   return date;
 }
-
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];

@@ -15,6 +15,7 @@
  */
 
 import { UsageError } from "./exit.ts";
+import { MONTHS } from "./format.ts";
 
 /** What a pattern is filled from. */
 export interface PatternFile {
@@ -27,20 +28,6 @@ export interface PatternFile {
 }
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
 
 const two = (n: number) => String(n).padStart(2, "0");
 

@@ -77,3 +77,19 @@ export function table(
     ).join("  ").trimEnd()
   );
 }
+
+/** The months' English names, January first (dates in messages and file-name patterns). */
+export const MONTHS: readonly string[] = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
