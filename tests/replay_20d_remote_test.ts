@@ -20,7 +20,7 @@ import {
 } from "../src/protocol/capture_codec.ts";
 import * as real from "./fixtures/real/eos20d_protocol_xml.ts";
 import * as rc from "./fixtures/real/eos20d_remote_protocol_xml.ts";
-import { EOS_20D_INIT_BLOCK, INIT_INTERRUPT, INIT_REPLY } from "./fixtures/real/init.ts";
+import { EOS_20D_CONNECTION } from "./fixtures/real/init.ts";
 
 const SOURCE = "libgphoto2 camlibs/canon/doc/Protocol.xml, EOS 20D";
 
@@ -61,14 +61,7 @@ class RemoteReplay extends ReplayDevice {
 }
 
 function replay20D(): RemoteReplay {
-  return new RemoteReplay({
-    productId: 0x30eb,
-    camstat: "C",
-    initBlock: EOS_20D_INIT_BLOCK,
-    initReply: INIT_REPLY,
-    initInterrupts: [INIT_INTERRUPT.subarray(0, 8), INIT_INTERRUPT.subarray(8)],
-    exchanges: EXCHANGES,
-  });
+  return new RemoteReplay({ ...EOS_20D_CONNECTION, exchanges: EXCHANGES });
 }
 
 Deno.test("replay 20D remote control: large RAW, program AE, one-shot AF, ISO 400, beep off, no compensation", async () => {

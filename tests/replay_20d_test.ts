@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Camera } from "../mod.ts";
 import { type Exchange, ReplayDevice } from "./_replay.ts";
 import * as real from "./fixtures/real/eos20d_protocol_xml.ts";
-import { EOS_20D_INIT_BLOCK, INIT_INTERRUPT, INIT_REPLY } from "./fixtures/real/init.ts";
+import { EOS_20D_CONNECTION } from "./fixtures/real/init.ts";
 
 const SOURCE = "libgphoto2 camlibs/canon/doc/Protocol.xml, EOS 20D";
 
@@ -29,15 +29,7 @@ const EXCHANGES: Exchange[] = [
 ];
 
 function replay20D(): ReplayDevice {
-  return new ReplayDevice({
-    productId: 0x30eb,
-    camstat: "C",
-    initBlock: EOS_20D_INIT_BLOCK,
-    initReply: INIT_REPLY,
-    // The 20D returns the init packet 8 bytes at a time (Protocol.xml, init step 6).
-    initInterrupts: [INIT_INTERRUPT.subarray(0, 8), INIT_INTERRUPT.subarray(8)],
-    exchanges: EXCHANGES,
-  });
+  return new ReplayDevice({ ...EOS_20D_CONNECTION, exchanges: EXCHANGES });
 }
 
 Deno.test("replay 20D: connect, identify, owner, body id and power as the camera meant them", async () => {
