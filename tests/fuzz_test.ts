@@ -36,13 +36,12 @@ import {
   decodeDriveName,
   decodeListing,
   encodeUploadBlock,
-  fromCameraTime,
   ListingDecoder,
   type RawDirectoryEntry,
   splitCardPath,
-  toCameraTime,
   toHostPath,
 } from "../src/protocol/storage_codec.ts";
+import { fromCameraTime, toCameraTime } from "../src/protocol/clock.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
 import { ProtocolError } from "../src/protocol/errors.ts";
 import {

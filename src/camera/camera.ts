@@ -24,7 +24,7 @@ import {
   CanonError,
   ProtocolError,
 } from "../protocol/errors.ts";
-import { fromCameraTime, toCameraTime } from "../protocol/storage_codec.ts";
+import { fromCameraTime, toCameraTime } from "../protocol/clock.ts";
 import { log } from "../protocol/log.ts";
 import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
 import { findCameraDevice } from "./discovery.ts";

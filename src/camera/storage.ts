@@ -27,7 +27,6 @@ import {
   encodeGetFile,
   encodeSetAttributes,
   encodeSetFileTime,
-  fromCameraTime,
   ListingDecoder,
   type ListingEntry,
   MAX_DIRECTORY_ENTRIES,
@@ -35,10 +34,10 @@ import {
   MAX_TREE_ENTRIES,
   splitCardPath,
   toCameraPath,
-  toCameraTime,
   toHostPath,
   UPLOAD_BLOCK,
 } from "../protocol/storage_codec.ts";
+import { fromCameraTime, toCameraTime } from "../protocol/clock.ts";
 import type { CameraModel } from "./models.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
 import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "./traits.ts";

@@ -45,9 +45,8 @@ export {
   decodeDiskInfo,
   decodeDriveName,
   decodeListing,
-  fromCameraTime,
-  toCameraTime,
 } from "./storage_codec.ts";
+export { fromCameraTime, toCameraTime } from "./clock.ts";
 export type { DiskInfoValues, ListingEntry, RawDirectoryEntry } from "./storage_codec.ts";
 export {
   APERTURES,
