@@ -12,6 +12,8 @@ import {
   encodeDeleteFile,
   encodeGetDirectory,
   encodeGetFile,
+  encodeMakeDirectory,
+  encodeRemoveDirectory,
   encodeSetAttributes,
   encodeUploadBlock,
   encodeUploadPreHeader,
@@ -192,6 +194,12 @@ Deno.test("disk info and drive name decode; impossible values are refused", () =
   assert.throws(() => decodeDiskInfo(bytes("01 00 00 00 02 00 00 00")), /larger than the capacity/);
   assert.equal(decodeDriveName(bytes("44 3A 00 00")), "D:");
   assert.throws(() => decodeDriveName(bytes("2E 2E 00 00")), ProtocolError);
+});
+
+Deno.test("mkdir and rmdir payloads are Latin-1: one byte per character, then a NUL", () => {
+  assert.deepEqual([...encodeMakeDirectory("D:\\DCIM\\Ä")], [...text("D:\\DCIM\\"), 0xc4, 0]);
+  assert.deepEqual([...encodeRemoveDirectory("D:\\ÿ")], [...text("D:\\"), 0xff, 0]);
+  assert.throws(() => encodeMakeDirectory("D:\\€"), RangeError);
 });
 
 Deno.test("the EXIF thumbnail is found through IFD1; its absence is a protocol error", () => {

@@ -295,6 +295,46 @@ Deno.test("mkdir and rmdir; removing a non-empty directory is refused", async ()
   await assert.rejects(() => cam.storage.rmdir("/DCIM/100CANON"), CameraStatusError);
 });
 
+Deno.test("mkdir sends a Latin-1 name as one byte per character (Ä is 0xC4)", async () => {
+  const vc = new VirtualCamera();
+  const sent: Uint8Array[] = [];
+  // The device as the library sees it, with every command (a control OUT) copied aside.
+  const device = new Proxy(vc, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (key === "controlTransferOut") {
+        return (...args: Parameters<VirtualCamera["controlTransferOut"]>) => {
+          const data = args[1];
+          if (data !== undefined) {
+            sent.push(
+              ArrayBuffer.isView(data)
+                ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+                : new Uint8Array(data).slice(),
+            );
+          }
+          return vc.controlTransferOut(...args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const cam = await Camera.connect(device, { timeout: 1000 });
+  await using _ = cam;
+  const has = (bytes: Uint8Array, needle: number[]) =>
+    bytes.some((_, i) => needle.every((b, k) => bytes[i + k] === b));
+  sent.length = 0;
+  // The virtual card takes ASCII 8.3 names only, so it refuses the directory:
+  // what matters is the name on the wire.
+  await assert.rejects(() => cam.storage.mkdir("/DCIM/Ä"), CameraStatusError);
+  assert.ok(sent.some((b) => has(b, [0x5c, 0x44, 0x43, 0x49, 0x4d, 0x5c, 0xc4, 0x00])));
+  assert.ok(!sent.some((b) => has(b, [0xc3, 0x84])), "no UTF-8 on the wire");
+  sent.length = 0;
+  await assert.rejects(() => cam.storage.mkdir("/DCIM/€"), RangeError);
+  assert.ok(!sent.some((b) => has(b, [0x5c, 0x44, 0x43, 0x49, 0x4d, 0x5c])), "nothing sent");
+  await cam.storage.mkdir("/DCIM/102CANON");
+  assert.ok(vc.card!.find(["DCIM", "102CANON"])?.isDirectory);
+});
+
 Deno.test("upload: a file spanning several blocks arrives intact with a time", async () => {
   const { vc, cam } = await connect();
   await using _ = cam;

@@ -25,6 +25,8 @@ import {
   encodeDiskInfo,
   encodeGetDirectory,
   encodeGetFile,
+  encodeMakeDirectory,
+  encodeRemoveDirectory,
   encodeSetAttributes,
   encodeSetFileTime,
   ListingDecoder,
@@ -832,7 +834,7 @@ export class Storage {
    * @param path e.g. "/DCIM/102CANON"
    */
   async mkdir(path: string): Promise<void> {
-    return await this.#directoryCommand(COMMANDS.mkdir, path);
+    return await this.#directoryCommand(COMMANDS.mkdir, encodeMakeDirectory, path);
   }
 
   /**
@@ -841,19 +843,19 @@ export class Storage {
    * @param path e.g. "/DCIM/102CANON"
    */
   async rmdir(path: string): Promise<void> {
-    return await this.#directoryCommand(COMMANDS.rmdir, path);
+    return await this.#directoryCommand(COMMANDS.rmdir, encodeRemoveDirectory, path);
   }
 
-  #directoryCommand(spec: CommandSpec, path: string): Promise<void> {
+  #directoryCommand(
+    spec: CommandSpec,
+    encode: (cameraPath: string) => Uint8Array,
+    path: string,
+  ): Promise<void> {
     const segments = splitCardPath(path);
     if (segments.length === 0) return Promise.reject(new RangeError("the root cannot be changed"));
     return this.#host.run(async () => {
       const drive = await this.#driveName();
-      const encoder = new TextEncoder();
-      const cameraPath = toCameraPath(drive, segments);
-      const payload = new Uint8Array(cameraPath.length + 1);
-      payload.set(encoder.encode(cameraPath));
-      await this.#session.command(spec, payload);
+      await this.#session.command(spec, encode(toCameraPath(drive, segments)));
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Pure encoders and decoders of the storage commands (protocol reference
  * §4.3.4–4.3.11): camera paths, directory listings, file requests,
- * attributes, delete, disk info and upload blocks
+ * attributes, delete, make and remove directory, disk info and upload blocks
  * (the camera's clock is `clock.ts`).
  * `docs/protocol.md` in the package describes them (sections 4 and 5); the
  * § numbers refer to the longer reference it was written from.
@@ -445,6 +445,35 @@ export function encodeDeleteFile(
   field.set(full);
   const dir = cString(`${cameraDir}\\`, 0);
   return concat(field, dir);
+}
+
+/**
+ * Payload of MakeDirectory (MKDIR, 0x05/0x11): the full camera path, Latin-1, and a NUL.
+ *
+ * @param cameraPath the directory to make, e.g. `D:\DCIM\102CANON`
+ * @returns the payload
+ * @throws {RangeError} for a character Latin-1 cannot hold
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeMakeDirectory } from "./storage_codec.ts";
+ * // One byte per character: "Ä" is 0xC4 on the wire
+ * assert.deepEqual([...encodeMakeDirectory("D:\\Ä")], [0x44, 0x3a, 0x5c, 0xc4, 0]);
+ * ```
+ */
+export function encodeMakeDirectory(cameraPath: string): Uint8Array {
+  return cString(cameraPath);
+}
+
+/**
+ * Payload of RemoveDirectory (RMDIR, 0x06/0x11): the full camera path, Latin-1, and a NUL.
+ *
+ * @param cameraPath the empty directory to remove
+ * @returns the payload
+ * @throws {RangeError} for a character Latin-1 cannot hold
+ */
+export function encodeRemoveDirectory(cameraPath: string): Uint8Array {
+  return cString(cameraPath);
 }
 
 /**
