@@ -50,6 +50,7 @@ export type {
   DownloadOptions,
   DownloadResult,
   ListOptions,
+  OpenOptions,
   StorageEntry,
   StorageInfo,
   UploadOptions,

@@ -10,7 +10,7 @@ import {
   listCameras,
   ProtocolError,
 } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
+import { MemoryCard, VirtualCamera } from "../src/emulator/mod.ts";
 import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
@@ -90,6 +90,30 @@ test("storage through libusb: info, tree, download identical to the card, thumbn
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+test("open through libusb: a file as a stream; cancelled midway, the camera goes on", async () => {
+  const card = new MemoryCard({
+    content: [
+      { path: "/DCIM/100CANON/MVI_0001.AVI", size: 3_000_000 },
+      { path: "/DCIM/100CANON/IMG_0002.JPG", size: 40_000 },
+    ],
+  });
+  await withCamera({ card }, async (cam, vc) => {
+    const whole = vc.card!.read(["DCIM", "100CANON", "IMG_0002.JPG"], 0, 40_000);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of cam.storage.open("/DCIM/100CANON/IMG_0002.JPG")) chunks.push(chunk);
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+    assert.deepEqual(joined, whole);
+    const reader = cam.storage.open("/DCIM/100CANON/MVI_0001.AVI").getReader();
+    let got = 0;
+    while (got < 200_000) got += (await reader.read()).value!.length;
+    await reader.cancel();
+    assert.ok(got < 3_000_000);
+    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.deepEqual(await cam.storage.read("/DCIM/100CANON/IMG_0002.JPG"), whole);
+  });
 });
 
 test("delete, protect, mkdir, rmdir and upload through libusb change the card", async () => {

@@ -37,6 +37,8 @@ const STORAGE: Record<string, Call | null> = {
   markDownloaded: (s: Storage) => s.markDownloaded("/"),
   mkdir: (s: Storage) => s.mkdir("/"),
   rmdir: (s: Storage) => s.rmdir("/"),
+  stat: (s: Storage) => s.stat("/A*B"),
+  open: (s: Storage) => s.open("/A*B"),
   upload: (s: Storage) => s.upload(new Uint8Array(4), "/A*B", { name: "A*B.JPG" }),
 };
 const CAPTURE: Record<string, Call | null> = {

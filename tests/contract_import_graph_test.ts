@@ -11,7 +11,6 @@ const KNOWN_UPWARD = [
   // ./protocol re-exports the model table and traits, which still live in src/camera/.
   "src/protocol/mod.ts -> src/camera/capture.ts",
   "src/protocol/mod.ts -> src/camera/models.ts",
-  "src/protocol/mod.ts -> src/camera/storage.ts",
   "src/protocol/mod.ts -> src/camera/traits.ts",
   "src/trace/recorder.ts -> src/emulator/usb_function.ts",
 ];

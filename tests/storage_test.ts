@@ -120,6 +120,68 @@ Deno.test("download: bytes identical to the card, progress reaches the total, no
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("open: a file as a stream of its bytes, identical to the card", async () => {
+  const { vc, cam } = await connect(
+    new MemoryCard({ content: [{ path: "/DCIM/100CANON/MVI_0001.AVI", size: 2_000_000 }] }),
+  );
+  await using _ = cam;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of cam.storage.open("/dcim/100canon/mvi_0001.avi")) chunks.push(chunk);
+  assert.ok(chunks.length > 10, "the file arrives in chunks");
+  const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+  assert.deepEqual(joined, cardBytes(vc.card!, "/DCIM/100CANON/MVI_0001.AVI"));
+  assert.equal((await cam.storage.stat("/DCIM/100CANON/MVI_0001.AVI")).size, 2_000_000);
+});
+
+Deno.test("open: cancelling the stream midway stops the transfer; the camera takes the next command", async () => {
+  const { vc, cam } = await connect(
+    new MemoryCard({
+      content: [
+        { path: "/DCIM/100CANON/MVI_0001.AVI", size: 2_000_000 },
+        { path: "/DCIM/100CANON/IMG_0002.JPG", size: 30_000 },
+      ],
+    }),
+  );
+  await using _ = cam;
+  const reader = cam.storage.open("/DCIM/100CANON/MVI_0001.AVI").getReader();
+  let got = 0;
+  while (got < 100_000) got += (await reader.read()).value!.length;
+  await reader.cancel();
+  assert.ok(got < 2_000_000);
+  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.deepEqual(
+    await cam.storage.read("/DCIM/100CANON/IMG_0002.JPG"),
+    cardBytes(vc.card!, "/DCIM/100CANON/IMG_0002.JPG"),
+  );
+  // An abort signal errors the stream with its reason, and the camera stays usable too.
+  const controller = new AbortController();
+  const aborted = cam.storage.open("/DCIM/100CANON/MVI_0001.AVI", { signal: controller.signal });
+  await assert.rejects(async () => {
+    let seen = 0;
+    for await (const chunk of aborted) {
+      seen += chunk.length;
+      if (seen > 100_000) controller.abort();
+    }
+  }, (e: Error) => e.name === "AbortError");
+  assert.equal((await cam.storage.list("/DCIM/100CANON")).length, 2);
+});
+
+Deno.test("open and stat: a missing file is CardPathNotFoundError; stat gives the listing's entry", async () => {
+  const { cam } = await connect();
+  await using _ = cam;
+  await assert.rejects(async () => {
+    for await (const _chunk of cam.storage.open("/DCIM/100CANON/NOPE.JPG")) {
+      throw new Error("no bytes of a missing file");
+    }
+  }, CardPathNotFoundError);
+  await assert.rejects(() => cam.storage.stat("/DCIM/100CANON/NOPE.JPG"), CardPathNotFoundError);
+  const listed = (await cam.storage.list("/DCIM/100CANON")).find((e) => e.name === "IMG_0001.JPG");
+  assert.deepEqual(await cam.storage.stat("/dcim/100canon/img_0001.jpg"), listed);
+  assert.equal((await cam.storage.stat("/DCIM")).isDirectory, true);
+  assert.equal((await cam.storage.stat("/")).path, "/");
+});
+
 Deno.test("download: an existing file is never overwritten unless asked", async () => {
   const dir = await Deno.makeTempDir();
   const target = join(dir, "photo.jpg");

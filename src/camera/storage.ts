@@ -15,6 +15,7 @@ import {
 } from "../protocol/errors.ts";
 import { extractThumbnail } from "../protocol/exif.ts";
 import { log } from "../protocol/log.ts";
+import { readAll, replyStream } from "../protocol/reply_stream.ts";
 import type { Session } from "../protocol/session.ts";
 import {
   ATTRIBUTE,
@@ -132,6 +133,12 @@ export interface DownloadOptions {
   entry?: Pick<StorageEntry, "size" | "date">;
 }
 
+/** Options of {@link Storage.open}. */
+export interface OpenOptions {
+  /** Abort the transfer: the stream errors with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /** What a download wrote. */
 export interface DownloadResult {
   /** The camera path. */
@@ -240,17 +247,10 @@ export class Storage {
 
   async #driveName(): Promise<string> {
     if (this.#drive) return this.#drive;
-    const chunks: Uint8Array[] = [];
-    await this.#session.longCommand(this.#host.spec("flashDeviceIdent"), new Uint8Array(0), (c) => {
-      chunks.push(c.slice());
-    }, { maxLength: 1024 });
-    const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let offset = 0;
-    for (const c of chunks) {
-      data.set(c, offset);
-      offset += c.length;
-    }
-    this.#drive = decodeDriveName(data);
+    const reply = this.#session.longReply(this.#host.spec("flashDeviceIdent"), new Uint8Array(0), {
+      maxLength: 1024,
+    });
+    this.#drive = decodeDriveName(await readAll(reply));
     return this.#drive;
   }
 
@@ -361,23 +361,13 @@ export class Storage {
   #directoryBytes(segments: string[]): Promise<Uint8Array> {
     return this.#host.run(async () => {
       const drive = await this.#driveName();
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      await this.#session.longCommand(
-        COMMANDS.getDirectory,
-        encodeGetDirectory(toCameraPath(drive, segments), 0),
-        (chunk) => {
-          parts.push(chunk.slice());
-          total += chunk.length;
-        },
-        { maxLength: SINGLE_LISTING_LIMIT },
+      const data = await readAll(
+        this.#session.longReply(
+          COMMANDS.getDirectory,
+          encodeGetDirectory(toCameraPath(drive, segments), 0),
+          { maxLength: SINGLE_LISTING_LIMIT },
+        ),
       );
-      const data = new Uint8Array(total);
-      let offset = 0;
-      for (const part of parts) {
-        data.set(part, offset);
-        offset += part.length;
-      }
       if (data.length < 11 || data.subarray(0, 11).every((b) => b === 0)) {
         throw new CardPathNotFoundError(toHostPath(segments), "directory");
       }
@@ -478,6 +468,39 @@ export class Storage {
     }
   }
 
+  /**
+   * The entry of one file or directory, found by listing the directory that
+   * holds it. The root is a directory entry of its own (name "", path "/").
+   *
+   * @param path e.g. "/DCIM/100CANON/IMG_0001.JPG"
+   * @returns its entry, as {@link Storage.list} gives it
+   * @throws {CardPathNotFoundError} when nothing of that name is there
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * const entry = await cam.storage.stat("/DCIM/100CANON/IMG_0001.JPG");
+   * assert.ok(!entry.isDirectory && entry.size > 0);
+   * ```
+   */
+  async stat(path: string): Promise<StorageEntry> {
+    const segments = splitCardPath(path);
+    if (segments.length === 0) {
+      return {
+        name: "",
+        path: "/",
+        size: 0,
+        date: undefined,
+        isDirectory: true,
+        downloaded: true,
+        protected: false,
+      };
+    }
+    return this.#entry(await this.#host.run(() => this.#stat(segments)));
+  }
+
   /** The entry at `segments`, found by listing its directory. */
   async #stat(segments: string[]): Promise<ListingEntry> {
     if (segments.length === 0) throw new RangeError("the root has no entry of its own");
@@ -518,23 +541,12 @@ export class Storage {
     if (segments.length === 0) throw new RangeError("the root of the card is not a file");
     const hostPath = toHostPath(segments);
     const name = segments[segments.length - 1];
+    let size = 0;
+    const onLength = (n: number) => size = n;
     if (typeof destination !== "string") {
-      const writer = destination.getWriter();
-      try {
-        const size = await this.#fetch(
-          segments,
-          false,
-          (chunk) => writer.write(chunk.slice()),
-          options,
-        );
-        await writer.close();
-        return { path: hostPath, file: undefined, size };
-      } catch (error) {
-        await writer.abort(error).catch(() => undefined);
-        throw error;
-      } finally {
-        writer.releaseLock();
-      }
+      // Closed at the end, aborted with the error (pipeTo's defaults).
+      await this.#reply(segments, false, options, onLength).pipeTo(destination);
+      return { path: hostPath, file: undefined, size };
     }
     const asDirectory = /[/\\]$/.test(destination);
     if (asDirectory) await Deno.mkdir(destination, { recursive: true });
@@ -553,7 +565,7 @@ export class Storage {
     });
     const pending = await PendingFile.create(dirname(target), basename(target));
     try {
-      const size = await this.#fetch(segments, false, (chunk) => pending.write(chunk), options);
+      await this.#reply(segments, false, options, onLength).pipeTo(pending.writable());
       if (pending.size !== size) {
         throw new ProtocolError(
           `${hostPath}: wrote ${pending.size} bytes, the camera announced ${size}`,
@@ -580,28 +592,66 @@ export class Storage {
    * @returns its bytes
    */
   async read(path: string): Promise<Uint8Array> {
-    const segments = splitCardPath(path);
-    const parts: Uint8Array[] = [];
-    const size = await this.#fetch(segments, false, (chunk) => {
-      parts.push(chunk.slice());
-    }, {});
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return await readAll(this.#reply(splitCardPath(path), false, {}));
   }
 
-  async #fetch(
+  /**
+   * A file on the card as a stream of its bytes, read from the camera as the
+   * stream is read (memory stays that of a chunk or two, whatever the file's
+   * size). The camera is busy with this file until the stream has ended:
+   * read it to the end or cancel it; cancelling midway stops the transfer,
+   * and the camera takes the next command as usual. A bad path, a missing
+   * file or a failed transfer errors the stream.
+   *
+   * @param path the file on the card, e.g. "/DCIM/100CANON/IMG_0001.JPG"
+   * @param options an abort signal, which errors the stream with its reason
+   * @returns the file's bytes, chunk by chunk
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * let size = 0;
+   * for await (const chunk of cam.storage.open("/DCIM/100CANON/IMG_0001.JPG")) {
+   *   size += chunk.length;
+   * }
+   * assert.equal(size, (await cam.storage.stat("/DCIM/100CANON/IMG_0001.JPG")).size);
+   * ```
+   */
+  open(path: string, options: OpenOptions = {}): ReadableStream<Uint8Array> {
+    return replyStream(async (sink, stop) => {
+      const segments = splitCardPath(path);
+      if (segments.length === 0) throw new RangeError("the root of the card is not a file");
+      await this.#produce(segments, false, sink, { signal: options.signal }, stop);
+    });
+  }
+
+  /** A file's (or its thumbnail's) reply as a stream; see {@link Storage.open}. */
+  #reply(
     segments: string[],
     thumbnail: boolean,
-    sink: (chunk: Uint8Array) => unknown,
     options: DownloadOptions,
+    onLength?: (size: number) => void,
+    maxLength?: number,
+  ): ReadableStream<Uint8Array> {
+    return replyStream((sink, stop) =>
+      this.#produce(segments, thumbnail, sink, options, stop, onLength, maxLength)
+    );
+  }
+
+  /** GetFile to `sink`, with the camera to itself; a reply of no bytes is a missing file. */
+  async #produce(
+    segments: string[],
+    thumbnail: boolean,
+    sink: (chunk: Uint8Array) => Promise<void>,
+    options: DownloadOptions,
+    stop: AbortSignal,
+    onLength?: (size: number) => void,
     maxLength?: number,
   ): Promise<number> {
     options.signal?.throwIfAborted();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop]) : stop;
     const hostPath = toHostPath(segments);
     return await this.#host.run(async () => {
       const drive = await this.#driveName();
@@ -622,10 +672,11 @@ export class Storage {
         },
         {
           maxLength: limit,
-          signal: options.signal,
+          signal,
           label: thumbnail ? "GetThumbnail" : "GetFile",
           onLength: (n) => {
             total = n;
+            onLength?.(n);
             options.onProgress?.(0, n);
           },
         },
@@ -662,38 +713,12 @@ export class Storage {
       }
       return bytes;
     }
-    const parts: Uint8Array[] = [];
-    const size = await this.#fetch(segments, true, (chunk) => {
-      parts.push(chunk.slice());
-    }, {});
-    const blob = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      blob.set(part, offset);
-      offset += part.length;
-    }
-    return extractThumbnail(blob).slice();
+    return extractThumbnail(await readAll(this.#reply(segments, true, {}))).slice();
   }
 
   /** A small file's bytes, refused before any data when the camera announces more than `limit`. */
   async #readWhole(segments: string[], limit: number): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    const size = await this.#fetch(
-      segments,
-      false,
-      (chunk) => {
-        parts.push(chunk.slice());
-      },
-      {},
-      limit,
-    );
-    const out = new Uint8Array(size);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return await readAll(this.#reply(segments, false, {}, undefined, limit));
   }
 
   /**

@@ -50,27 +50,6 @@ function flags(entry: StorageEntry): string {
     .filter(Boolean).join(", ");
 }
 
-/** The entry at `path` (a file or a directory), found by listing its parent. */
-async function stat(cam: Camera, path: string): Promise<StorageEntry> {
-  const segments = splitCardPath(path);
-  if (segments.length === 0) {
-    return {
-      name: "",
-      path: "/",
-      size: 0,
-      date: undefined,
-      isDirectory: true,
-      downloaded: true,
-      protected: false,
-    };
-  }
-  const name = segments[segments.length - 1];
-  const parent = toHostPath(segments.slice(0, -1));
-  const found = (await cam.storage.list(parent)).find((e) => e.name === name);
-  if (!found) throw new CardPathNotFoundError(toHostPath(segments));
-  return found;
-}
-
 /**
  * Every file `paths` name: files as they are, directories with everything below them.
  *
@@ -87,7 +66,7 @@ export async function filesOf(cam: Camera, paths: readonly string[]): Promise<St
     out.push(entry);
   };
   for (const path of paths) {
-    const entry = await stat(cam, path);
+    const entry = await cam.storage.stat(path);
     if (entry.isDirectory) {
       for (const e of await cam.storage.list(entry.path, { recursive: true })) add(e);
     } else {
@@ -115,7 +94,7 @@ export const lsCommand: CommandDef = {
       entries = await cam.storage.list(path, { recursive });
     } catch (error) {
       if (!(error instanceof CardPathNotFoundError)) throw error;
-      const entry = await stat(cam, path); // a file: show it alone
+      const entry = await cam.storage.stat(path); // a file: show it alone
       if (entry.isDirectory) throw error;
       entries = [entry];
     }
@@ -737,7 +716,7 @@ export const rmCommand: CommandDef = {
       const dirs: string[] = [];
       const files: StorageEntry[] = [];
       for (const path of paths) {
-        const entry = await stat(cam, path);
+        const entry = await cam.storage.stat(path);
         if (entry.isDirectory) dirs.push(entry.path);
         else files.push(entry);
       }
@@ -754,7 +733,7 @@ export const rmCommand: CommandDef = {
     for (const path of removal ? removal.files.map((f) => f.path) : paths) {
       let entry;
       try {
-        entry = await stat(cam, path);
+        entry = await cam.storage.stat(path);
       } catch (error) {
         // A .THM deleted with its CRW or AVI a moment ago.
         if (removal && error instanceof CardPathNotFoundError) continue;

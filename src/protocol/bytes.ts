@@ -51,6 +51,11 @@ export function cString(text: string, nuls = 1): Uint8Array {
 
 /** Concatenate byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
+}
+
+/** The byte arrays of a list one after the other, in one new buffer. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);

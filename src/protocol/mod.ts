@@ -47,6 +47,7 @@ export {
   decodeListing,
 } from "./storage_codec.ts";
 export { fromCameraTime, toCameraTime } from "./clock.ts";
+export { readAll, type ReplyProducer, replyStream } from "./reply_stream.ts";
 export type { DiskInfoValues, ListingEntry, RawDirectoryEntry } from "./storage_codec.ts";
 export {
   APERTURES,
@@ -96,6 +97,5 @@ export {
   OTHER_MODE_IDS,
 } from "../camera/models.ts";
 export type { CameraClass, CameraModel, CaptureSupport } from "../camera/models.ts";
-export type { StorageHost } from "../camera/storage.ts";
 export type { CaptureHost } from "../camera/capture.ts";
 export type { UsbDevice } from "../usb/device.ts";

@@ -19,7 +19,8 @@ import {
 import { UsbError } from "../usb/errors.ts";
 import { canPipeline } from "../usb/pipeline.ts";
 import { nextChunkLength, queuedChunkLengths } from "./chunk_plan.ts";
-import { readU16, readU32 } from "./bytes.ts";
+import { concat, joinBytes, readU16, readU32 } from "./bytes.ts";
+import { replyStream } from "./reply_stream.ts";
 import {
   announcedLength,
   decodeFixedReply,
@@ -794,11 +795,7 @@ export class Session {
     const want = announced > head.length ? announced - head.length : announced ? 0 : 0x400;
     if (want === 0) return head;
     const time = Math.max(1, Math.floor(deadline - performance.now()));
-    const rest = await this.bulkRead(want, time);
-    const reply = new Uint8Array(head.length + rest.length);
-    reply.set(head);
-    reply.set(rest, head.length);
-    return reply;
+    return concat(head, await this.bulkRead(want, time));
   }
 
   /** Read and drop `count` bytes of a stale reply, by `deadline` (performance.now() ms). */
@@ -859,16 +856,13 @@ export class Session {
       total = announced;
     }
     if (total === firstLength) return first;
-    const out = new Uint8Array(total);
-    out.set(first);
-    let offset = firstLength;
-    while (offset < total) {
+    const parts = [first];
+    for (let offset = firstLength; offset < total;) {
       const want = Math.min(total - offset, this.transferLength);
-      const part = await this.#bulkReadExact(want, `${label} reply (second part)`, timeout);
-      out.set(part, offset);
-      offset += part.length;
+      parts.push(await this.#bulkReadExact(want, `${label} reply (second part)`, timeout));
+      offset += want;
     }
-    return out;
+    return joinBytes(parts);
   }
 
   /**
@@ -877,7 +871,8 @@ export class Session {
    *
    * @param spec the command
    * @param payload its arguments
-   * @param sink receives each chunk in order; awaited (back-pressure)
+   * @param sink receives each chunk in order, awaited (back-pressure); each chunk is a buffer
+   *   of its own (one per transfer), the sink's to keep
    * @param options timeout, length limit, abort signal
    * @returns the number of data bytes received
    */
@@ -891,6 +886,30 @@ export class Session {
     return this.#withDeadline(
       options.deadline ?? this.callTimeout ?? callDeadline(timeout),
       () => this.#longCommand(spec, payload, sink, options),
+    );
+  }
+
+  /**
+   * Send a command whose reply is long (§3.4) and hand its data back as a
+   * stream, read from the camera as the stream is read. Cancelling the
+   * stream stops the reply (the rest is drained before the next command);
+   * a stream neither read to its end nor cancelled keeps the session busy.
+   *
+   * @param spec the command
+   * @param payload its arguments
+   * @param options as {@link Session.longCommand}; `signal` errors the stream
+   * @returns the reply's data, chunk by chunk
+   */
+  longReply(
+    spec: CommandSpec,
+    payload: Uint8Array,
+    options: LongDialogueOptions = {},
+  ): ReadableStream<Uint8Array> {
+    return replyStream((sink, stop) =>
+      this.longCommand(spec, payload, sink, {
+        ...options,
+        signal: options.signal ? AbortSignal.any([options.signal, stop]) : stop,
+      })
     );
   }
 

@@ -1,0 +1,97 @@
+/**
+ * Long replies as web streams: a reply that arrives chunk by chunk (a file,
+ * a listing, a thumbnail) handed on as a `ReadableStream<Uint8Array>` that
+ * reads the camera only as fast as it is read, and the one place a whole
+ * reply is joined into a single buffer.
+ *
+ * @module
+ */
+
+import { joinBytes } from "./bytes.ts";
+
+/**
+ * Delivers a long reply's chunks to `sink`, in order, awaiting each, and
+ * stops when `signal` aborts; resolves once the reply has ended.
+ */
+export type ReplyProducer = (
+  sink: (chunk: Uint8Array) => Promise<void>,
+  signal: AbortSignal,
+) => Promise<unknown>;
+
+/**
+ * A stream of the chunks `produce` delivers. Nothing is asked of the camera
+ * until the first read; the producer then runs with one chunk of read-ahead
+ * and waits while the reader does (back-pressure). Cancelling the stream
+ * aborts the producer and settles only once it has stopped, so the next
+ * command may follow at once. A producer that fails errors the stream with
+ * its error.
+ *
+ * @param produce the reply's producer (e.g. a call of `Session.longCommand`)
+ * @returns the stream; each chunk belongs to the reader
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readAll, replyStream } from "@canon-remote/canon-remote/protocol";
+ * const stream = replyStream(async (sink) => {
+ *   await sink(Uint8Array.of(1, 2));
+ *   await sink(Uint8Array.of(3));
+ * });
+ * assert.deepEqual([...await readAll(stream)], [1, 2, 3]);
+ * ```
+ */
+export function replyStream(produce: ReplyProducer): ReadableStream<Uint8Array> {
+  const stop = new AbortController();
+  let running: Promise<void> | undefined;
+  let space: (() => void) | undefined;
+  const wake = () => {
+    const resume = space;
+    space = undefined;
+    resume?.();
+  };
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      wake();
+      if (running) return;
+      const sink = async (chunk: Uint8Array) => {
+        stop.signal.throwIfAborted();
+        controller.enqueue(chunk);
+        if ((controller.desiredSize ?? 0) <= 0) await new Promise<void>((r) => space = r);
+        stop.signal.throwIfAborted();
+      };
+      running = (async () => {
+        try {
+          await produce(sink, stop.signal);
+        } catch (error) {
+          if (!stop.signal.aborted) controller.error(error);
+          return;
+        }
+        if (!stop.signal.aborted) controller.close();
+      })();
+    },
+    async cancel(reason) {
+      stop.abort(reason ?? new DOMException("the stream was cancelled", "AbortError"));
+      wake();
+      await running;
+    },
+  });
+}
+
+/**
+ * Read a stream to its end and join its chunks into one buffer (a single
+ * chunk is returned as it is).
+ *
+ * @param stream the stream, e.g. from {@link replyStream}
+ * @returns all its bytes, in order
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readAll } from "@canon-remote/canon-remote/protocol";
+ * const stream = ReadableStream.from([Uint8Array.of(1), Uint8Array.of(2, 3)]);
+ * assert.deepEqual([...await readAll(stream)], [1, 2, 3]);
+ * ```
+ */
+export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of stream) parts.push(part);
+  return parts.length === 1 ? parts[0] : joinBytes(parts);
+}
