@@ -223,6 +223,8 @@ const EXTERNAL_THUMBNAIL = /\.(CRW|AVI|WAV)$/;
 export class Storage {
   #host: StorageHost;
   #drive: string | undefined;
+  #parent: readonly string[] | undefined;
+  #parentPath = "";
 
   /**
    * Make the storage of a camera (use `cam.storage`).
@@ -376,9 +378,14 @@ export class Storage {
   }
 
   #entry(raw: ListingEntry): StorageEntry {
+    // The entries of a directory share its segments: its path is made once.
+    if (raw.parent !== this.#parent) {
+      this.#parent = raw.parent;
+      this.#parentPath = raw.parent.length === 0 ? "" : toHostPath(raw.parent);
+    }
     return {
       name: raw.name,
-      path: toHostPath([...raw.parent, raw.name]),
+      path: `${this.#parentPath}/${raw.name}`,
       size: raw.size,
       date: fromCameraTime(raw.time),
       isDirectory: raw.isDirectory,

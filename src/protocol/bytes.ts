@@ -29,10 +29,15 @@ export function writeU32(bytes: Uint8Array, offset: number, value: number): void
  */
 export function readCString(bytes: Uint8Array, offset: number, max: number): string {
   const end = Math.min(bytes.length, offset + max);
-  let stop = offset;
-  while (stop < end && bytes[stop] !== 0) stop++;
+  const nul = bytes.indexOf(0, offset);
+  const stop = nul < 0 || nul > end ? end : nul;
+  // Char codes straight from the bytes (Latin-1), in slices short enough for
+  // one call: no string per character (a listing decodes thousands of names).
   let text = "";
-  for (let i = offset; i < stop; i++) text += String.fromCharCode(bytes[i]);
+  for (let at = offset; at < stop; at += 4096) {
+    const part = bytes.subarray(at, Math.min(stop, at + 4096));
+    text += String.fromCharCode.apply(null, part as unknown as number[]);
+  }
   return text;
 }
 

@@ -24,16 +24,17 @@ export const ATTRIBUTE = {
   DESCENDED: 0x80,
 } as const;
 
-// Control characters are looked for explicitly (no-control-regex).
 const UNSAFE_NAME = /[\\/:*?"<>|]/;
+/**
+ * C0, DEL and C1 (0x80-0x9f: a Latin-1 byte from the camera can be one, e.g.
+ * 0x9b CSI). A regular expression rather than a loop over the characters: it
+ * runs once per listed name.
+ */
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 function hasControlCharacter(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    // C0, DEL and C1 (0x80-0x9f: a Latin-1 byte from the camera can be one, e.g. 0x9b CSI).
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
-  }
-  return false;
+  return CONTROL_CHARACTER.test(name);
 }
 
 /**
@@ -149,9 +150,9 @@ export function decodeDirectoryEntries(data: Uint8Array): RawDirectoryEntry[] {
         } stray bytes at offset ${offset}, too few for an entry`,
       );
     }
-    let end = offset + 10;
     const limit = Math.min(data.length, offset + 10 + 257);
-    while (end < limit && data[end] !== 0) end++;
+    const nul = data.indexOf(0, offset + 10);
+    const end = nul < 0 || nul > limit ? limit : nul;
     if (end >= limit) {
       throw new ProtocolError(
         `directory listing: the name at offset ${offset + 10} is not terminated within 256 bytes`,
@@ -209,6 +210,8 @@ export const MAX_DIRECTORY_ENTRIES = 65_536;
  */
 export const MAX_TREE_ENTRIES = 262_144;
 
+const EMPTY = new Uint8Array(0);
+
 /** The longest an entry can be: 10 bytes of fields, a name of up to 256 bytes, its NUL. */
 const MAX_ENTRY = 10 + 257;
 
@@ -231,7 +234,7 @@ const MAX_ENTRY = 10 + 257;
  */
 export class ListingDecoder {
   #stack: string[][];
-  #rest: Uint8Array = new Uint8Array(0);
+  #rest: Uint8Array = EMPTY;
   #raw = 0;
   #entries = 0;
   #bytes = 0;
@@ -273,16 +276,15 @@ export class ListingDecoder {
     this.#bytes += chunk.length;
     const out: ListingEntry[] = [];
     let data = chunk;
-    if (this.#rest.length > 0) {
-      data = new Uint8Array(this.#rest.length + chunk.length);
-      data.set(this.#rest);
-      data.set(chunk, this.#rest.length);
-    }
+    if (this.#rest.length > 0) data = concat(this.#rest, chunk);
     let offset = 0;
     while (data.length - offset >= 11) {
       const limit = Math.min(data.length, offset + MAX_ENTRY);
-      let end = offset + 10;
-      while (end < limit && data[end] !== 0) end++;
+      // The name's NUL, found natively: a JS loop over every byte of a large
+      // listing would run hot enough to bring in V8's optimising compilers,
+      // megabytes of resident code (measured with bench/list_side_by_side.ts).
+      const nul = data.indexOf(0, offset + 10);
+      const end = nul < 0 || nul > limit ? limit : nul;
       if (end >= limit) {
         if (limit === offset + MAX_ENTRY) throw unterminated(this.#consumed(data, offset));
         break; // the name goes on in the next chunk
@@ -290,7 +292,7 @@ export class ListingDecoder {
       this.#take(data, offset, end, out);
       offset = end + 1;
     }
-    this.#rest = data.slice(offset);
+    this.#rest = offset === data.length ? EMPTY : data.slice(offset);
     return out;
   }
 
