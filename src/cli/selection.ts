@@ -113,9 +113,13 @@ export function inGphoto2Order(entries: readonly StorageEntry[], folder = "/"): 
   for (const e of entries) {
     const parent = parentOf(e.path);
     if (e.isDirectory) {
-      folders.set(parent, [...(folders.get(parent) ?? []), e.path]);
+      const list = folders.get(parent);
+      if (list) list.push(e.path);
+      else folders.set(parent, [e.path]);
     } else if (isNumbered(e.name)) {
-      byFolder.set(parent, [...(byFolder.get(parent) ?? []), e]);
+      const list = byFolder.get(parent);
+      if (list) list.push(e);
+      else byFolder.set(parent, [e]);
     }
   }
   const out: StorageEntry[] = [];
@@ -202,5 +206,15 @@ async function expand(cam: Camera, args: readonly string[], folder = "/"): Promi
  * @returns numbers by card path
  */
 export async function fileNumbers(cam: Camera): Promise<Map<string, number>> {
-  return new Map((await numberedFiles(cam)).map((e, i) => [e.path, i + 1]));
+  return numbersOf(await cam.storage.list("/", { recursive: true }));
+}
+
+/**
+ * Each numbered file's number, by path, from a recursive listing of the whole card.
+ *
+ * @param entries `list("/", { recursive: true })`
+ * @returns numbers by card path
+ */
+export function numbersOf(entries: readonly StorageEntry[]): Map<string, number> {
+  return new Map(inGphoto2Order(entries, "/").map((e, i) => [e.path, i + 1]));
 }

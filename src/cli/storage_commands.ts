@@ -19,9 +19,9 @@ import type { CommandContext, CommandDef } from "./command.ts";
 import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
 import { freeSpace } from "./free_space.ts";
 import type { TransferProgress } from "./progress.ts";
-import { formatBytes, formatDate, table } from "./format.ts";
+import { formatBytes, formatDate } from "./format.ts";
 import { pathExists, writeFileSafely } from "../camera/pending_file.ts";
-import { expandSelection, fileNumbers } from "./selection.ts";
+import { expandSelection, fileNumbers, numbersOf } from "./selection.ts";
 import { downloadToStdout, fileOutput, outputIsFile } from "./download_target.ts";
 import { afterDownload, EXEC_OPTION, MOVE_OPTION } from "./hooks.ts";
 import { confirmRemoval, mkdirParents, planRemoval, type Removal } from "./card_tree.ts";
@@ -48,6 +48,22 @@ function entryJson(entry: StorageEntry): Record<string, unknown> {
 function flags(entry: StorageEntry): string {
   return [entry.protected ? "protected" : "", entry.isDirectory || entry.downloaded ? "" : "new"]
     .filter(Boolean).join(", ");
+}
+
+/** Whether a card path names the root ("/", "", a drive). */
+function isRoot(path: string): boolean {
+  return splitCardPath(path).length === 0;
+}
+
+/** One row of a table whose column widths are known (the layout of `table` in format.ts). */
+function alignedRow(cells: readonly string[], widths: readonly number[], right: number[]): string {
+  return cells.map((cell, i) =>
+    right.includes(i)
+      ? cell.padStart(widths[i])
+      : i === cells.length - 1
+      ? cell
+      : cell.padEnd(widths[i])
+  ).join("  ").trimEnd();
 }
 
 /**
@@ -98,7 +114,9 @@ export const lsCommand: CommandDef = {
       if (entry.isDirectory) throw error;
       entries = [entry];
     }
-    const numbers = await fileNumbers(cam);
+    // The numbers count the whole card's files: a recursive listing of the
+    // root is that listing already, so the card is not listed twice.
+    const numbers = recursive && isRoot(path) ? numbersOf(entries) : await fileNumbers(cam);
     if (context.json) {
       context.printJson(
         entries.map((e) => ({ ...entryJson(e), number: numbers.get(e.path) ?? null })),
@@ -106,16 +124,33 @@ export const lsCommand: CommandDef = {
       return;
     }
     const files = entries.filter((e) => !e.isDirectory);
-    context.printLines(table(
-      entries.map((e) => [
-        numbers.has(e.path) ? `#${numbers.get(e.path)}` : "",
-        recursive ? e.path + (e.isDirectory ? "/" : "") : e.name + (e.isDirectory ? "/" : ""),
-        e.isDirectory ? "-" : String(e.size),
-        formatDate(e.date),
-        flags(e),
-      ]),
-      [2],
-    ));
+    const cells = (e: StorageEntry): string[] => [
+      numbers.has(e.path) ? `#${numbers.get(e.path)}` : "",
+      recursive ? e.path + (e.isDirectory ? "/" : "") : e.name + (e.isDirectory ? "/" : ""),
+      e.isDirectory ? "-" : String(e.size),
+      formatDate(e.date),
+      flags(e),
+    ];
+    // One table for the whole listing (the widths of all its rows), printed a
+    // folder at a time: the text of the rows is never all in memory at once.
+    const widths = [0, 0, 0, 0];
+    for (const e of entries) {
+      cells(e).forEach((cell, i) => {
+        if (i < widths.length) widths[i] = Math.max(widths[i], cell.length);
+      });
+    }
+    let folder: string | undefined;
+    let rows: string[] = [];
+    for (const e of entries) {
+      const parent = e.path.slice(0, e.path.lastIndexOf("/"));
+      if (parent !== folder && rows.length > 0) {
+        context.printLines(rows);
+        rows = [];
+      }
+      folder = parent;
+      rows.push(alignedRow(cells(e), widths, [2]));
+    }
+    context.printLines(rows);
     const bytes = files.reduce((n, e) => n + e.size, 0);
     const fresh = files.filter((e) => !e.downloaded).length;
     context.print(
