@@ -166,16 +166,6 @@ export class PendingFile {
     this.size += chunk.length;
   }
 
-  /**
-   * A stream that appends what is written to it ({@link PendingFile.write});
-   * ending or aborting the stream neither commits nor discards the file.
-   *
-   * @returns the stream
-   */
-  writable(): WritableStream<Uint8Array> {
-    return new WritableStream({ write: (chunk) => this.write(chunk) });
-  }
-
   /** Close the temporary file (idempotent). */
   close(): void {
     if (this.#closed) return;

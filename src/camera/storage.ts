@@ -572,7 +572,17 @@ export class Storage {
     });
     const pending = await PendingFile.create(dirname(target), basename(target));
     try {
-      await this.#reply(segments, false, options, onLength).pipeTo(pending.writable());
+      // Straight from the reply to the file (the producer behind open()): piping
+      // through a ReadableStream measured 2.5 MB more resident memory for an
+      // 8 MiB download in the soak (bench/soak.ts --quick), over its bound.
+      await this.#produce(
+        segments,
+        false,
+        (chunk) => pending.write(chunk),
+        options,
+        undefined,
+        onLength,
+      );
       if (pending.size !== size) {
         throw new ProtocolError(
           `${hostPath}: wrote ${pending.size} bytes, the camera announced ${size}`,
@@ -653,12 +663,14 @@ export class Storage {
     thumbnail: boolean,
     sink: (chunk: Uint8Array) => Promise<void>,
     options: DownloadOptions,
-    stop: AbortSignal,
+    stop: AbortSignal | undefined,
     onLength?: (size: number) => void,
     maxLength?: number,
   ): Promise<number> {
     options.signal?.throwIfAborted();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop]) : stop;
+    const signal = options.signal && stop
+      ? AbortSignal.any([options.signal, stop])
+      : options.signal ?? stop;
     const hostPath = toHostPath(segments);
     return await this.#host.run(async () => {
       const drive = await this.#driveName();

@@ -20,8 +20,9 @@ export type ReplyProducer = (
 
 /**
  * A stream of the chunks `produce` delivers. Nothing is asked of the camera
- * until the first read; the producer then runs with one chunk of read-ahead
- * and waits while the reader does (back-pressure). Cancelling the stream
+ * until the first read; each chunk is then handed to a waiting read, and the
+ * producer waits until the reader asks for the next (back-pressure; no chunk
+ * is queued in the stream). Cancelling the stream
  * aborts the producer and settles only once it has stopped, so the next
  * command may follow at once. A producer that fails errors the stream with
  * its error.
@@ -73,7 +74,7 @@ export function replyStream(produce: ReplyProducer): ReadableStream<Uint8Array> 
       wake();
       await running;
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 /**
