@@ -95,7 +95,7 @@ export type {
   WaitForCameraOptions,
   WaitMethod,
 } from "./src/camera/wait_for_camera.ts";
-export type { CameraClass, CameraModel, CaptureSupport } from "./src/camera/models.ts";
+export type { CameraClass, CameraModel, CaptureSupport } from "./src/protocol/models.ts";
 export type { PowerStatus } from "./src/protocol/codec.ts";
 export {
   CameraClosedError,

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Camera, CameraNotFoundError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { SHARED_ID_MODELS, sharedIdModel } from "../src/camera/models.ts";
+import { SHARED_ID_MODELS, sharedIdModel } from "../src/protocol/models.ts";
 import { cameraInfo } from "../src/camera/discovery.ts";
 import type {
   UsbConfigurationInfo,

@@ -44,15 +44,15 @@ export type {
   ShootOptions,
   Shot,
 } from "../src/camera/capture.ts";
-export { traitsOf } from "../src/camera/traits.ts";
+export { traitsOf } from "../src/protocol/traits.ts";
 export {
   CANON_VENDOR_ID,
   modelByName,
   modelByProductId,
   MODELS,
   OTHER_MODE_IDS,
-} from "../src/camera/models.ts";
-export type { CameraModel } from "../src/camera/models.ts";
+} from "../src/protocol/models.ts";
+export type { CameraModel } from "../src/protocol/models.ts";
 export type { IdentifyInfo, PowerStatus } from "../src/protocol/codec.ts";
 export {
   CameraClosedError,

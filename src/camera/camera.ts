@@ -40,14 +40,14 @@ import {
   OTHER_MODE_IDS,
   ptpOnlyMessage,
   sharedIdModel,
-} from "./models.ts";
+} from "../protocol/models.ts";
 import {
   bodyIdFormat,
   type CameraTraits,
   formatBodyId,
   type ProtocolStep,
   traitsOf,
-} from "./traits.ts";
+} from "../protocol/traits.ts";
 
 /** Options of {@link Camera.connect}. */
 export interface CameraConnectOptions {

@@ -89,9 +89,9 @@ import {
 } from "../protocol/errors.ts";
 import { log } from "../protocol/log.ts";
 import type { Session } from "../protocol/session.ts";
-import { type CameraModel, EOS_ONLY_SHOOTING_MODES, RELEASE_LIMITS } from "./models.ts";
+import { type CameraModel, EOS_ONLY_SHOOTING_MODES, RELEASE_LIMITS } from "../protocol/models.ts";
 import { CardPathNotFoundError, type Storage, type StorageEntry } from "./storage.ts";
-import { traitsOf } from "./traits.ts";
+import { traitsOf } from "../protocol/traits.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
 
 // ---- public types -------------------------------------------------------------

@@ -87,16 +87,15 @@ export {
 } from "./errors.ts";
 export type { CanonErrorOptions } from "./errors.ts";
 export { hexdump } from "./log.ts";
-export { bodyIdFormat, CLASS_TRAITS, formatBodyId, traitsOf } from "../camera/traits.ts";
-export type { BodyIdFormat, CameraTraits, InitStep, ProtocolStep } from "../camera/traits.ts";
+export { bodyIdFormat, CLASS_TRAITS, formatBodyId, traitsOf } from "./traits.ts";
+export type { BodyIdFormat, CameraTraits, InitStep, ProtocolStep } from "./traits.ts";
 export {
   CANON_VENDOR_ID,
   modelByName,
   modelByProductId,
   MODELS,
   OTHER_MODE_IDS,
-} from "../camera/models.ts";
-export type { CameraClass, CameraModel, CaptureSupport } from "../camera/models.ts";
+} from "./models.ts";
+export type { CameraClass, CameraModel, CaptureSupport } from "./models.ts";
 export type { StorageHost } from "../camera/storage.ts";
-export type { CaptureHost } from "../camera/capture.ts";
 export type { UsbDevice } from "../usb/device.ts";

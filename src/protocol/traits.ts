@@ -9,14 +9,14 @@
  * @module
  */
 
-import { words } from "../protocol/bytes.ts";
+import { words } from "./bytes.ts";
 import {
   type CommandPurpose,
   COMMANDS,
   type CommandSpec,
   NEW_PROTOCOL_COMMANDS,
   NEW_PROTOCOL_ONLY,
-} from "../protocol/commands.ts";
+} from "./commands.ts";
 import type { CameraClass, CameraModel } from "./models.ts";
 
 /** One command of a sequence (init, key lock): what to send and whether its failure matters. */
