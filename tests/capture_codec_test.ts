@@ -6,7 +6,6 @@ import {
   APERTURES,
   type CaptureAdvance,
   type CaptureProgress,
-  captureRules,
   decodeCustomFunctionReply,
   decodeCustomFunctions2,
   decodeGetReleaseParams,
@@ -29,11 +28,12 @@ import {
   startCapture,
   TRANSFER_MODE,
   UnknownSettingValueError,
-  usesEosExposureCodes,
 } from "../src/protocol/capture_codec.ts";
 import { encodeCommand } from "../src/protocol/codec.ts";
 import { COMMANDS, NEW_PROTOCOL_COMMANDS } from "../src/protocol/commands.ts";
 import { ProtocolError } from "../src/protocol/errors.ts";
+import { type CameraClass, modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 
 const bytes = (hex: string) => Uint8Array.from(hex.trim().split(/\s+/), (h) => parseInt(h, 16));
 const SERIAL = [0x78, 0x56, 0x34, 0x12];
@@ -140,9 +140,6 @@ Deno.test("exposure compensation: PowerShot and EOS columns of §6.4, chosen by 
   assert.equal(ev(-1, true), 0xf8);
   assert.equal(ev(-0.5, true), 0xfc);
   for (const row of EXPOSURE_COMPENSATIONS) assert.equal(row.powerShot, (0x18 - row.eos) & 0xff);
-  assert.equal(usesEosExposureCodes("EOS D60"), true);
-  assert.equal(usesEosExposureCodes("Digital Rebel"), true);
-  assert.equal(usesEosExposureCodes("PowerShot G3"), false);
 });
 
 Deno.test("1.6 s is written 0x33 and read from 0x33 or 0x32 (errata E2)", () => {
@@ -315,8 +312,8 @@ const descriptor = (code: number, key: number, size: number, version = 1) =>
     new DataView(p.buffer).setUint32(0x11, size, true);
   });
 
-function run(cameraClass: number, productId: number, mode: number, packets: Uint8Array[]) {
-  const rules = captureRules(cameraClass, productId);
+function run(cameraClass: CameraClass, productId: number, mode: number, packets: Uint8Array[]) {
+  const rules = traitsOf({ cameraClass, quirks: modelByProductId(productId)?.quirks }).captureRules;
   let progress: CaptureProgress = startCapture(mode);
   const kinds: string[] = [];
   let last: CaptureAdvance | undefined;

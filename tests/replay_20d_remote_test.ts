@@ -13,11 +13,12 @@ import { type Exchange, ReplayDevice } from "./_replay.ts";
 import { decodeInterruptPacket } from "../src/protocol/mod.ts";
 import {
   advanceCapture,
-  captureRules,
   INTERRUPT_CODE,
   startCapture,
   TRANSFER_MODE,
 } from "../src/protocol/capture_codec.ts";
+import { modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 import * as real from "./fixtures/real/eos20d_protocol_xml.ts";
 import * as rc from "./fixtures/real/eos20d_remote_protocol_xml.ts";
 import { EOS_20D_CONNECTION } from "./fixtures/real/init.ts";
@@ -102,7 +103,7 @@ Deno.test("replay 20D interrupt after command 0x22: a full-image descriptor, key
   assert.equal(p.word0c, 7);
   // 2d a4 81 00 at 0x11: 0x0081a42d, a RAW file's size (the byte at 0x10 is 2 here, 1 on older bodies).
   assert.equal(p.word10, 8_496_173);
-  const rules = captureRules(6, 0x30eb);
+  const rules = traitsOf(modelByProductId(0x30eb)!).captureRules;
   const step = advanceCapture(startCapture(TRANSFER_MODE.FULL_TO_PC), p.raw, rules);
   assert.deepEqual(step.progress.image, { key: 7, size: 8_496_173 });
   assert.equal(step.kind, "done", "class 6 is done once the asked-for descriptors are in");

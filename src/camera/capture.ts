@@ -29,7 +29,6 @@ import {
   BEEP_MODES,
   CAPTURED_IMAGE_TYPE,
   type CaptureProgress,
-  captureRules,
   type CustomFunction,
   decodeCustomFunctionReply,
   decodeCustomFunctions2,
@@ -44,8 +43,6 @@ import {
   encodeRemoteControl,
   encodeRetrieveCapture,
   encodeSetReleaseParams,
-  EOS_20D_CUSTOM_FUNCTIONS,
-  EOS_CUSTOM_FUNCTIONS,
   EXPOSURE_COMPENSATIONS,
   FLASH_MODES,
   type FlashMode,
@@ -67,7 +64,6 @@ import {
   type ShutterSpeed,
   startCapture,
   TRANSFER_MODE,
-  usesEosExposureCodes,
   type ZoomPosition,
 } from "../protocol/capture_codec.ts";
 import type { FixedReply } from "../protocol/codec.ts";
@@ -89,7 +85,7 @@ import {
 } from "../protocol/errors.ts";
 import { log } from "../protocol/log.ts";
 import type { Session } from "../protocol/session.ts";
-import { type CameraModel, EOS_ONLY_SHOOTING_MODES, RELEASE_LIMITS } from "../protocol/models.ts";
+import { type CameraModel, EOS_ONLY_SHOOTING_MODES } from "../protocol/models.ts";
 import { CardPathNotFoundError, type Storage, type StorageEntry } from "./storage.ts";
 import { traitsOf } from "../protocol/traits.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
@@ -363,7 +359,6 @@ export class CaptureTimeoutError extends CameraTimeoutError {
 // ---- helpers ------------------------------------------------------------------
 
 /** The PowerShot G3, whose picture-abilities reply the canon-remote trace shows. */
-const G3_PRODUCT_ID = 0x306e;
 const RC_INIT_TIMEOUT = 15000;
 const RELEASE_TIMEOUT = 15000;
 const CAPTURE_TIMEOUT = 30000;
@@ -442,7 +437,7 @@ interface CardSnapshot {
 const abilitiesCache = new WeakMap<CaptureHost, PictureAbilities | null>();
 
 function isEos(host: CaptureHost): boolean {
-  return usesEosExposureCodes(host.modelInfo.name);
+  return traitsOf(host.modelInfo).eos;
 }
 
 function newProtocol(host: CaptureHost): boolean {
@@ -474,10 +469,8 @@ function remote(
 async function readPictureAbilities(host: CaptureHost): Promise<PictureAbilities | undefined> {
   const cached = abilitiesCache.get(host);
   if (cached !== undefined) return cached ?? undefined;
-  // gphoto2 sends it for classes 1–3 and 6; the G3 answers it too (canon-remote trace), while
-  // the reference lists the S45, D30 and D60 as not implementing it: of class 5, only the G3.
-  const spec = traitsOf(host.modelInfo).pictureAbilities ??
-    (host.modelInfo.productId === G3_PRODUCT_ID ? COMMANDS.pictureAbilities : undefined);
+  // gphoto2 sends it for classes 1–3 and 6; of class 5, only the G3 answers it (its quirk).
+  const spec = traitsOf(host.modelInfo).pictureAbilities;
   let table: PictureAbilities | null = null;
   if (spec) {
     try {
@@ -502,8 +495,7 @@ async function readCustomFunctionsCommand(
   spec: CommandSpec,
 ): Promise<CustomFunction[]> {
   const reply = await host.session.command(spec, words(0));
-  const table = /20D/.test(host.modelInfo.name) ? EOS_20D_CUSTOM_FUNCTIONS : [];
-  return decodeCustomFunctions2(reply.data, table);
+  return decodeCustomFunctions2(reply.data, traitsOf(host.modelInfo).customFunctionNames);
 }
 
 // ---- cam.capture --------------------------------------------------------------------
@@ -871,7 +863,7 @@ export class CaptureSession implements AsyncDisposable {
     }
     const macroKnown = decodeReleaseParams(block, this.#eos).macro !== undefined;
     // What this body takes, where the model table records it; the full tables otherwise.
-    const limits = RELEASE_LIMITS[this.#host.modelInfo.productId];
+    const limits = traitsOf(this.#host.modelInfo).releaseLimits;
     const codeOf = (value: string) => SHUTTER_SPEEDS.find((r) => r.value === value)?.code;
     const longest = limits ? codeOf(limits.shutter[0]) ?? 0 : 0;
     const shortest = limits ? codeOf(limits.shutter[1]) ?? 0xff : 0xff;
@@ -1154,7 +1146,7 @@ export class CaptureSession implements AsyncDisposable {
    * is bounded, whatever the camera sends.
    */
   async #awaitCapture(initial: CaptureProgress, timeout: number): Promise<CaptureProgress> {
-    const rules = captureRules(this.#host.modelInfo.cameraClass, this.#host.modelInfo.productId);
+    const rules = traitsOf(this.#host.modelInfo).captureRules;
     const deadline = performance.now() + timeout;
     let progress = initial;
     const seen: string[] = [];
@@ -1511,13 +1503,14 @@ export class CaptureSession implements AsyncDisposable {
       if (where !== "remote-control") return await readCustomFunctionsCommand(this.#host, where);
       const sub = REMOTE.getCustomFunction;
       const out: CustomFunction[] = [];
-      for (const info of EOS_CUSTOM_FUNCTIONS) {
+      const names = traitsOf(this.#host.modelInfo).customFunctionNames;
+      for (const info of names) {
         const reply = await this.#wire.command(
           this.#host.spec("remoteControl"),
           encodeGetCustomFunction(info.index),
           { replyLength: sub.replyLength, minData: sub.replyLength - 0x50, label: sub.name },
         );
-        out.push(decodeCustomFunctionReply(reply.data));
+        out.push(decodeCustomFunctionReply(reply.data, names));
       }
       return out;
     });

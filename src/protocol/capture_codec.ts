@@ -383,7 +383,7 @@ export interface ExposureCompensationCode {
 /**
  * Exposure compensation (block byte 0x20, §6.4). gphoto2 uses the EOS column
  * when the model name contains "EOS" or "Rebel", the PowerShot column
- * otherwise; so does this library ({@link usesEosExposureCodes}).
+ * otherwise; this library reads the choice from the model's traits (`eos`).
  */
 export const EXPOSURE_COMPENSATIONS: readonly ExposureCompensationCode[] = (
   [
@@ -406,17 +406,6 @@ export const EXPOSURE_COMPENSATIONS: readonly ExposureCompensationCode[] = (
     [-2, "-2", 0xf0],
   ] as const
 ).map(([value, label, eos]) => ({ value, label, eos, powerShot: (0x18 - eos) & 0xff }));
-
-/**
- * Whether a model writes exposure compensation in the EOS encoding: its name
- * contains "EOS" or "Rebel", gphoto2's rule (§1.4, §6.4).
- *
- * @param modelName the model name, e.g. "EOS D60" or "PowerShot G3"
- * @returns true for the EOS column
- */
-export function usesEosExposureCodes(modelName: string): boolean {
-  return /EOS|Rebel/.test(modelName);
-}
 
 /** Picture sizes of the image-format triple. */
 export type ImageSize = "large" | "medium" | "medium2" | "small";
@@ -1129,14 +1118,18 @@ function describe(table: readonly CustomFunctionInfo[], index: number, value: nu
  * unverified).
  *
  * @param data the reply from 0x54
+ * @param table the names to use (default: the old-protocol EOS table)
  * @returns the function and its value
  * @throws {ProtocolError} for a reply that is not a custom-function reply
  */
-export function decodeCustomFunctionReply(data: Uint8Array): CustomFunction {
+export function decodeCustomFunctionReply(
+  data: Uint8Array,
+  table: readonly CustomFunctionInfo[] = EOS_CUSTOM_FUNCTIONS,
+): CustomFunction {
   if (data.length < 0x0e || readU32(data, 0) !== 0x0f) {
     throw new ProtocolError("GetCustomFunction: the reply is not a custom-function reply");
   }
-  return describe(EOS_CUSTOM_FUNCTIONS, readU16(data, 0x08), readU16(data, 0x0c));
+  return describe(table, readU16(data, 0x08), readU16(data, 0x0c));
 }
 
 /**
@@ -1227,33 +1220,20 @@ export interface ImageDescriptor {
   size: number;
 }
 
-/** How a camera ends its capture sequence (class and product-id special cases of §1.4, §4.4.3). */
+/**
+ * How a camera ends its capture sequence (§1.4, §4.4.3). Each model's rules
+ * are its traits' `captureRules`: its class's, with the model's quirks (the
+ * 10D's and the 300D's) laid over them.
+ */
 export interface CaptureRules {
   /** "Capture finished" (0x0A/0x1D) ends the sequence: every class but 4. */
-  doneOnFinished: boolean;
+  readonly doneOnFinished: boolean;
   /** The last requested descriptor ends it: class 6 and the 300D. */
-  doneOnDescriptors: boolean;
+  readonly doneOnDescriptors: boolean;
   /** "Written to card" (0x0E) ends it: class 6, the 10D and the 300D. */
-  doneOnCardWrite: boolean;
+  readonly doneOnCardWrite: boolean;
   /** 0x0E may come before "capture finished": class 6. */
-  cardWriteAnyStep: boolean;
-}
-
-/**
- * The capture rules of a camera.
- *
- * @param cameraClass the model's class
- * @param productId its USB product id (10D 0x3083 and 300D 0x3084 are special)
- * @returns the rules
- */
-export function captureRules(cameraClass: number, productId: number): CaptureRules {
-  const is300D = productId === 0x3084;
-  return {
-    doneOnFinished: cameraClass !== 4,
-    doneOnDescriptors: cameraClass === 6 || is300D,
-    doneOnCardWrite: cameraClass === 6 || is300D || productId === 0x3083,
-    cardWriteAnyStep: cameraClass === 6,
-  };
+  readonly cardWriteAnyStep: boolean;
 }
 
 /** Where a capture is in its interrupt sequence. */
@@ -1309,13 +1289,14 @@ export function startCapture(mode: number, secondaryExpected = false): CapturePr
  *
  * @param progress where the capture is
  * @param packet the interrupt packet (0x10, 0x14 or 0x17 bytes; empty = nothing to report)
- * @param rules the camera's rules ({@link captureRules})
+ * @param rules the camera's rules (its traits' `captureRules`)
  * @returns the new progress and whether the sequence is done, failed or unexpected
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { advanceCapture, captureRules, startCapture } from "./capture_codec.ts";
- * const rules = captureRules(5, 0x306e);
+ * import { advanceCapture, startCapture } from "./capture_codec.ts";
+ * import { CLASS_TRAITS } from "./traits.ts";
+ * const rules = CLASS_TRAITS[5].captureRules;
  * const p0 = startCapture(0x08);
  * const started = Uint8Array.of(2,0,0,0, 0x0a,0,0,0, 0x10,0,0,0, 0x1c,0,0,0);
  * const a = advanceCapture(p0, started, rules);

@@ -61,7 +61,9 @@ export {
 } from "./capture_codec.ts";
 export type {
   Aperture,
+  CaptureRules,
   CustomFunction,
+  CustomFunctionInfo,
   ExposureCompensationCode,
   FlashMode,
   FocusMode,
@@ -96,6 +98,12 @@ export {
   MODELS,
   OTHER_MODE_IDS,
 } from "./models.ts";
-export type { CameraClass, CameraModel, CaptureSupport } from "./models.ts";
+export type {
+  CameraClass,
+  CameraModel,
+  CaptureSupport,
+  ModelQuirks,
+  ReleaseLimits,
+} from "./models.ts";
 export type { StorageHost } from "../camera/storage.ts";
 export type { UsbDevice } from "../usb/device.ts";
