@@ -56,7 +56,6 @@ export type {
 } from "./src/camera/storage.ts";
 export {
   Capture,
-  CaptureSession,
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
@@ -69,6 +68,7 @@ export type {
   CaptureStartOptions,
   CaptureTarget,
   PreviewOptions,
+  RemoteMode,
   SettingChoices,
   ShootOptions,
   Shot,

@@ -156,7 +156,7 @@ Deno.test("custom functions: one cam.customFunctions(), the same as cam.capture'
     assert.deepEqual(functions.filter((f) => f.value !== 0).map((f) => f.index), [6, 8]);
     assert.equal(functions[5].name, "Exposure level increments");
     assert.equal(functions[5].meaning, "1/3 stop");
-    assert.deepEqual(await cam.capture.customFunctions(), functions);
+    assert.deepEqual(await cam.customFunctions(), functions);
   }
   {
     await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 10D" }));

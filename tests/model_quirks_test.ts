@@ -15,12 +15,12 @@ const OTHER_ID = 0x31fe; // no Canon camera uses it
 async function observe(model: CameraModel, productId: number) {
   const vc = new VirtualCamera({ productId, captureLatencyMs: 5 });
   await using cam = await Camera.connect(vc, { model, timeout: 1000 });
-  const abilities = await cam.capture.pictureAbilities().then(
+  const abilities = await cam.pictureAbilities().then(
     (table) => table.entries.length,
     (error: Error) => error.message,
   );
-  await using session = await cam.capture.start();
-  const { iso } = await session.choices();
+  await using _remote = await cam.capture.start();
+  const { iso } = await cam.capture.choices();
   return { abilities, iso };
 }
 

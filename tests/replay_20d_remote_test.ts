@@ -88,8 +88,8 @@ Deno.test("replay 20D remote control: large RAW, program AE, one-shot AF, ISO 40
 Deno.test("replay 20D remote control: a session starts and ends on the camera's own replies", async () => {
   const device = replay20D();
   await using cam = await Camera.connect(device);
-  const session = await cam.capture.start();
-  await session.stop();
+  const remote = await cam.capture.start();
+  await remote.stop();
   // RC 0x00 (camera control initialization) in, RC 0x01 (exit release control) out; both
   // replies carry status 0 and echo the sub-command, as the 20D sent them.
   assert.deepEqual(device.remoteCodes, [0x00, 0x01]);

@@ -28,7 +28,6 @@ export type {
 } from "../src/camera/storage.ts";
 export {
   Capture,
-  CaptureSession,
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
@@ -40,6 +39,7 @@ export type {
   CaptureSettingsChange,
   CaptureTarget,
   PreviewOptions,
+  RemoteMode,
   SettingChoices,
   ShootOptions,
   Shot,

@@ -2,17 +2,18 @@
  * `cam.capture`: remote capture — enter and leave remote mode, read and
  * change the shooting settings (checked against the values the camera
  * takes, then read back), release the shutter and collect what was shot
- * (on the card, to the host, or both), the viewfinder, picture abilities and
- * custom functions (protocol reference §4.3.13–4.3.17, §4.4, §6.3–6.8).
+ * (on the card, to the host, or both), the viewfinder; and the picture
+ * abilities and custom functions `Camera` reads with them (protocol reference
+ * §4.3.13–4.3.17, §4.4, §6.3–6.8).
  *
  * ```ts
  * import assert from "node:assert/strict";
  * import { Camera } from "@canon-remote/canon-remote";
  * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
- * await using session = await cam.capture.start();
- * await session.set({ iso: 200, flash: "off" });
- * const shot = await session.shoot({ to: "host" });
+ * await using _remote = await cam.capture.start(); // remote mode until the end of the scope
+ * await cam.capture.set({ iso: 200, flash: "off" });
+ * const shot = await cam.capture.shoot({ to: "host" });
  * assert.equal(shot.image?.length, shot.size);
  * assert.deepEqual([...shot.image!.subarray(0, 2)], [0xff, 0xd8]); // a JPEG
  * ```
@@ -106,7 +107,7 @@ export interface CaptureHost {
   readonly storage: Storage;
 }
 
-/** The shooting settings, as {@link CaptureSession.settings} reads them. */
+/** The shooting settings, as {@link Capture.settings} reads them. */
 export interface CaptureSettings extends ReleaseSettings {
   /** Zoom position (0 = wide); undefined on EOS bodies, which have no zoom command. */
   zoom: number | undefined;
@@ -116,7 +117,7 @@ export interface CaptureSettings extends ReleaseSettings {
   raw: Uint8Array;
 }
 
-/** Settings to change with {@link CaptureSession.set}; omitted ones stay as they are. */
+/** Settings to change with {@link Capture.set}; omitted ones stay as they are. */
 export interface CaptureSettingsChange {
   /** Shooting mode, e.g. "P", "Av", "M". */
   shootingMode?: ShootingMode;
@@ -142,7 +143,7 @@ export interface CaptureSettingsChange {
   zoom?: number;
 }
 
-/** The values each setting takes on this camera, as {@link CaptureSession.choices} lists them. */
+/** The values each setting takes on this camera, as {@link Capture.choices} lists them. */
 export interface SettingChoices {
   /** Shooting modes. */
   shootingMode: readonly ShootingMode[];
@@ -171,7 +172,7 @@ export interface SettingChoices {
 /** Where a picture goes. */
 export type CaptureTarget = "card" | "host" | "both";
 
-/** Options of {@link CaptureSession.shoot}. */
+/** Options of {@link Capture.shoot}. */
 export interface ShootOptions {
   /**
    * "card": the camera stores the picture on its card (transfer mode 0x08);
@@ -192,7 +193,7 @@ export interface ShootOptions {
   overwrite?: boolean;
   /** Fetch the thumbnail too (default true). */
   thumbnail?: boolean;
-  /** Settings to apply first (as {@link CaptureSession.set}). */
+  /** Settings to apply first (as {@link Capture.set}). */
   settings?: CaptureSettingsChange;
   /**
    * Milliseconds to wait for the camera to report the end of the capture
@@ -203,7 +204,7 @@ export interface ShootOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** What {@link CaptureSession.shoot} took. */
+/** What {@link Capture.shoot} took. */
 export interface Shot {
   /** Where the camera stored it ("card" and "both"), e.g. "/DCIM/100CANON/IMG_0104.JPG". */
   path: string | undefined;
@@ -225,7 +226,7 @@ export interface CaptureStartOptions {
   timeout?: number;
 }
 
-/** Options of {@link CaptureSession.previews}. */
+/** Options of {@link Capture.previews}. */
 export interface PreviewOptions {
   /** Stop after this many frames. */
   frames?: number;
@@ -431,7 +432,7 @@ interface CardSnapshot {
   files: Set<string>;
 }
 
-// ---- dialogues shared by Capture and CaptureSession -------------------------------
+// ---- dialogues shared by Capture, its stay in remote mode and Camera ---------------------
 
 /** Picture-abilities tables already read, per camera (null: the camera has none). */
 const abilitiesCache = new WeakMap<CaptureHost, PictureAbilities | null>();
@@ -501,16 +502,28 @@ async function readCustomFunctionsCommand(
 // ---- cam.capture --------------------------------------------------------------------
 
 /**
+ * The camera's stay in remote mode, as {@link Capture.start} hands it out:
+ * `await using remote = await cam.capture.start()` leaves remote mode when the
+ * scope ends, on every exit path.
+ */
+export interface RemoteMode extends AsyncDisposable {
+  /** Whether the camera is still in remote mode through this stay. */
+  readonly active: boolean;
+  /** Leave remote mode (RC 0x01), stopping the viewfinder first. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
  * Remote capture of a camera. Reached as `cam.capture`.
  *
  * Its shooting methods enter remote mode when the camera is not in it yet and
  * leave it there (as gphoto2 does) until {@link Capture.stop} or
  * `cam.close()`. For a scoped stay that leaves remote mode on every exit path,
- * use `await using session = await cam.capture.start()`.
+ * use `await using remote = await cam.capture.start()`.
  */
 export class Capture {
   #host: CaptureHost;
-  #session: CaptureSession | undefined;
+  #stay: RemoteStay | undefined;
 
   /**
    * Make the capture engine of a camera (use `cam.capture`).
@@ -523,21 +536,16 @@ export class Capture {
 
   /** Whether the camera is in remote mode through this object. */
   get active(): boolean {
-    return this.#session?.active ?? false;
-  }
-
-  /** The current remote-capture session, if any. */
-  get session(): CaptureSession | undefined {
-    return this.active ? this.#session : undefined;
+    return this.#stay?.active ?? false;
   }
 
   /**
    * Enter remote mode (RC 0x00). A camera left in remote mode by a script that
    * crashed answers 0x02000085; it is then told to leave and enter again.
-   * When already in remote mode, returns the running session.
+   * When already in remote mode, returns the running stay.
    *
    * @param options the timeout of entering (the lens extends)
-   * @returns the session; `await using` it to leave remote mode on every exit path
+   * @returns the stay; `await using` it to leave remote mode on every exit path
    * @throws {CameraStatusError} when the camera cannot enter remote mode
    * @example
    * ```ts
@@ -546,39 +554,55 @@ export class Capture {
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
    * {
-   *   await using session = await cam.capture.start();
-   *   assert.equal((await session.settings()).iso, 50);
+   *   await using remote = await cam.capture.start();
+   *   assert.equal((await cam.capture.settings()).iso, 50);
+   *   assert.ok(remote.active);
    * } // remote mode left here
+   * assert.equal(cam.capture.active, false);
    * ```
    */
-  async start(options: CaptureStartOptions = {}): Promise<CaptureSession> {
-    if (this.#session?.active) return this.#session;
-    this.#session = await CaptureSession.enter(this.#host, options);
-    return this.#session;
+  async start(options: CaptureStartOptions = {}): Promise<RemoteMode> {
+    if (!this.#stay?.active) this.#stay = await RemoteStay.enter(this.#host, options);
+    return this.#stay.handle;
   }
 
   /** Leave remote mode (RC 0x01), stopping the viewfinder first; nothing when not in it. */
   async stop(): Promise<void> {
-    const session = this.#session;
-    this.#session = undefined;
-    await session?.stop();
+    const stay = this.#stay;
+    this.#stay = undefined;
+    await stay?.stop();
   }
 
-  async #live(): Promise<CaptureSession> {
-    return this.#session?.active ? this.#session : await this.start();
+  async #live(): Promise<RemoteStay> {
+    if (!this.#stay?.active) await this.start();
+    return this.#stay!;
   }
 
   /**
-   * The shooting settings (entering remote mode if needed); see {@link CaptureSession.settings}.
+   * Read the shooting settings (entering remote mode if needed): release
+   * parameters (RC 0x0A) and zoom (RC 0x0B).
    *
-   * @returns the settings
+   * @returns the settings; a byte the tables do not know reads as `undefined` (see `raw`)
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * const { iso, aperture, shutterSpeed } = await cam.capture.settings();
+   * assert.deepEqual([iso, aperture, shutterSpeed], [50, 4, "1/125"]);
+   * ```
    */
   async settings(): Promise<CaptureSettings> {
     return await (await this.#live()).settings();
   }
 
   /**
-   * The values each setting takes (entering remote mode if needed); see {@link CaptureSession.choices}.
+   * The values each setting takes (entering remote mode if needed): the value
+   * tables of the protocol reference (§6.4–6.6), image formats narrowed to
+   * the camera's picture-abilities table when it has one, macro only where
+   * the release block has the G3's macro byte, the zoom range the camera
+   * reports, the body's exposure limits where the model table records them.
    *
    * @returns the choices
    */
@@ -587,28 +611,54 @@ export class Capture {
   }
 
   /**
-   * Change settings (entering remote mode if needed); see {@link CaptureSession.set}.
+   * Change settings (entering remote mode if needed). Every value is checked
+   * against {@link Capture.choices} before anything is written; then the
+   * release parameters are written (set, get, set, as the camera's own
+   * software does), read back and compared, and the zoom is moved and read
+   * back.
    *
    * @param changes the settings to change
-   * @returns the settings read back
+   * @returns the settings as read back
+   * @throws {UnsupportedSettingError} for a value the camera does not take (its `choices` list the valid ones)
+   * @throws {SettingNotAppliedError} when the camera reads back another value
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * const now = await cam.capture.set({ iso: 200, aperture: 2.8, shutterSpeed: "1/60", flash: "auto" });
+   * assert.deepEqual([now.iso, now.aperture, now.shutterSpeed], [200, 2.8, "1/60"]);
+   * ```
    */
   async set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
     return await (await this.#live()).set(changes);
   }
 
   /**
-   * Take a picture (entering remote mode if needed); see {@link CaptureSession.shoot}.
+   * Release the shutter and collect the picture (entering remote mode if
+   * needed): the camera stores it on its card, hands it to the host, or both;
+   * with a `destination` it is written to a file. The release follows the
+   * camera's interrupt reports (§4.4.3) and gives up after `timeout` ms.
    *
-   * @param options where the picture goes
-   * @returns what was taken
+   * @param options where the picture goes, settings to apply first, timeout
+   * @returns the card path, the image or file, the thumbnail
+   * @throws {UnsupportedSettingError} for a bad `to` or setting (nothing is shot)
+   * @throws {CardUnavailableError} with no card or a full one (pictures kept on the card)
+   * @throws {PhotographicFailureError} when the camera could not take the picture
+   * @throws {CaptureTimeoutError} when the camera does not report the end of the capture in time
    * @example
    * ```ts
    * import assert from "node:assert/strict";
    * import { Camera } from "@canon-remote/canon-remote";
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
-   * const shot = await cam.capture.shoot({ to: "host", settings: { iso: 200 } });
-   * assert.equal(shot.image?.length, shot.size);
+   * await using _remote = await cam.capture.start();
+   * const kept = await cam.capture.shoot({ to: "card" });
+   * assert.match(kept.path ?? "", /^\/DCIM\/\d{3}CANON\/IMG_\d{4}\.JPG$/);
+   * const sent = await cam.capture.shoot({ to: "host", settings: { iso: 400 } });
+   * assert.deepEqual([...sent.image!.subarray(0, 2)], [0xff, 0xd8]); // a JPEG
+   * assert.equal(sent.image?.length, sent.size);
    * ```
    */
   async shoot(options: ShootOptions = {}): Promise<Shot> {
@@ -616,7 +666,10 @@ export class Capture {
   }
 
   /**
-   * One viewfinder frame (entering remote mode if needed); see {@link CaptureSession.preview}.
+   * One viewfinder frame (entering remote mode if needed): the viewfinder is
+   * started (RC 0x02, then RC 0x14 output off, as Canon RemoteCapture does),
+   * one frame fetched (0x18/0x12), and stopped (RC 0x03), unless a
+   * {@link Capture.previews} loop keeps it running.
    *
    * @returns a baseline JPEG (320×240 on the G3)
    */
@@ -625,88 +678,126 @@ export class Capture {
   }
 
   /**
-   * Viewfinder frames (entering remote mode if needed); see {@link CaptureSession.previews}.
+   * Viewfinder frames, one per iteration (entering remote mode if needed);
+   * the viewfinder stops when the loop ends (`break`, an error, `frames`
+   * reached or `signal` aborted). Other calls (settings, zoom) may run
+   * between frames.
    *
    * @param options how many frames, abort signal
    * @returns the frames
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * let frames = 0;
+   * for await (const frame of cam.capture.previews({ frames: 3 })) if (frame.length > 0) frames++;
+   * assert.equal(frames, 3);
+   * ```
    */
   async *previews(options: PreviewOptions = {}): AsyncGenerator<Uint8Array> {
     yield* (await this.#live()).previews(options);
   }
 
   /**
-   * How many more pictures fit on the card (entering remote mode if needed).
+   * How many more pictures fit on the card, by the camera's estimate (RC
+   * 0x0D), entering remote mode if needed.
    *
-   * @returns the camera's estimate
+   * @returns the number of shots
    */
   async remainingShots(): Promise<number> {
     return await (await this.#live()).remainingShots();
   }
+}
 
-  /**
-   * The camera's picture-abilities table: the sizes and qualities it records
-   * (§4.3.13; classes 1–3, 5 and 6). Needs no remote mode.
-   *
-   * @returns the table
-   * @throws {CanonError} when the camera answers none
-   */
-  async pictureAbilities(): Promise<PictureAbilities> {
-    const table = await this.#host.run(() => readPictureAbilities(this.#host));
-    if (!table) {
-      throw new CanonError(`the ${this.#host.modelInfo.name} answers no picture-abilities table`);
-    }
-    return table;
-  }
+/**
+ * The camera's picture-abilities table (what `cam.pictureAbilities()` reads).
+ *
+ * @param host the camera
+ * @returns the table
+ * @throws {CanonError} when the camera answers none
+ */
+export async function pictureAbilitiesOf(host: CaptureHost): Promise<PictureAbilities> {
+  const table = await host.run(() => readPictureAbilities(host));
+  if (!table) throw new CanonError(`the ${host.modelInfo.name} answers no picture-abilities table`);
+  return table;
+}
 
-  /**
-   * The custom functions of an EOS body, read-only: old EOS bodies answer RC
-   * 0x0F one function at a time in remote mode (entered if needed); class 6
-   * answers one 0x1D/0x12 command (names from the 20D's table for the 20D,
-   * numbers only for other bodies). Writing them is not supported (RC 0x0E
-   * was never seen on the wire).
-   *
-   * @returns the functions and their values
-   * @throws {CanonError} for a camera without custom functions (PowerShots)
-   */
-  async customFunctions(): Promise<CustomFunction[]> {
-    const where = traitsOf(this.#host.modelInfo).customFunctions;
-    if (where === undefined) {
-      throw new CanonError(`the ${this.#host.modelInfo.name} has no custom functions`);
-    }
-    if (where === "remote-control") return await (await this.#live()).customFunctions();
-    return await this.#host.run(() => readCustomFunctionsCommand(this.#host, where));
+/**
+ * The custom functions of an EOS body (what `cam.customFunctions()` reads):
+ * old EOS bodies answer RC 0x0F one function at a time in remote mode;
+ * class 6 answers one 0x1D/0x12 command.
+ *
+ * @param host the camera
+ * @param enterRemote puts the camera in remote mode (`cam.capture.start`)
+ * @returns the functions and their values
+ * @throws {CanonError} for a camera without custom functions (PowerShots)
+ */
+export async function customFunctionsOf(
+  host: CaptureHost,
+  enterRemote: () => Promise<RemoteMode>,
+): Promise<CustomFunction[]> {
+  const traits = traitsOf(host.modelInfo);
+  const where = traits.customFunctions;
+  if (where === undefined) {
+    throw new CanonError(`the ${host.modelInfo.name} has no custom functions`);
   }
+  if (where !== "remote-control") {
+    return await host.run(() => readCustomFunctionsCommand(host, where));
+  }
+  const remoteMode = await enterRemote();
+  return await host.run(async () => {
+    if (!remoteMode.active) {
+      throw new CanonError("remote mode ended while reading custom functions");
+    }
+    const sub = REMOTE.getCustomFunction;
+    const out: CustomFunction[] = [];
+    for (const info of traits.customFunctionNames) {
+      const reply = await host.session.command(
+        host.spec("remoteControl"),
+        encodeGetCustomFunction(info.index),
+        { replyLength: sub.replyLength, minData: sub.replyLength - 0x50, label: sub.name },
+      );
+      out.push(decodeCustomFunctionReply(reply.data, traits.customFunctionNames));
+    }
+    return out;
+  });
 }
 
 // ---- one stay in remote mode ------------------------------------------------------------
 
 /**
- * One stay in remote mode, from {@link Capture.start} to {@link CaptureSession.stop}.
- * `await using` it to leave remote mode on every exit path. Its methods fail
- * once it has ended.
+ * One stay in remote mode, from {@link Capture.start} to its end ({@link
+ * RemoteMode.stop}, `cam.capture.stop()` or `cam.close()`); the work of
+ * `cam.capture`'s methods. Its methods fail once it has ended.
  */
-export class CaptureSession implements AsyncDisposable {
+class RemoteStay {
   #host: CaptureHost;
   #ended = false;
   #viewfinder = 0;
   #hostShots = 0;
+  /** What {@link Capture.start} hands out: the stay's state and its end, nothing else. */
+  readonly handle: RemoteMode;
 
   private constructor(host: CaptureHost) {
     this.#host = host;
+    // deno-lint-ignore no-this-alias -- the handle's getter reads the stay's state
+    const stay = this;
+    this.handle = {
+      get active() {
+        return stay.active;
+      },
+      stop: () => stay.stop(),
+      [Symbol.asyncDispose]: () => stay.stop(),
+    };
   }
 
-  /**
-   * Enter remote mode and make the session (what {@link Capture.start} does).
-   *
-   * @param host the camera
-   * @param options the timeout of entering
-   * @returns the session
-   * @throws {CameraStatusError} when the camera cannot enter remote mode
-   */
+  /** Enter remote mode and make the stay (what {@link Capture.start} does). */
   static async enter(
     host: CaptureHost,
     options: CaptureStartOptions = {},
-  ): Promise<CaptureSession> {
+  ): Promise<RemoteStay> {
     const timeout = Math.max(options.timeout ?? RC_INIT_TIMEOUT, host.session.timeout);
     await host.run(async () => {
       let reply = await remote(host, "init", [], { timeout, allowStatus: true });
@@ -725,10 +816,9 @@ export class CaptureSession implements AsyncDisposable {
         });
       }
     });
-    return new CaptureSession(host);
+    return new RemoteStay(host);
   }
 
-  /** Whether the camera is still in remote mode through this session. */
   get active(): boolean {
     return !this.#ended;
   }
@@ -743,8 +833,8 @@ export class CaptureSession implements AsyncDisposable {
 
   #assertLive(): void {
     if (this.#ended) {
-      throw new CanonError("this capture session has ended", {
-        hint: "Start a new one with cam.capture.start()",
+      throw new CanonError("this stay in remote mode has ended", {
+        hint: "Call cam.capture's methods again: they enter remote mode anew",
       });
     }
   }
@@ -758,7 +848,6 @@ export class CaptureSession implements AsyncDisposable {
     return this.#host.run(body);
   }
 
-  /** Leave remote mode (RC 0x01), stopping the viewfinder first. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.#ended) return;
     this.#ended = true;
@@ -772,11 +861,6 @@ export class CaptureSession implements AsyncDisposable {
         log.warn(`leaving remote mode: the camera answered ${hex(reply.status)}`);
       }
     });
-  }
-
-  /** `await using` leaves remote mode. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
   }
 
   // ---- settings -------------------------------------------------------------------
@@ -826,21 +910,7 @@ export class CaptureSession implements AsyncDisposable {
     };
   }
 
-  /**
-   * Read the shooting settings: release parameters (RC 0x0A) and zoom (RC 0x0B).
-   *
-   * @returns the settings; a byte the tables do not know reads as `undefined` (see `raw`)
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Camera } from "@canon-remote/canon-remote";
-   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
-   * await using cam = await Camera.connect(new VirtualCamera());
-   * await using session = await cam.capture.start();
-   * const { iso, aperture, shutterSpeed } = await session.settings();
-   * assert.deepEqual([iso, aperture, shutterSpeed], [50, 4, "1/125"]);
-   * ```
-   */
+  // See Capture.settings.
   async settings(): Promise<CaptureSettings> {
     return await this.#run(async () => {
       const block = await this.#readBlock();
@@ -888,14 +958,7 @@ export class CaptureSession implements AsyncDisposable {
     };
   }
 
-  /**
-   * The values each setting takes: the value tables of the protocol reference
-   * (§6.4–6.6), image formats narrowed to the camera's picture-abilities table
-   * when it has one, macro only where the release block has the G3's macro
-   * byte, the zoom range the camera reports.
-   *
-   * @returns the choices
-   */
+  // See Capture.choices.
   async choices(): Promise<SettingChoices> {
     return await this.#run(async () => {
       const block = await this.#readBlock();
@@ -903,27 +966,7 @@ export class CaptureSession implements AsyncDisposable {
     });
   }
 
-  /**
-   * Change settings. Every value is checked against {@link CaptureSession.choices}
-   * before anything is written; then the release parameters are written (set,
-   * get, set, as the camera's own software does), read back and compared, and
-   * the zoom is moved and read back.
-   *
-   * @param changes the settings to change
-   * @returns the settings as read back
-   * @throws {UnsupportedSettingError} for a value the camera does not take (its `choices` list the valid ones)
-   * @throws {SettingNotAppliedError} when the camera reads back another value
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Camera } from "@canon-remote/canon-remote";
-   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
-   * await using cam = await Camera.connect(new VirtualCamera());
-   * await using session = await cam.capture.start();
-   * const now = await session.set({ iso: 200, aperture: 2.8, shutterSpeed: "1/60", flash: "auto" });
-   * assert.deepEqual([now.iso, now.aperture, now.shutterSpeed], [200, 2.8, "1/60"]);
-   * ```
-   */
+  // See Capture.set.
   async set(changes: CaptureSettingsChange): Promise<CaptureSettings> {
     return await this.#run(() => this.#setNow(changes));
   }
@@ -1198,31 +1241,7 @@ export class CaptureSession implements AsyncDisposable {
     }
   }
 
-  /**
-   * Release the shutter and collect the picture: the camera stores it on its
-   * card, hands it to the host, or both; with a `destination` it is written to
-   * a file. The release follows the camera's interrupt reports (§4.4.3) and
-   * gives up after `timeout` ms.
-   *
-   * @param options where the picture goes, settings to apply first, timeout
-   * @returns the card path, the image or file, the thumbnail
-   * @throws {UnsupportedSettingError} for a bad `to` or setting (nothing is shot)
-   * @throws {CardUnavailableError} with no card or a full one (pictures kept on the card)
-   * @throws {PhotographicFailureError} when the camera could not take the picture
-   * @throws {CaptureTimeoutError} when the camera does not report the end of the capture in time
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Camera } from "@canon-remote/canon-remote";
-   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
-   * await using cam = await Camera.connect(new VirtualCamera({ captureLatencyMs: 10 }));
-   * await using session = await cam.capture.start();
-   * const kept = await session.shoot({ to: "card" });
-   * assert.match(kept.path ?? "", /^\/DCIM\/\d{3}CANON\/IMG_\d{4}\.JPG$/);
-   * const sent = await session.shoot({ to: "host", settings: { iso: 400 } });
-   * assert.deepEqual([...sent.image!.subarray(0, 2)], [0xff, 0xd8]); // a JPEG
-   * ```
-   */
+  // See Capture.shoot.
   async shoot(options: ShootOptions = {}): Promise<Shot> {
     this.#assertLive();
     const to: CaptureTarget = options.to ?? (options.destination ? "host" : "card");
@@ -1418,14 +1437,7 @@ export class CaptureSession implements AsyncDisposable {
     return frame;
   }
 
-  /**
-   * One viewfinder frame: the viewfinder is started (RC 0x02, then RC 0x14
-   * output off, as Canon RemoteCapture does), one frame fetched (0x18/0x12),
-   * and stopped (RC 0x03), unless a {@link CaptureSession.previews} loop keeps
-   * it running.
-   *
-   * @returns a baseline JPEG (320×240 on the G3)
-   */
+  // See Capture.preview.
   async preview(): Promise<Uint8Array> {
     return await this.#run(async () => {
       await this.#viewfinderOn();
@@ -1437,25 +1449,7 @@ export class CaptureSession implements AsyncDisposable {
     });
   }
 
-  /**
-   * Viewfinder frames, one per iteration; the viewfinder stops when the loop
-   * ends (`break`, an error, `frames` reached or `signal` aborted). Other calls
-   * (settings, zoom) may run between frames.
-   *
-   * @param options how many frames, abort signal
-   * @returns the frames
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Camera } from "@canon-remote/canon-remote";
-   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
-   * await using cam = await Camera.connect(new VirtualCamera());
-   * await using session = await cam.capture.start();
-   * let frames = 0;
-   * for await (const frame of session.previews({ frames: 3 })) if (frame.length > 0) frames++;
-   * assert.equal(frames, 3);
-   * ```
-   */
+  // See Capture.previews.
   async *previews(options: PreviewOptions = {}): AsyncGenerator<Uint8Array> {
     await this.#run(() => this.#viewfinderOn());
     try {
@@ -1474,45 +1468,11 @@ export class CaptureSession implements AsyncDisposable {
 
   // ---- the rest ------------------------------------------------------------------------
 
-  /**
-   * How many more pictures fit on the card, by the camera's estimate (RC 0x0D).
-   *
-   * @returns the number of shots
-   */
+  // How many more pictures fit on the card, by the camera's estimate (RC 0x0D).
   async remainingShots(): Promise<number> {
     return await this.#run(async () => {
       const reply = await remote(this.#host, "availableShots", [0], { minData: 0x10 });
       return readU32(reply.data, 8);
-    });
-  }
-
-  /**
-   * The custom functions of an EOS body; see {@link Capture.customFunctions}.
-   *
-   * @returns the functions and their values
-   * @throws {CanonError} for a camera without custom functions (PowerShots)
-   */
-  async customFunctions(): Promise<CustomFunction[]> {
-    const where = traitsOf(this.#host.modelInfo).customFunctions;
-    if (where === undefined) {
-      return Promise.reject(
-        new CanonError(`the ${this.#host.modelInfo.name} has no custom functions`),
-      );
-    }
-    return await this.#run(async () => {
-      if (where !== "remote-control") return await readCustomFunctionsCommand(this.#host, where);
-      const sub = REMOTE.getCustomFunction;
-      const out: CustomFunction[] = [];
-      const names = traitsOf(this.#host.modelInfo).customFunctionNames;
-      for (const info of names) {
-        const reply = await this.#wire.command(
-          this.#host.spec("remoteControl"),
-          encodeGetCustomFunction(info.index),
-          { replyLength: sub.replyLength, minData: sub.replyLength - 0x50, label: sub.name },
-        );
-        out.push(decodeCustomFunctionReply(reply.data, names));
-      }
-      return out;
     });
   }
 }
