@@ -8,11 +8,8 @@
  * @module
  */
 
-import {
-  type CaptureRules,
-  type CustomFunctionInfo,
-  EOS_20D_CUSTOM_FUNCTIONS,
-} from "./capture_codec.ts";
+import type { CaptureRules } from "./capture/capture_sequence.ts";
+import { type CustomFunctionInfo, EOS_20D_CUSTOM_FUNCTIONS } from "./capture/custom_functions.ts";
 import { COMMANDS, type CommandSpec } from "./commands.ts";
 
 /** How a camera locks its keys and which protocol generation it speaks (§1.1). */

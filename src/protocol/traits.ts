@@ -18,11 +18,8 @@ import {
   NEW_PROTOCOL_COMMANDS,
   NEW_PROTOCOL_ONLY,
 } from "./commands.ts";
-import {
-  type CaptureRules,
-  type CustomFunctionInfo,
-  EOS_CUSTOM_FUNCTIONS,
-} from "./capture_codec.ts";
+import type { CaptureRules } from "./capture/capture_sequence.ts";
+import { type CustomFunctionInfo, EOS_CUSTOM_FUNCTIONS } from "./capture/custom_functions.ts";
 import type {
   BodyIdFormat,
   CameraClass,
