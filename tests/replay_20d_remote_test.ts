@@ -76,10 +76,13 @@ Deno.test("replay 20D remote control: large RAW, program AE, one-shot AF, ISO 40
   assert.equal(s.beep, false);
   assert.equal(s.exposureCompensation, 0);
   // The block as the camera sent it (0x30 bytes after the count word): aperture code 0x1c and
-  // shutter code 0x74 at 0x1c/0x1e are half-stop values (this body's C.Fn-06 is 1, half stops).
+  // shutter code 0x74 at 0x1c/0x1e are half-stop values (this body's C.Fn-06 is 1, half stops),
+  // halfway between f/2 (0x18) and f/2.8 (0x20), and between 1/125 (0x70) and 1/250 (0x78).
   assert.equal(s.raw.length, 0x30);
   assert.equal(s.raw[0x1c], 0x1c);
   assert.equal(s.raw[0x1e], 0x74);
+  assert.equal(s.aperture, 2.5);
+  assert.equal(s.shutterSpeed, "1/180");
   // Remote control was entered (RC 0x00) and the parameters read (RC 0x0a): no other requests.
   assert.deepEqual(device.remoteCodes, [0x00, 0x0a]);
   assert.deepEqual(device.unexpected, []);

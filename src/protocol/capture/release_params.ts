@@ -18,6 +18,8 @@ import {
   type FlashMode,
   FOCUS_MODES,
   type FocusMode,
+  HALF_STOP_APERTURES,
+  HALF_STOP_SHUTTER_SPEEDS,
   IMAGE_FORMATS,
   type ImageFormat,
   type ImageFormatCode,
@@ -180,8 +182,10 @@ export function decodeReleaseParams(block: Uint8Array, eos: boolean): ReleaseSet
     macro: byCode(MACRO_MODES, block[P.MACRO]),
     focusMode: byCode(FOCUS_MODES, block[P.FOCUS_MODE]),
     iso: byCode(ISO_SPEEDS, block[P.ISO]),
-    aperture: byCode(APERTURES, block[P.APERTURE]),
-    shutterSpeed: byCode(SHUTTER_SPEEDS, shutter) ?? SHUTTER_SPEED_ALIASES[shutter],
+    aperture: byCode(APERTURES, block[P.APERTURE]) ??
+      byCode(HALF_STOP_APERTURES, block[P.APERTURE]),
+    shutterSpeed: byCode(SHUTTER_SPEEDS, shutter) ?? SHUTTER_SPEED_ALIASES[shutter] ??
+      byCode(HALF_STOP_SHUTTER_SPEEDS, shutter),
     exposureCompensation: EXPOSURE_COMPENSATIONS.find((row) =>
       (eos ? row.eos : row.powerShot) === bias
     )?.value,

@@ -76,18 +76,22 @@ export type Aperture =
   | 5
   | 5.6
   | 6.3
+  | 6.7
   | 7.1
   | 8
   | 9
+  | 9.5
   | 10
   | 11
   | 13
   | 14
   | 16
   | 18
+  | 19
   | 20
   | 22
   | 25
+  | 27
   | 29
   | 32;
 
@@ -124,6 +128,27 @@ export const APERTURES: readonly ValueCode<Aperture>[] = rows<Aperture>([
   [32, 0x58, "f/32"],
 ]);
 
+/**
+ * Apertures as a body set to half stops reports them (the EOS custom
+ * function "exposure level increments" = 1/2 stop, C.Fn-06 on the 20D): the
+ * code halfway between two whole stops (+4 of the 8 units; a third is +3 or
+ * +5, so no code is in both tables), named as the camera shows it. Read
+ * only: `set()` writes the thirds of {@link APERTURES}. A real 20D reports
+ * 0x1c, f/2.5 (Protocol.xml).
+ */
+export const HALF_STOP_APERTURES: readonly ValueCode<Aperture>[] = rows<Aperture>([
+  [1.2, 0x0c, "f/1.2"],
+  [1.8, 0x14, "f/1.8"],
+  [2.5, 0x1c, "f/2.5"],
+  [3.5, 0x24, "f/3.5"],
+  [4.5, 0x2c, "f/4.5"],
+  [6.7, 0x34, "f/6.7"],
+  [9.5, 0x3c, "f/9.5"],
+  [13, 0x44, "f/13"],
+  [19, 0x4c, "f/19"],
+  [27, 0x54, "f/27"],
+]);
+
 /** Shutter speeds the release block can carry, written as gphoto2 writes them (seconds). */
 export type ShutterSpeed =
   | "Bulb"
@@ -139,11 +164,14 @@ export type ShutterSpeed =
   | "4"
   | "3.2"
   | "2.5"
+  | "3"
   | "2"
   | "1.6"
+  | "1.5"
   | "1.3"
   | "1"
   | "0.8"
+  | "0.7"
   | "0.6"
   | "0.5"
   | "0.4"
@@ -159,27 +187,35 @@ export type ShutterSpeed =
   | "1/25"
   | "1/30"
   | "1/40"
+  | "1/45"
   | "1/50"
   | "1/60"
   | "1/80"
+  | "1/90"
   | "1/100"
   | "1/125"
   | "1/160"
+  | "1/180"
   | "1/200"
   | "1/250"
   | "1/320"
+  | "1/350"
   | "1/400"
   | "1/500"
   | "1/640"
+  | "1/750"
   | "1/800"
   | "1/1000"
   | "1/1250"
+  | "1/1500"
   | "1/1600"
   | "1/2000"
   | "1/2500"
+  | "1/3000"
   | "1/3200"
   | "1/4000"
   | "1/5000"
+  | "1/6000"
   | "1/6400"
   | "1/8000";
 
@@ -248,6 +284,33 @@ export const SHUTTER_SPEEDS: readonly ValueCode<ShutterSpeed>[] = rows<ShutterSp
   ["1/5000", 0x9a],
   ["1/6400", 0x9d],
   ["1/8000", 0xa0],
+]);
+
+/**
+ * Shutter speeds as a body set to half stops reports them (see
+ * {@link HALF_STOP_APERTURES}): the code halfway between two whole stops,
+ * named as the camera shows it. Read only: `set()` writes the thirds of
+ * {@link SHUTTER_SPEEDS}. A real 20D reports 0x74, 1/180 s (Protocol.xml).
+ */
+export const HALF_STOP_SHUTTER_SPEEDS: readonly ValueCode<ShutterSpeed>[] = rows<ShutterSpeed>([
+  ["20", 0x14],
+  ["10", 0x1c],
+  ["6", 0x24],
+  ["3", 0x2c],
+  ["1.5", 0x34],
+  ["0.7", 0x3c],
+  ["0.3", 0x44],
+  ["1/6", 0x4c],
+  ["1/10", 0x54],
+  ["1/20", 0x5c],
+  ["1/45", 0x64],
+  ["1/90", 0x6c],
+  ["1/180", 0x74],
+  ["1/350", 0x7c],
+  ["1/750", 0x84],
+  ["1/1500", 0x8c],
+  ["1/3000", 0x94],
+  ["1/6000", 0x9c],
 ]);
 
 /** Other bytes read as a shutter speed: 0x32 is 1.6 s in libgphoto2 2.5.30 and canon-remote (errata E2). */
