@@ -11,6 +11,7 @@ import {
   SettingNotAppliedError,
   UnsupportedSettingError,
 } from "../mod.ts";
+import * as root from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
@@ -411,8 +412,11 @@ Deno.test("a stay that ended stays ended; cam.capture's methods enter remote mod
   const second = await cam.capture.start();
   assert.notEqual(second, first);
   assert.equal(second.active, true);
-  // Only the stay's own state and its end are on the handle, none of cam.capture's methods.
+  // Only the stay's own state and its end are on the handle, none of cam.capture's methods;
+  // cam.capture is the one remote-capture API (no CaptureSession class in the package).
   assert.deepEqual(Object.keys(second).sort(), ["active", "stop"]);
+  assert.equal(typeof second[Symbol.asyncDispose], "function");
+  assert.ok(!("CaptureSession" in root));
   await cam.capture.stop();
   assert.equal(second.active, false);
   assert.equal(vc.remoteMode, false);
