@@ -57,7 +57,6 @@ export type {
 } from "./src/camera/storage.ts";
 export {
   Capture,
-  CaptureSession,
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
@@ -70,6 +69,7 @@ export type {
   CaptureStartOptions,
   CaptureTarget,
   PreviewOptions,
+  RemoteMode,
   SettingChoices,
   ShootOptions,
   Shot,
@@ -96,7 +96,7 @@ export type {
   WaitForCameraOptions,
   WaitMethod,
 } from "./src/camera/wait_for_camera.ts";
-export type { CameraClass, CameraModel, CaptureSupport } from "./src/camera/models.ts";
+export type { CameraClass, CameraModel, CaptureSupport } from "./src/protocol/models.ts";
 export type { PowerStatus } from "./src/protocol/codec.ts";
 export {
   CameraClosedError,

@@ -73,8 +73,8 @@ if (testbed) {
 
 await using cam = await Camera.open();
 console.log(`${cam.model}, owner ${JSON.stringify(cam.owner)}`);
-await using session = await cam.capture.start();
-const before = await session.settings();
+await using _remote = await cam.capture.start();
+const before = await cam.capture.settings();
 console.log(
   `Mode ${before.shootingMode}, ISO ${before.iso}, ${before.shutterSpeed} s, f/${before.aperture}, ` +
     `compensation ${before.exposureCompensation} EV`,
@@ -86,7 +86,7 @@ try {
   for (const [index, ev] of [-step, 0, step].entries()) {
     const file = join(directory, `bracket-${index + 1}_${label(ev)}.jpg`);
     const start = performance.now();
-    const shot = await session.shoot({
+    const shot = await cam.capture.shoot({
       to: "host",
       destination: file,
       overwrite: values.overwrite,
@@ -105,7 +105,7 @@ try {
   Deno.exitCode = 1;
 } finally {
   if (before.exposureCompensation !== undefined) {
-    await session.set({ exposureCompensation: before.exposureCompensation });
+    await cam.capture.set({ exposureCompensation: before.exposureCompensation });
   }
 }
 if (!Deno.exitCode) console.log(`Bracketed series in ${directory}`);

@@ -11,12 +11,12 @@ import { args, openCamera } from "./_connect.ts";
 const target = args[0] ?? ".";
 await Deno.mkdir(target, { recursive: true });
 await using cam = await openCamera();
-await using session = await cam.capture.start(); // remote mode until the end of the script
-const before = await session.settings();
+await using _remote = await cam.capture.start(); // remote mode until the end of the script
+const before = await cam.capture.settings();
 console.log(
   `Settings: ${before.shootingMode}, ISO ${before.iso}, ${before.shutterSpeed} s, f/${before.aperture}`,
 );
-const shot = await session.shoot({
+const shot = await cam.capture.shoot({
   to: "both", // keep it on the card and send it here
   destination: target,
   settings: { iso: 200, flash: "off" },

@@ -1,7 +1,7 @@
 // Writes the "Supported cameras" table of README.md from the model table.
 //   deno run --allow-read --allow-write --allow-run scripts/supported_cameras.ts [--check]
-import { MODELS, REAL_BYTES_EVIDENCE } from "../src/camera/models.ts";
-import { diskInfoUnitEvidence } from "../src/camera/traits.ts";
+import { MODELS, REAL_BYTES_EVIDENCE } from "../src/protocol/models.ts";
+import { diskInfoUnitEvidence } from "../src/protocol/traits.ts";
 import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
 
 const BEGIN = "<!-- supported-cameras:begin -->";

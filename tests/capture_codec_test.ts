@@ -6,7 +6,6 @@ import {
   APERTURES,
   type CaptureAdvance,
   type CaptureProgress,
-  captureRules,
   decodeCustomFunctionReply,
   decodeCustomFunctions2,
   decodeGetReleaseParams,
@@ -21,6 +20,8 @@ import {
   encodeRetrieveCapture,
   encodeSetReleaseParams,
   EXPOSURE_COMPENSATIONS,
+  HALF_STOP_APERTURES,
+  HALF_STOP_SHUTTER_SPEEDS,
   IMAGE_FORMATS,
   ISO_SPEEDS,
   RELEASE_PARAM,
@@ -29,11 +30,12 @@ import {
   startCapture,
   TRANSFER_MODE,
   UnknownSettingValueError,
-  usesEosExposureCodes,
 } from "../src/protocol/capture_codec.ts";
 import { encodeCommand } from "../src/protocol/codec.ts";
 import { COMMANDS, NEW_PROTOCOL_COMMANDS } from "../src/protocol/commands.ts";
 import { ProtocolError } from "../src/protocol/errors.ts";
+import { type CameraClass, modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 
 const bytes = (hex: string) => Uint8Array.from(hex.trim().split(/\s+/), (h) => parseInt(h, 16));
 const SERIAL = [0x78, 0x56, 0x34, 0x12];
@@ -76,7 +78,7 @@ Deno.test("the G3 sample block: large fine JPEG, flash off, beep off, P, macro o
   });
 });
 
-Deno.test("the G1 and 20D samples: known bytes decode, unknown ones (half stops, 0xFF) are undefined", () => {
+Deno.test("the G1 and 20D samples: known bytes decode (half stops too), unknown ones (0xFF) are undefined", () => {
   const g1 = decodeReleaseParams(G1_BLOCK, false);
   assert.equal(g1.flash, "on");
   assert.equal(g1.beep, true);
@@ -89,8 +91,8 @@ Deno.test("the G1 and 20D samples: known bytes decode, unknown ones (half stops,
   assert.equal(eos.macro, undefined, "the 20D has no G3 macro byte");
   assert.equal(eos.shootingMode, "P");
   assert.equal(eos.iso, 400);
-  assert.equal(eos.aperture, undefined, "0x1C is a half stop, not in the table");
-  assert.equal(eos.shutterSpeed, undefined, "0x74 is a half stop");
+  assert.equal(eos.aperture, 2.5, "0x1C is the half stop between f/2 and f/2.8");
+  assert.equal(eos.shutterSpeed, "1/180", "0x74 is the half stop between 1/125 and 1/250");
   assert.equal(eos.exposureCompensation, 0, "EOS column: 0x00 = 0 EV");
 });
 
@@ -140,9 +142,38 @@ Deno.test("exposure compensation: PowerShot and EOS columns of §6.4, chosen by 
   assert.equal(ev(-1, true), 0xf8);
   assert.equal(ev(-0.5, true), 0xfc);
   for (const row of EXPOSURE_COMPENSATIONS) assert.equal(row.powerShot, (0x18 - row.eos) & 0xff);
-  assert.equal(usesEosExposureCodes("EOS D60"), true);
-  assert.equal(usesEosExposureCodes("Digital Rebel"), true);
-  assert.equal(usesEosExposureCodes("PowerShot G3"), false);
+});
+
+Deno.test("half-stop codes read as the camera shows them; set() writes thirds only", () => {
+  const read = (aperture: number, shutter: number) => {
+    const block = G3_BLOCK.slice();
+    block[RELEASE_PARAM.APERTURE] = aperture;
+    block[RELEASE_PARAM.SHUTTER_SPEED] = shutter;
+    const s = decodeReleaseParams(block, true);
+    return [s.aperture, s.shutterSpeed];
+  };
+  assert.deepEqual(read(0x1c, 0x74), [2.5, "1/180"]); // the 20D's half stops (Protocol.xml)
+  assert.deepEqual(read(0x34, 0x6c), [6.7, "1/90"]);
+  assert.deepEqual(read(0x3c, 0x2c), [9.5, "3"]);
+  assert.deepEqual(read(0x1d, 0x70), [2.5, "1/125"], "thirds are unchanged");
+  // Whole stops are multiples of 8 units: every half-stop code sits halfway (4 past one),
+  // where the thirds table has no code.
+  const tables = [[HALF_STOP_APERTURES, APERTURES], [HALF_STOP_SHUTTER_SPEEDS, SHUTTER_SPEEDS]];
+  for (const [half, thirds] of tables as [typeof APERTURES, typeof APERTURES][]) {
+    for (const row of half) {
+      assert.equal(row.code % 8, 4, row.label);
+      assert.ok(!thirds.some((t) => t.code === row.code), `${row.label}: its own code`);
+    }
+  }
+  // set() takes the thirds only: a half-stop value has no code to write.
+  assert.throws(
+    () => encodeReleaseSettings(G3_BLOCK, { aperture: 6.7 }, true),
+    UnknownSettingValueError,
+  );
+  assert.throws(
+    () => encodeReleaseSettings(G3_BLOCK, { shutterSpeed: "1/180" }, true),
+    UnknownSettingValueError,
+  );
 });
 
 Deno.test("1.6 s is written 0x33 and read from 0x33 or 0x32 (errata E2)", () => {
@@ -315,8 +346,8 @@ const descriptor = (code: number, key: number, size: number, version = 1) =>
     new DataView(p.buffer).setUint32(0x11, size, true);
   });
 
-function run(cameraClass: number, productId: number, mode: number, packets: Uint8Array[]) {
-  const rules = captureRules(cameraClass, productId);
+function run(cameraClass: CameraClass, productId: number, mode: number, packets: Uint8Array[]) {
+  const rules = traitsOf({ cameraClass, quirks: modelByProductId(productId)?.quirks }).captureRules;
   let progress: CaptureProgress = startCapture(mode);
   const kinds: string[] = [];
   let last: CaptureAdvance | undefined;

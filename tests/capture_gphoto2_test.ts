@@ -97,8 +97,8 @@ test("settings set by this library are what gphoto2 reads", async () => {
   using _ = testbed;
   {
     await using cam = await Camera.open();
-    await using session = await cam.capture.start();
-    await session.set({
+    await using _remote = await cam.capture.start();
+    await cam.capture.set({
       iso: 400,
       shutterSpeed: "1/250",
       aperture: 5.6,

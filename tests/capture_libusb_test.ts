@@ -32,9 +32,9 @@ async function withCamera(
 test("through libusb: set, shoot to the host and to the card, in one remote session", async () => {
   await withCamera({}, async (cam, vc) => {
     {
-      await using session = await cam.capture.start();
+      await using _remote = await cam.capture.start();
       assert.equal(vc.remoteMode, true);
-      const settings = await session.set({
+      const settings = await cam.capture.set({
         iso: 400,
         aperture: 5.6,
         shutterSpeed: "1/250",
@@ -45,7 +45,7 @@ test("through libusb: set, shoot to the host and to the card, in one remote sess
       assert.equal(settings.iso, 400);
       assert.equal(vc.zoom, 4);
       const start = performance.now();
-      const shot = await session.shoot({ to: "host" });
+      const shot = await cam.capture.shoot({ to: "host" });
       const hostMs = performance.now() - start;
       const exif = exifExposure(shot.image!);
       assert.deepEqual(
@@ -54,7 +54,7 @@ test("through libusb: set, shoot to the host and to the card, in one remote sess
       );
       assert.deepEqual(jpegSize(shot.thumbnail!), { width: 160, height: 120 });
       const expected = (vc.card as MemoryCard).nextImagePath();
-      const kept = await session.shoot({ to: "card" });
+      const kept = await cam.capture.shoot({ to: "card" });
       assert.equal(kept.path, expected);
       console.log(`host shot of ${shot.size} bytes in ${hostMs.toFixed(0)} ms through libusb`);
     }
@@ -64,37 +64,40 @@ test("through libusb: set, shoot to the host and to the card, in one remote sess
 
 test("through libusb: viewfinder frames, and the stream stops when the loop breaks", async () => {
   await withCamera({}, async (cam) => {
-    await using session = await cam.capture.start();
+    await using _remote = await cam.capture.start();
     let frames = 0;
     const start = performance.now();
-    for await (const frame of session.previews()) {
+    for await (const frame of cam.capture.previews()) {
       assert.deepEqual(jpegSize(frame), { width: 320, height: 240 });
       if (++frames === 20) break;
     }
     const perFrame = (performance.now() - start) / frames;
     assert.ok(perFrame < 100, `${perFrame.toFixed(1)} ms a frame`);
     console.log(`viewfinder through libusb: ${perFrame.toFixed(1)} ms a frame`);
-    assert.deepEqual(jpegSize(await session.preview()), { width: 320, height: 240 });
+    assert.deepEqual(jpegSize(await cam.capture.preview()), { width: 320, height: 240 });
   });
 });
 
 test("through libusb: no reply, a photographic failure, no card: typed errors, then the camera works", async () => {
   await withCamera({ card: false }, async (cam, vc) => {
-    await using session = await cam.capture.start();
+    await using _remote = await cam.capture.start();
     vc.faults.inject({ kind: "capture-silent" });
     const start = performance.now();
-    await assert.rejects(() => session.shoot({ to: "host", timeout: 400 }), CaptureTimeoutError);
+    await assert.rejects(
+      () => cam.capture.shoot({ to: "host", timeout: 400 }),
+      CaptureTimeoutError,
+    );
     assert.ok(performance.now() - start < 5000, "bounded by the capture timeout");
     vc.faults.inject({ kind: "capture-failure", code: 7 });
     await assert.rejects(
-      () => session.shoot({ to: "host" }),
+      () => cam.capture.shoot({ to: "host" }),
       (e: Error) => e instanceof PhotographicFailureError && e.code === 7,
     );
     await assert.rejects(
-      () => session.shoot({ to: "card" }),
+      () => cam.capture.shoot({ to: "card" }),
       (e: Error) => e instanceof CardUnavailableError && e.reason === "no-card",
     );
-    assert.ok((await session.shoot({ to: "host" })).image);
+    assert.ok((await cam.capture.shoot({ to: "host" })).image);
   });
 });
 
@@ -107,7 +110,7 @@ test("through libusb: a session left in remote mode by a dead process is recover
   await crashed.device.close(); // the process died: no remote exit was sent
   assert.equal(vc.remoteMode, true);
   await using cam = await Camera.open();
-  await using session = await cam.capture.start();
-  assert.equal((await session.settings()).iso, 50);
-  assert.ok((await session.shoot({ to: "host" })).image);
+  await using _remote = await cam.capture.start();
+  assert.equal((await cam.capture.settings()).iso, 50);
+  assert.ok((await cam.capture.shoot({ to: "host" })).image);
 });

@@ -89,7 +89,7 @@ function onCard(card: MemoryCard, path: string): boolean {
 
 /** card, host and both, then card again at once: two shots inside two seconds. */
 async function shootEveryWay(cam: Camera, vc: VirtualCamera, model: string): Promise<number[]> {
-  await using session = await cam.capture.start();
+  await using _remote = await cam.capture.start();
   const card = vc.card as MemoryCard;
   // Milliseconds from the end of each shot to the start of the next.
   const gaps: number[] = [];
@@ -102,22 +102,22 @@ async function shootEveryWay(cam: Camera, vc: VirtualCamera, model: string): Pro
   };
   const expected = card.nextImagePath();
   next();
-  const kept = await session.shoot({ to: "card" });
+  const kept = await cam.capture.shoot({ to: "card" });
   mark();
   assert.equal(kept.path, expected, `${model}: card shot`);
   assert.ok(onCard(card, kept.path!), `${model}: the file is on the card`);
   next();
-  const sent = await session.shoot({ to: "host" });
+  const sent = await cam.capture.shoot({ to: "host" });
   mark();
   assert.ok(sent.image && sent.image[0] === 0xff && sent.image[1] === 0xd8, `${model}: JPEG`);
   assert.equal(sent.path, undefined, `${model}: a host shot stores nothing`);
   next();
-  const both = await session.shoot({ to: "both" });
+  const both = await cam.capture.shoot({ to: "both" });
   mark();
   assert.ok(both.path && onCard(card, both.path), `${model}: both: stored`);
   assert.ok(both.image && jpegSize(both.image).width > 0, `${model}: both: handed over`);
   next();
-  const again = await session.shoot({ to: "card" });
+  const again = await cam.capture.shoot({ to: "card" });
   mark();
   assert.ok(again.path && again.path !== both.path, `${model}: the next shot is a new file`);
   return gaps;
@@ -174,10 +174,10 @@ Deno.test("G3: the late 'written to card' packet 2 s after a shot falls into the
   const vc = new VirtualCamera({ model: "PowerShot G3", captureLatencyMs: 2100 });
   const { device, tally } = tallied(vc);
   await using cam = await Camera.connect(device);
-  await using session = await cam.capture.start();
-  const first = await session.shoot({ to: "host" });
+  await using _remote = await cam.capture.start();
+  const first = await cam.capture.shoot({ to: "host" });
   const firstDone = performance.now();
-  const second = await session.shoot({ to: "card" });
+  const second = await cam.capture.shoot({ to: "card" });
   const secondDone = performance.now();
   assert.ok(first.image && second.path);
   const late = tally.packets.filter((p) =>
@@ -195,10 +195,10 @@ Deno.test("G3: with unsolicited packets switched off, no late packet comes", asy
   });
   const { device, tally } = tallied(vc);
   await using cam = await Camera.connect(device);
-  await using session = await cam.capture.start();
-  await session.shoot({ to: "host" });
+  await using _remote = await cam.capture.start();
+  await cam.capture.shoot({ to: "host" });
   await new Promise((resolve) => setTimeout(resolve, 2100));
-  await session.shoot({ to: "host" });
+  await cam.capture.shoot({ to: "host" });
   assert.equal(tally.packets.filter((p) => p.bytes[4] === 0x0e).length, 0);
 });
 
@@ -206,9 +206,9 @@ Deno.test("S200: the G2-style code 0x01 packet after a shot is skipped by the ne
   const vc = new VirtualCamera({ model: "PowerShot S200", captureLatencyMs: 1100 });
   const { device, tally } = tallied(vc);
   await using cam = await Camera.connect(device);
-  await using session = await cam.capture.start();
-  await session.shoot({ to: "host" });
-  const second = await session.shoot({ to: "card" });
+  await using _remote = await cam.capture.start();
+  await cam.capture.shoot({ to: "host" });
+  const second = await cam.capture.shoot({ to: "card" });
   assert.ok(second.path);
   assert.equal(tally.packets.filter((p) => p.bytes[4] === 0x01).length, 1);
 });
@@ -222,8 +222,8 @@ Deno.test("20D: the init packet comes 8 bytes at a time; strict mode: only after
     await using cam = await Camera.connect(device);
     assert.deepEqual(tally.packets.map((p) => p.bytes.length), [8, 8]);
     assert.deepEqual([...tally.packets[0].bytes, ...tally.packets[1].bytes], header);
-    await using session = await cam.capture.start();
-    assert.ok((await session.shoot({ to: "both" })).path);
+    await using _remote = await cam.capture.start();
+    assert.ok((await cam.capture.shoot({ to: "both" })).path);
   }
   {
     // As Protocol.xml saw it from Canon's software: nothing until power status; the
@@ -236,8 +236,8 @@ Deno.test("20D: the init packet comes 8 bytes at a time; strict mode: only after
     const { device, tally } = tallied(vc);
     await using cam = await Camera.connect(device);
     assert.equal(tally.packets.length, 0, "nothing arrived during the init");
-    await using session = await cam.capture.start();
-    const shot = await session.shoot({ to: "both" });
+    await using _remote = await cam.capture.start();
+    const shot = await cam.capture.shoot({ to: "both" });
     assert.ok(shot.path && shot.image);
     const halves = tally.packets.filter((p) => p.bytes.length === 8);
     assert.deepEqual([...halves[0].bytes, ...halves[1].bytes], header);
@@ -296,9 +296,9 @@ Deno.test("hostile device: an interrupt flood during shoot() gives a bounded err
   vc.faults.inject({ kind: "capture-silent" });
   const flood = flooding(vc);
   await using cam = await Camera.connect(flood.device);
-  await using session = await cam.capture.start();
+  await using _remote = await cam.capture.start();
   const before = Deno.memoryUsage().heapUsed;
-  const error = await session.shoot({ to: "host", timeout: 1500 }).catch((e) => e);
+  const error = await cam.capture.shoot({ to: "host", timeout: 1500 }).catch((e) => e);
   const grown = Deno.memoryUsage().heapUsed - before;
   assert.ok(error instanceof CaptureTimeoutError, String(error));
   assert.ok(error.message.length < 2000, `message of ${error.message.length} characters`);
@@ -346,10 +346,10 @@ Deno.test({
   sanitizeResources: false,
   fn: () =>
     throughLibusb({ model: "PowerShot G3", captureLatencyMs: 2100 }, async (cam, _vc, tally) => {
-      await using session = await cam.capture.start();
-      await session.shoot({ to: "host" });
+      await using _remote = await cam.capture.start();
+      await cam.capture.shoot({ to: "host" });
       const firstDone = performance.now();
-      const second = await session.shoot({ to: "both" });
+      const second = await cam.capture.shoot({ to: "both" });
       assert.ok(second.path && second.image);
       const late = tally.packets.filter((p) => p.bytes[4] === 0x0e && p.bytes[0x0c] === 1);
       assert.equal(late.length, 1);

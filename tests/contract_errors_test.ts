@@ -110,9 +110,9 @@ Deno.test("errors: storage and capture failures are CanonErrors", async () => {
     await failure(() => cam.storage.delete("/DCIM/100CANON/NOPE_999.JPG")),
     CanonError,
   );
-  await using session = await cam.capture.start();
+  await using _remote = await cam.capture.start();
   vc.faults.inject({ kind: "capture-failure", code: 1 });
-  assertKind(await failure(() => session.shoot()), PhotographicFailureError);
+  assertKind(await failure(() => cam.capture.shoot()), PhotographicFailureError);
 });
 
 Deno.test("errors: a damaged or foreign trace file is a CanonError", () => {

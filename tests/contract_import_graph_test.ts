@@ -8,10 +8,6 @@ import { analyse, defaultEntries, readGraph } from "../scripts/import_graph.ts";
 
 const KNOWN_UPWARD = [
   "ffi/libusb.ts -> src/usb/errors.ts",
-  // ./protocol re-exports the model table and traits, which still live in src/camera/.
-  "src/protocol/mod.ts -> src/camera/capture.ts",
-  "src/protocol/mod.ts -> src/camera/models.ts",
-  "src/protocol/mod.ts -> src/camera/traits.ts",
   "src/trace/recorder.ts -> src/emulator/usb_function.ts",
 ];
 const KNOWN_CYCLES = [

@@ -8,7 +8,7 @@ import { Camera } from "../mod.ts";
 import { modelByName } from "../src/protocol/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { diskInfoUnitEvidence } from "../src/camera/traits.ts";
+import { diskInfoUnitEvidence } from "../src/protocol/traits.ts";
 
 Deno.test("the model table says which disk-info units real bytes prove", () => {
   assert.equal(diskInfoUnitEvidence(modelByName("EOS 20D")!).proof, "real bytes");

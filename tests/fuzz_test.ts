@@ -43,11 +43,12 @@ import {
 } from "../src/protocol/storage_codec.ts";
 import { fromCameraTime, toCameraTime } from "../src/protocol/clock.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
+import { modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 import { ProtocolError } from "../src/protocol/errors.ts";
 import {
   advanceCapture,
   APERTURES,
-  captureRules,
   decodeCustomFunctionReply,
   decodeCustomFunctions2,
   decodeGetReleaseParams,
@@ -126,7 +127,11 @@ const DECODERS: [string, (bytes: Uint8Array) => unknown, Uint8Array[], number][]
   [
     "advanceCapture",
     (b) => {
-      const outcome = advanceCapture(startCapture(b[0] ?? 0x0f), b, captureRules(5, 0x306e));
+      const outcome = advanceCapture(
+        startCapture(b[0] ?? 0x0f),
+        b,
+        traitsOf(modelByProductId(0x306e)!).captureRules,
+      );
       assert.ok(["continue", "done", "failed", "unexpected"].includes(outcome.kind), outcome.kind);
     },
     PACKETS,

@@ -1,4 +1,4 @@
-// The model table (src/camera/models.ts), the virtual camera's models and
+// The model table (src/protocol/models.ts), the virtual camera's models and
 // gphoto2's camera list agree on names and ids.
 //
 // gphoto2 --list-cameras prints names but no ids, so ids are checked the way

@@ -1,6 +1,6 @@
 // Tier 1: the model table.
 import assert from "node:assert/strict";
-import { modelByName, modelByProductId, MODELS, OTHER_MODE_IDS } from "../src/camera/models.ts";
+import { modelByName, modelByProductId, MODELS, OTHER_MODE_IDS } from "../src/protocol/models.ts";
 
 Deno.test("the model table holds every USB row of the reference, one per product id", () => {
   assert.equal(MODELS.length, 51);

@@ -13,11 +13,12 @@ import { type Exchange, ReplayDevice } from "./_replay.ts";
 import { decodeInterruptPacket } from "../src/protocol/mod.ts";
 import {
   advanceCapture,
-  captureRules,
   INTERRUPT_CODE,
   startCapture,
   TRANSFER_MODE,
 } from "../src/protocol/capture_codec.ts";
+import { modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 import * as real from "./fixtures/real/eos20d_protocol_xml.ts";
 import * as rc from "./fixtures/real/eos20d_remote_protocol_xml.ts";
 import { EOS_20D_CONNECTION } from "./fixtures/real/init.ts";
@@ -75,10 +76,13 @@ Deno.test("replay 20D remote control: large RAW, program AE, one-shot AF, ISO 40
   assert.equal(s.beep, false);
   assert.equal(s.exposureCompensation, 0);
   // The block as the camera sent it (0x30 bytes after the count word): aperture code 0x1c and
-  // shutter code 0x74 at 0x1c/0x1e are half-stop values (this body's C.Fn-06 is 1, half stops).
+  // shutter code 0x74 at 0x1c/0x1e are half-stop values (this body's C.Fn-06 is 1, half stops),
+  // halfway between f/2 (0x18) and f/2.8 (0x20), and between 1/125 (0x70) and 1/250 (0x78).
   assert.equal(s.raw.length, 0x30);
   assert.equal(s.raw[0x1c], 0x1c);
   assert.equal(s.raw[0x1e], 0x74);
+  assert.equal(s.aperture, 2.5);
+  assert.equal(s.shutterSpeed, "1/180");
   // Remote control was entered (RC 0x00) and the parameters read (RC 0x0a): no other requests.
   assert.deepEqual(device.remoteCodes, [0x00, 0x0a]);
   assert.deepEqual(device.unexpected, []);
@@ -87,8 +91,8 @@ Deno.test("replay 20D remote control: large RAW, program AE, one-shot AF, ISO 40
 Deno.test("replay 20D remote control: a session starts and ends on the camera's own replies", async () => {
   const device = replay20D();
   await using cam = await Camera.connect(device);
-  const session = await cam.capture.start();
-  await session.stop();
+  const remote = await cam.capture.start();
+  await remote.stop();
   // RC 0x00 (camera control initialization) in, RC 0x01 (exit release control) out; both
   // replies carry status 0 and echo the sub-command, as the 20D sent them.
   assert.deepEqual(device.remoteCodes, [0x00, 0x01]);
@@ -102,7 +106,7 @@ Deno.test("replay 20D interrupt after command 0x22: a full-image descriptor, key
   assert.equal(p.word0c, 7);
   // 2d a4 81 00 at 0x11: 0x0081a42d, a RAW file's size (the byte at 0x10 is 2 here, 1 on older bodies).
   assert.equal(p.word10, 8_496_173);
-  const rules = captureRules(6, 0x30eb);
+  const rules = traitsOf(modelByProductId(0x30eb)!).captureRules;
   const step = advanceCapture(startCapture(TRANSFER_MODE.FULL_TO_PC), p.raw, rules);
   assert.deepEqual(step.progress.image, { key: 7, size: 8_496_173 });
   assert.equal(step.kind, "done", "class 6 is done once the asked-for descriptors are in");

@@ -51,7 +51,7 @@ Deno.test("replay 20D: connect, identify, owner, body id and power as the camera
 
 Deno.test("replay 20D: photo abilities: seven formats, RAW at 3504x2336", async () => {
   await using cam = await Camera.connect(replay20D());
-  const abilities = await cam.capture.pictureAbilities();
+  const abilities = await cam.pictureAbilities();
   assert.equal(abilities.cameraName, "Canon EOS 20D");
   assert.deepEqual(abilities.entries.map((e) => e.name), [
     "Large:Fine",

@@ -6,11 +6,12 @@ import { decodeInterruptPacket } from "../src/protocol/mod.ts";
 import {
   advanceCapture,
   type CaptureAdvance,
-  captureRules,
   INTERRUPT_CODE,
   startCapture,
   TRANSFER_MODE,
 } from "../src/protocol/capture_codec.ts";
+import { type CameraClass, modelByProductId } from "../src/protocol/models.ts";
+import { traitsOf } from "../src/protocol/traits.ts";
 import * as real from "./fixtures/real/interrupts_protocol_xml.ts";
 
 const PC = TRANSFER_MODE.THUMB_TO_PC | TRANSFER_MODE.FULL_TO_PC;
@@ -18,11 +19,11 @@ const PC = TRANSFER_MODE.THUMB_TO_PC | TRANSFER_MODE.FULL_TO_PC;
 /** Feed packets in order; return every step's outcome. */
 function play(
   mode: number,
-  cameraClass: number,
+  cameraClass: CameraClass,
   productId: number,
   packets: Uint8Array[],
 ): CaptureAdvance[] {
-  const rules = captureRules(cameraClass, productId);
+  const rules = traitsOf({ cameraClass, quirks: modelByProductId(productId)?.quirks }).captureRules;
   let progress = startCapture(mode);
   const out: CaptureAdvance[] = [];
   for (const p of packets) {

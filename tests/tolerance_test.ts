@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Camera, CameraNotFoundError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { SHARED_ID_MODELS, sharedIdModel } from "../src/camera/models.ts";
+import { SHARED_ID_MODELS, sharedIdModel } from "../src/protocol/models.ts";
 import { cameraInfo } from "../src/camera/discovery.ts";
 import type {
   UsbConfigurationInfo,
@@ -18,26 +18,26 @@ const GET_ZOOM = { cmd1: 0x13, cmd2: 0x12, subcommand: 0x0b };
 Deno.test("a refused zoom read leaves settings(), choices() and set() working, without zoom", async () => {
   const vc = new VirtualCamera({ model: "PowerShot G3" });
   await using cam = await Camera.connect(vc);
-  await using session = await cam.capture.start();
+  await using _remote = await cam.capture.start();
   vc.faults.inject({ kind: "status", status: 0x02000086 }, { command: GET_ZOOM, times: Infinity });
-  const settings = await session.settings();
+  const settings = await cam.capture.settings();
   assert.equal(settings.iso, 50);
   assert.equal(settings.zoom, undefined);
-  const choices = await session.choices();
+  const choices = await cam.capture.choices();
   assert.deepEqual(choices.zoom, [], "no zoom to offer");
   assert.ok(choices.iso.length > 0);
-  const after = await session.set({ iso: 200 });
+  const after = await cam.capture.set({ iso: 200 });
   assert.equal(after.iso, 200);
   vc.faults.clear();
-  assert.equal((await session.settings()).zoom, 0, "zoom comes back when the camera answers");
+  assert.equal((await cam.capture.settings()).zoom, 0, "zoom comes back when the camera answers");
 });
 
 Deno.test("another refusal of the zoom read (0x02000085) does not break settings() either", async () => {
   const vc = new VirtualCamera({ model: "PowerShot G3" });
   await using cam = await Camera.connect(vc);
-  await using session = await cam.capture.start();
+  await using _remote = await cam.capture.start();
   vc.faults.inject({ kind: "status", status: 0x02000085 }, { command: GET_ZOOM });
-  assert.equal((await session.settings()).zoom, undefined);
+  assert.equal((await cam.capture.settings()).zoom, undefined);
 });
 
 Deno.test("ids shared by PTP and native mode are in the table, from libgphoto2's canon.c", () => {

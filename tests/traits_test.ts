@@ -1,4 +1,4 @@
-// Tier 1: what each class decides (src/camera/traits.ts), against the
+// Tier 1: what each class decides (src/protocol/traits.ts), against the
 // protocol reference's tables (§1.1, §4.1, §4.3.5, §4.3.15, §4.3.16).
 import assert from "node:assert/strict";
 import {

@@ -51,10 +51,10 @@ Deno.test("WebUSB-like: capture polling works (shoot to card and to host)", asyn
   const device = new WebUsbLikeDevice(vc);
   await using cam = await Camera.connect(device, { timeout: 1000 });
   {
-    await using session = await cam.capture.start();
-    const shot = await session.shoot({ to: "card" });
+    await using _remote = await cam.capture.start();
+    const shot = await cam.capture.shoot({ to: "card" });
     assert.ok(shot.path && vc.card!.find(shot.path.split("/").filter(Boolean)), shot.path);
-    const second = await session.shoot({ to: "host" });
+    const second = await cam.capture.shoot({ to: "host" });
     assert.ok(second.image && second.image[0] === 0xff && second.image[1] === 0xd8);
   }
   assert.ok(device.stats.maxPendingInterrupt <= 1, "never two interrupt reads pending");

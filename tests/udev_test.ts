@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { udevRules } from "../src/camera/udev.ts";
-import { MODELS } from "../src/camera/models.ts";
+import { MODELS } from "../src/protocol/models.ts";
 
 Deno.test("udev rules name every supported model's product id, and nothing else", () => {
   const rules = udevRules();

@@ -12,10 +12,10 @@ import {
   Camera,
   CANON_VENDOR_ID,
   CanonError,
-  type CaptureSession,
   type CaptureSettings,
   modelByProductId,
   OTHER_MODE_IDS,
+  type RemoteMode,
   setLogLevel,
   setLogSink,
   type SettingChoices,
@@ -108,7 +108,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 const usb = (navigator as Navigator & { usb?: BrowserUsb }).usb;
 let device: UsbDevice | undefined;
 let camera: Camera | undefined;
-let remote: CaptureSession | undefined;
+let remote: RemoteMode | undefined;
 let viewfinder: AbortController | undefined;
 let entries: StorageEntry[] = [];
 const selected = new Set<string>();
@@ -700,15 +700,15 @@ function renderSettings(current: CaptureSettings): void {
 }
 
 async function changeSetting(key: SettingKey, value: unknown): Promise<void> {
-  const session = remote;
-  if (!session) return;
+  const cam = camera;
+  if (!remote || !cam) return;
   const settings = await job(
     `Setting ${SETTING_NAMES[key] ?? key}`,
-    () => session.set({ [key]: value } as Parameters<CaptureSession["set"]>[0]),
+    () => cam.capture.set({ [key]: value } as Parameters<Camera["capture"]["set"]>[0]),
   );
   if (settings) renderSettings(settings);
   else {
-    const again = await job("Reading the settings", () => session.settings());
+    const again = await job("Reading the settings", () => cam.capture.settings());
     if (again) renderSettings(again);
   }
 }
@@ -734,18 +734,18 @@ async function toggleRemote(): Promise<void> {
   $<HTMLButtonElement>("shoot").disabled = false;
   $<HTMLButtonElement>("viewfinder").disabled = false;
   await job("Reading the settings", async () => {
-    choices = await session.choices();
-    renderSettings(await session.settings());
+    choices = await cam.capture.choices();
+    renderSettings(await cam.capture.settings());
   });
 }
 
 async function shoot(): Promise<void> {
-  const session = remote;
-  if (!session) return;
+  const cam = camera;
+  if (!remote || !cam) return;
   const keep = $<HTMLInputElement>("keep-on-card").checked;
   const shot = await job(
     "Shooting",
-    (progress) => session.shoot({ to: keep ? "both" : "host", onProgress: progress }),
+    (progress) => cam.capture.shoot({ to: keep ? "both" : "host", onProgress: progress }),
   );
   if (!shot) return;
   if (shot.image) {
@@ -766,19 +766,19 @@ async function shoot(): Promise<void> {
 }
 
 async function toggleViewfinder(): Promise<void> {
-  const session = remote;
+  const cam = camera;
   if (viewfinder) {
     viewfinder.abort();
     viewfinder = undefined;
     return;
   }
-  if (!session) return;
+  if (!remote || !cam) return;
   const stop = viewfinder = new AbortController();
   const canvas = $<HTMLCanvasElement>("live");
   const context = canvas.getContext("2d");
   $("viewfinder").textContent = "Stop viewfinder";
   try {
-    for await (const frame of session.previews({ signal: stop.signal })) {
+    for await (const frame of cam.capture.previews({ signal: stop.signal })) {
       const bitmap = await createImageBitmap(new Blob([frame as BlobPart], { type: "image/jpeg" }));
       context?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       bitmap.close();

@@ -28,7 +28,6 @@ export type {
 } from "../src/camera/storage.ts";
 export {
   Capture,
-  CaptureSession,
   CaptureTimeoutError,
   CardUnavailableError,
   PhotographicFailureError,
@@ -40,19 +39,20 @@ export type {
   CaptureSettingsChange,
   CaptureTarget,
   PreviewOptions,
+  RemoteMode,
   SettingChoices,
   ShootOptions,
   Shot,
 } from "../src/camera/capture.ts";
-export { traitsOf } from "../src/camera/traits.ts";
+export { traitsOf } from "../src/protocol/traits.ts";
 export {
   CANON_VENDOR_ID,
   modelByName,
   modelByProductId,
   MODELS,
   OTHER_MODE_IDS,
-} from "../src/camera/models.ts";
-export type { CameraModel } from "../src/camera/models.ts";
+} from "../src/protocol/models.ts";
+export type { CameraModel } from "../src/protocol/models.ts";
 export type { IdentifyInfo, PowerStatus } from "../src/protocol/codec.ts";
 export {
   CameraClosedError,

@@ -29,8 +29,8 @@ import { log } from "../protocol/log.ts";
 import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
 import { findCameraDevice } from "./discovery.ts";
 import { Storage } from "./storage.ts";
-import { Capture } from "./capture.ts";
-import type { CustomFunction } from "../protocol/capture_codec.ts";
+import { Capture, type CaptureHost, customFunctionsOf, pictureAbilitiesOf } from "./capture.ts";
+import type { CustomFunction, PictureAbilities } from "../protocol/capture_codec.ts";
 import {
   type CameraClass,
   type CameraModel,
@@ -40,14 +40,14 @@ import {
   OTHER_MODE_IDS,
   ptpOnlyMessage,
   sharedIdModel,
-} from "./models.ts";
+} from "../protocol/models.ts";
 import {
   bodyIdFormat,
   type CameraTraits,
   formatBodyId,
   type ProtocolStep,
   traitsOf,
-} from "./traits.ts";
+} from "../protocol/traits.ts";
 
 /** Options of {@link Camera.connect}. */
 export interface CameraConnectOptions {
@@ -447,18 +447,25 @@ export class Camera implements AsyncDisposable {
     return this.#storageView;
   }
 
-  #rawCapture(): Capture {
-    this.#capture ??= new Capture({
+  #captureHost(): CaptureHost {
+    this.#captureHostValue ??= {
       session: this.session,
       modelInfo: this.modelInfo,
       run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
       storage: this.#rawStorage(),
-    });
+    };
+    return this.#captureHostValue;
+  }
+
+  #captureHostValue: CaptureHost | undefined;
+
+  #rawCapture(): Capture {
+    this.#capture ??= new Capture(this.#captureHost());
     return this.#capture;
   }
 
-  /** Remote capture: settings, shutter release, viewfinder (`await using s = await cam.capture.start()`). */
+  /** Remote capture: settings, shutter release, viewfinder (`await using remote = await cam.capture.start()`). */
   get capture(): Capture {
     this.#captureView ??= this.#counted(this.#rawCapture());
     return this.#captureView;
@@ -702,16 +709,50 @@ export class Camera implements AsyncDisposable {
   }
 
   /**
-   * The custom functions of an EOS body, with their names where the body's
-   * table is known: the same as {@link Capture.customFunctions} (one
-   * implementation). Class 6 answers one 0x1D/0x12 command, two bytes per
-   * function; old EOS bodies answer RC 0x0F one at a time in remote mode.
+   * The custom functions of an EOS body, read-only, with their names where
+   * the body's table is known (the 20D's; numbers only for other class-6
+   * bodies). Class 6 answers one 0x1D/0x12 command, two bytes per function;
+   * old EOS bodies answer RC 0x0F one at a time in remote mode (entered if
+   * needed, and left as `cam.capture` leaves it). Writing them is not
+   * supported (RC 0x0E was never seen on the wire).
    *
    * @returns one entry per function: number, value, name, meaning
    * @throws {CanonError} for a camera without custom functions (PowerShots)
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera({ model: "EOS 20D" }));
+   * const functions = await cam.customFunctions();
+   * assert.equal(functions.find((f) => f.index === 2)?.name, "Long exposure noise reduction");
+   * ```
    */
   async customFunctions(): Promise<CustomFunction[]> {
-    return await this.capture.customFunctions();
+    if (this.#closed || this.#closing) return Promise.reject(new CameraClosedError());
+    return await customFunctionsOf(this.#captureHost(), () => this.capture.start());
+  }
+
+  /**
+   * The camera's picture-abilities table: the sizes and qualities it records
+   * (§4.3.13; classes 1–3 and 6, and the G3). Needs no remote mode; read once.
+   *
+   * @returns the table
+   * @throws {CanonError} when the camera answers none
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Camera } from "@canon-remote/canon-remote";
+   * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
+   * await using cam = await Camera.connect(new VirtualCamera());
+   * const { cameraName, entries } = await cam.pictureAbilities();
+   * assert.equal(cameraName, "PowerShot G3");
+   * assert.ok(entries.some((e) => e.format?.quality === "superfine"));
+   * ```
+   */
+  async pictureAbilities(): Promise<PictureAbilities> {
+    if (this.#closed || this.#closing) return Promise.reject(new CameraClosedError());
+    return await pictureAbilitiesOf(this.#captureHost());
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   OTHER_MODE_IDS,
   SHARED_ID_MODELS,
   sharedIdModel,
-} from "./models.ts";
+} from "../protocol/models.ts";
 
 /** A Canon device on the bus. */
 export interface CameraInfo {

@@ -41,9 +41,9 @@ import {
   UPLOAD_BLOCK,
 } from "../protocol/storage_codec.ts";
 import { fromCameraTime, toCameraTime } from "../protocol/clock.ts";
-import type { CameraModel } from "./models.ts";
+import type { CameraModel } from "../protocol/models.ts";
 import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
-import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "./traits.ts";
+import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "../protocol/traits.ts";
 
 /** What the EOS 350D answers to delete and set-attributes (gphoto2 issue #92, pibooth #613). */
 const NEW_PROTOCOL_REFUSED = 0x00000086;

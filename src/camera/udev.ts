@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CANON_VENDOR_ID, MODELS } from "./models.ts";
+import { CANON_VENDOR_ID, MODELS } from "../protocol/models.ts";
 
 function hex4(n: number): string {
   return n.toString(16).padStart(4, "0");

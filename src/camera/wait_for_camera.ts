@@ -8,7 +8,7 @@ import { hotplugSupported, UsbHotplugWatch } from "../usb/hotplug.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
 import { log } from "../protocol/log.ts";
 import { type CameraInfo, cameraInfo, describeCameras, listCameras } from "./discovery.ts";
-import { CANON_VENDOR_ID } from "./models.ts";
+import { CANON_VENDOR_ID } from "../protocol/models.ts";
 
 /** How {@link waitForCamera} learns about new devices. */
 export type WaitMethod = "auto" | "hotplug" | "poll";

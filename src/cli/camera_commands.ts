@@ -6,7 +6,7 @@
  */
 
 import { listCameras } from "../camera/discovery.ts";
-import { MODELS } from "../camera/models.ts";
+import { MODELS } from "../protocol/models.ts";
 import { hex } from "../protocol/commands.ts";
 import { CanonError } from "../protocol/errors.ts";
 import type { CommandContext, CommandDef } from "./command.ts";

@@ -289,14 +289,14 @@ export const settingsCommand: CommandDef = {
     });
     const change = changeOf(pairs, "settings");
     const cam = await context.camera();
-    await using session = await cam.capture.start();
+    await using _remote = await cam.capture.start();
     if (args.values.choices) {
-      const choices = await session.choices();
+      const choices = await cam.capture.choices();
       if (context.json) context.printJson(choices);
       else printRows(context, choiceRows(choices));
       return;
     }
-    const settings = pairs.length ? await session.set(change) : await session.settings();
+    const settings = pairs.length ? await cam.capture.set(change) : await cam.capture.settings();
     if (context.json) context.printJson(settingsJson(settings));
     else printRows(context, settingRows(settings));
   },
@@ -544,14 +544,14 @@ export const captureCommand: CommandDef = {
       )
       : undefined;
     const cam = await context.camera();
-    await using session = await cam.capture.start();
+    await using _remote = await cam.capture.start();
     let hookFailures = 0;
     const take = async (frame: number, of: number | undefined) => {
       const progress = context.progress(1, 0, of === undefined ? "capture" : `shot ${frame}`);
       let shot: Shot;
       try {
         if (fetch) progress.startFile("picture", 0);
-        shot = await session.shoot({
+        shot = await cam.capture.shoot({
           to: target,
           settings: pairs.length && frame === 1 ? change : undefined,
           onProgress: (done, total) => progress.update(done, total),
@@ -710,10 +710,10 @@ export const previewCommand: CommandDef = {
         : `${output}-${n}.jpg`;
     });
     const cam = await context.camera();
-    await using session = await cam.capture.start();
+    await using _remote = await cam.capture.start();
     const written: { file: string; size: number }[] = [];
     let i = 0;
-    for await (const frame of session.previews({ frames })) {
+    for await (const frame of cam.capture.previews({ frames })) {
       context.signal?.throwIfAborted(); // Ctrl+C: stop between frames, leave remote mode
       const file = names[i++];
       await writeFileSafely(file, frame, { overwrite: Boolean(args.values.overwrite) });

@@ -10,7 +10,7 @@
 
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
-import { modelByName } from "../camera/models.ts";
+import { modelByName } from "../protocol/models.ts";
 import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
 import type { VirtualCamera } from "../emulator/virtual_camera.ts";
 import type { UsbRecorder } from "../trace/recorder.ts";

@@ -6,7 +6,7 @@
  */
 
 import { type CameraInfo, listCameras } from "../camera/discovery.ts";
-import { modelByName } from "../camera/models.ts";
+import { modelByName } from "../protocol/models.ts";
 import { waitForCamera } from "../camera/wait_for_camera.ts";
 import type { CommandContext, CommandDef } from "./command.ts";
 import { parseCameraChoice } from "./connect.ts";

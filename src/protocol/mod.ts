@@ -54,6 +54,8 @@ export {
   EXPOSURE_COMPENSATIONS,
   FLASH_MODES,
   FOCUS_MODES,
+  HALF_STOP_APERTURES,
+  HALF_STOP_SHUTTER_SPEEDS,
   IMAGE_FORMATS,
   ISO_SPEEDS,
   SHOOTING_MODES,
@@ -61,7 +63,9 @@ export {
 } from "./capture_codec.ts";
 export type {
   Aperture,
+  CaptureRules,
   CustomFunction,
+  CustomFunctionInfo,
   ExposureCompensationCode,
   FlashMode,
   FocusMode,
@@ -87,15 +91,20 @@ export {
 } from "./errors.ts";
 export type { CanonErrorOptions } from "./errors.ts";
 export { hexdump } from "./log.ts";
-export { bodyIdFormat, CLASS_TRAITS, formatBodyId, traitsOf } from "../camera/traits.ts";
-export type { BodyIdFormat, CameraTraits, InitStep, ProtocolStep } from "../camera/traits.ts";
+export { bodyIdFormat, CLASS_TRAITS, formatBodyId, traitsOf } from "./traits.ts";
+export type { BodyIdFormat, CameraTraits, InitStep, ProtocolStep } from "./traits.ts";
 export {
   CANON_VENDOR_ID,
   modelByName,
   modelByProductId,
   MODELS,
   OTHER_MODE_IDS,
-} from "../camera/models.ts";
-export type { CameraClass, CameraModel, CaptureSupport } from "../camera/models.ts";
-export type { CaptureHost } from "../camera/capture.ts";
+} from "./models.ts";
+export type {
+  CameraClass,
+  CameraModel,
+  CaptureSupport,
+  ModelQuirks,
+  ReleaseLimits,
+} from "./models.ts";
 export type { UsbDevice } from "../usb/device.ts";

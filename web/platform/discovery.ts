@@ -17,7 +17,7 @@ import {
   modelByName,
   modelByProductId,
   OTHER_MODE_IDS,
-} from "../../src/camera/models.ts";
+} from "../../src/protocol/models.ts";
 
 /** A Canon device this page may open. */
 export interface CameraInfo {

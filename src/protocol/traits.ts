@@ -3,21 +3,32 @@
  * §4.1, §4.3.5, §4.3.13–4.3.16), written once per class: the protocol
  * generation and its command codes, what the init sends after identify, how
  * keys lock and unlock, the disk-info unit, the owner and body-id commands,
- * custom functions, and the few product-id special cases. `Camera` and
- * `Storage` read these records instead of testing the class themselves.
+ * custom functions, how a capture sequence ends. `Camera`, `Storage` and
+ * `Capture` read these records instead of testing the class themselves;
+ * {@link traitsOf} lays a model's own quirks (`models.ts`) over its class's.
  *
  * @module
  */
 
-import { words } from "../protocol/bytes.ts";
+import { words } from "./bytes.ts";
 import {
   type CommandPurpose,
   COMMANDS,
   type CommandSpec,
   NEW_PROTOCOL_COMMANDS,
   NEW_PROTOCOL_ONLY,
-} from "../protocol/commands.ts";
-import type { CameraClass, CameraModel } from "./models.ts";
+} from "./commands.ts";
+import type { CaptureRules } from "./capture/capture_sequence.ts";
+import { type CustomFunctionInfo, EOS_CUSTOM_FUNCTIONS } from "./capture/custom_functions.ts";
+import type {
+  BodyIdFormat,
+  CameraClass,
+  CameraModel,
+  ModelQuirks,
+  ReleaseLimits,
+} from "./models.ts";
+
+export type { BodyIdFormat } from "./models.ts";
 
 /** One command of a sequence (init, key lock): what to send and whether its failure matters. */
 export interface ProtocolStep {
@@ -31,9 +42,6 @@ export interface ProtocolStep {
 
 /** What the init sends after identify, in order (§2.2 step 8). */
 export type InitStep = "lockKeys" | "bodyId" | "pictureAbilities" | "powerStatus";
-
-/** How a body id is printed (§4.3.15). */
-export type BodyIdFormat = "d30" | "decimal" | "ten-digit";
 
 /** Everything the class of a camera decides. */
 export interface CameraTraits {
@@ -77,6 +85,23 @@ export interface CameraTraits {
   readonly canDelete: boolean;
   /** Whether the camera writes EXIF (class 2 does not). */
   readonly exif: boolean;
+  /**
+   * An EOS body: exposure compensation in the EOS encoding (§6.4), the
+   * EOS-only shooting modes, no zoom command (§1.4). Classes 4 and 6, except
+   * the PowerShots in them.
+   */
+  readonly eos: boolean;
+  /**
+   * The custom functions' names: old EOS bodies are asked for each of these
+   * (RC 0x0F); class 6 names the pairs of its dump by them (empty: numbers only).
+   */
+  readonly customFunctionNames: readonly CustomFunctionInfo[];
+  /** The exposure limits of the body, where recorded; otherwise the full value tables apply. */
+  readonly releaseLimits: ReleaseLimits | undefined;
+  /** How a capture's interrupt sequence ends (§1.4, §4.4.3). */
+  readonly captureRules: CaptureRules;
+  /** How the body id prints (§4.3.15); meaningful where {@link CameraTraits.bodyId} is set. */
+  readonly bodyIdFormat: BodyIdFormat;
 }
 
 const OLD: Readonly<Record<CommandPurpose, CommandSpec>> = COMMANDS;
@@ -112,6 +137,16 @@ function oldClass(
     customFunctions: undefined,
     canDelete: true,
     exif: true,
+    eos: false,
+    customFunctionNames: [],
+    releaseLimits: undefined,
+    captureRules: {
+      doneOnFinished: cameraClass !== 4,
+      doneOnDescriptors: false,
+      doneOnCardWrite: false,
+      cardWriteAnyStep: false,
+    },
+    bodyIdFormat: "decimal",
     ...overrides,
   };
 }
@@ -149,6 +184,8 @@ export const CLASS_TRAITS: Readonly<Record<CameraClass, CameraTraits>> = {
     unlockKeys: { command: OLD.eosUnlockKeys },
     bodyId: OLD.eosBodyId,
     customFunctions: "remote-control",
+    eos: true,
+    customFunctionNames: EOS_CUSTOM_FUNCTIONS,
   }),
   // S45, G3, SD20: lock without abilities; no unlock.
   5: oldClass(5, {
@@ -176,14 +213,26 @@ export const CLASS_TRAITS: Readonly<Record<CameraClass, CameraTraits>> = {
     customFunctions: NEW_PROTOCOL_ONLY.customFunctions,
     canDelete: true,
     exif: true,
+    eos: true,
+    customFunctionNames: [],
+    releaseLimits: undefined,
+    // The last requested descriptor or "written to card" ends it, 0x0E at any step.
+    captureRules: {
+      doneOnFinished: true,
+      doneOnDescriptors: true,
+      doneOnCardWrite: true,
+      cardWriteAnyStep: true,
+    },
+    bodyIdFormat: "ten-digit",
   },
 };
 
 /**
- * The traits of a model (by its class).
+ * The traits of a model: its class's, with the model's own quirks laid over
+ * them (a quirk of the capture rules replaces only the rules it names).
  *
- * @param model a model table entry
- * @returns the class's traits
+ * @param model a model table entry, or just its class (and quirks)
+ * @returns the traits
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -192,12 +241,19 @@ export const CLASS_TRAITS: Readonly<Record<CameraClass, CameraTraits>> = {
  * assert.equal(traitsOf(modelByName("EOS 20D")!).commands.diskInfo.cmd1, 0x0d);
  * ```
  */
-export function traitsOf(model: { readonly cameraClass: CameraClass }): CameraTraits {
-  return CLASS_TRAITS[model.cameraClass];
+export function traitsOf(
+  model: { readonly cameraClass: CameraClass; readonly quirks?: ModelQuirks },
+): CameraTraits {
+  const base = CLASS_TRAITS[model.cameraClass];
+  const quirks = model.quirks;
+  if (!quirks) return base;
+  const { captureRules, ...rest } = quirks;
+  return {
+    ...base,
+    ...rest,
+    captureRules: { ...base.captureRules, ...captureRules },
+  };
 }
-
-/** Product id of the EOS D30, whose body id prints differently (§1.4). */
-const EOS_D30 = 0x3044;
 
 /**
  * How the body id of `model` prints (§4.3.15): the D30 as `%04x%05d` of its
@@ -208,8 +264,7 @@ const EOS_D30 = 0x3044;
  * @returns the format
  */
 export function bodyIdFormat(model: CameraModel): BodyIdFormat {
-  if (model.productId === EOS_D30) return "d30";
-  return traitsOf(model).newProtocol ? "ten-digit" : "decimal";
+  return traitsOf(model).bodyIdFormat;
 }
 
 /**

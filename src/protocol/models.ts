@@ -2,16 +2,56 @@
  * The model table: every USB camera of libgphoto2's canon driver (protocol
  * reference §1.2), with the class that decides how the protocol is spoken,
  * and the product ids the same cameras use in PTP mode (§1.3). What each class
- * decides on the wire is in `traits.ts`.
+ * decides on the wire is in `traits.ts`; what one model does differently from
+ * its class is written here, beside the model, as its {@link ModelQuirks}.
  *
  * @module
  */
+
+import type { CaptureRules } from "./capture/capture_sequence.ts";
+import { type CustomFunctionInfo, EOS_20D_CUSTOM_FUNCTIONS } from "./capture/custom_functions.ts";
+import { COMMANDS, type CommandSpec } from "./commands.ts";
 
 /** How a camera locks its keys and which protocol generation it speaks (§1.1). */
 export type CameraClass = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 /** Whether remote capture works on the model (gphoto2's CAP_NON, CAP_SUP, CAP_EXP). */
 export type CaptureSupport = "none" | "supported" | "experimental";
+
+/** How a body id is printed (§4.3.15). */
+export type BodyIdFormat = "d30" | "decimal" | "ten-digit";
+
+/** What a body's exposure controls take, where it is known. */
+export interface ReleaseLimits {
+  /** The ISO speeds it offers. */
+  readonly iso: readonly number[];
+  /** Widest and narrowest f-number. */
+  readonly aperture: readonly [number, number];
+  /** Longest and shortest shutter speed, as the shutter-speed table names them. */
+  readonly shutter: readonly [string, string];
+  /** Where the figures come from. */
+  readonly source: string;
+}
+
+/**
+ * What one model does differently from its class. `traitsOf(model)` lays
+ * these over the class's traits; nothing else in the library tests a product
+ * id or a model name to decide how to talk to a camera.
+ */
+export interface ModelQuirks {
+  /** The picture-abilities command, where the class sends none (the G3 answers 0x1F). */
+  readonly pictureAbilities?: CommandSpec;
+  /** An EOS body (EOS exposure codes, EOS-only shooting modes, no zoom) or a PowerShot. */
+  readonly eos?: boolean;
+  /** The names of its custom functions, where they differ from the class's. */
+  readonly customFunctionNames?: readonly CustomFunctionInfo[];
+  /** The exposure limits of the body, where they are recorded. */
+  readonly releaseLimits?: ReleaseLimits;
+  /** How its capture sequence ends, where it differs from the class's rules. */
+  readonly captureRules?: Partial<CaptureRules>;
+  /** How its body id prints, where it differs from the class's format. */
+  readonly bodyIdFormat?: BodyIdFormat;
+}
 
 /** One camera model. */
 export interface CameraModel {
@@ -31,6 +71,8 @@ export interface CameraModel {
   readonly maxThumbnailSize: number;
   /** True when libgphoto2 names it "... (normal mode)" (it has a PTP mode too). */
   readonly hasPtpMode: boolean;
+  /** What it does differently from its class (none when absent). */
+  readonly quirks?: ModelQuirks;
 }
 
 const KIB = 1024;
@@ -49,6 +91,7 @@ function model(
   maxMovieSize: number,
   maxThumbnailSize: number,
   hasPtpMode = false,
+  quirks?: ModelQuirks,
 ): CameraModel {
   return {
     name,
@@ -59,8 +102,46 @@ function model(
     maxMovieSize,
     maxThumbnailSize,
     hasPtpMode,
+    ...(quirks ? { quirks } : {}),
   };
 }
+
+// ---- what single models do differently (§1.4) -------------------------------------------
+
+/** The D30 prints its body id as `%04x%05d` of the two halves (§4.3.15). */
+const EOS_D30_QUIRKS: ModelQuirks = { bodyIdFormat: "d30" };
+
+/**
+ * The G3 answers the picture-abilities command although its class sends none
+ * (canon-remote trace; the reference lists the S45, D30 and D60 as not
+ * implementing it); its published exposure limits.
+ */
+const POWERSHOT_G3_QUIRKS: ModelQuirks = {
+  pictureAbilities: COMMANDS.pictureAbilities,
+  releaseLimits: {
+    iso: [50, 100, 200, 400],
+    aperture: [2, 8],
+    shutter: ["15", "1/2000"],
+    source: "the PowerShot G3's published specifications",
+  },
+};
+
+/** The 10D's sequence ends with "written to card" (0x0E), as class 6 does (§1.4). */
+const EOS_10D_QUIRKS: ModelQuirks = { captureRules: { doneOnCardWrite: true } };
+
+/** The 300D's ends with its last descriptor or with "written to card" (§1.4, §4.4.3). */
+const EOS_300D_QUIRKS: ModelQuirks = {
+  captureRules: { doneOnDescriptors: true, doneOnCardWrite: true },
+};
+
+/** The 20D's custom functions, named from its own table (§6.8). */
+const EOS_20D_QUIRKS: ModelQuirks = { customFunctionNames: EOS_20D_CUSTOM_FUNCTIONS };
+
+/**
+ * PowerShots in the EOS classes 4 and 6: gphoto2 picks the exposure encoding
+ * by the name ("EOS" or "Rebel"), so these use the PowerShot one.
+ */
+const POWERSHOT_IN_EOS_CLASS: ModelQuirks = { eos: false };
 
 /** Canon's USB vendor id. */
 export const CANON_VENDOR_ID = 0x04a9;
@@ -69,7 +150,7 @@ export const CANON_VENDOR_ID = 0x04a9;
 export const MODELS: readonly CameraModel[] = [
   model("PowerShot S10", [], 0x3041, 0, "none", SL_MOVIE_SMALL, SL_THUMB),
   model("PowerShot S20", [], 0x3043, 0, "none", SL_MOVIE_SMALL, SL_THUMB),
-  model("EOS D30", [], 0x3044, 4, "supported", SL_MOVIE_SMALL, SL_THUMB),
+  model("EOS D30", [], 0x3044, 4, "supported", SL_MOVIE_SMALL, SL_THUMB, false, EOS_D30_QUIRKS),
   model("PowerShot S100 (2000)", [], 0x3045, 0, "none", SL_MOVIE_SMALL, SL_THUMB),
   model("IXY DIGITAL", [], 0x3046, 0, "none", SL_MOVIE_SMALL, SL_THUMB),
   model("Digital IXUS", [], 0x3047, 0, "none", SL_MOVIE_SMALL, SL_THUMB),
@@ -97,7 +178,17 @@ export const MODELS: readonly CameraModel[] = [
   model("Digital unknown 3", [], 0x306a, 1, "supported", SL_MOVIE_SMALL, SL_THUMB),
   model("Optura 200 MC", ["MVX2i", "IXY DV M"], 0x306b, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot S45", [], 0x306c, 5, "supported", SL_MOVIE_LARGE, SL_THUMB, true),
-  model("PowerShot G3", [], 0x306e, 5, "supported", SL_MOVIE_LARGE, SL_THUMB, true),
+  model(
+    "PowerShot G3",
+    [],
+    0x306e,
+    5,
+    "supported",
+    SL_MOVIE_LARGE,
+    SL_THUMB,
+    true,
+    POWERSHOT_G3_QUIRKS,
+  ),
   model(
     "PowerShot S230",
     ["Digital IXUS v3"],
@@ -107,6 +198,7 @@ export const MODELS: readonly CameraModel[] = [
     SL_MOVIE_LARGE,
     SL_THUMB,
     true,
+    POWERSHOT_IN_EOS_CLASS,
   ),
   model("ZR70MC", [], 0x3078, 1, "supported", SL_MOVIE_SMALL, SL_THUMB, true),
   model("MV650i", [], 0x307a, 1, "supported", SL_MOVIE_SMALL, SL_THUMB, true),
@@ -115,7 +207,7 @@ export const MODELS: readonly CameraModel[] = [
   model("Optura 20", ["MVX150i"], 0x3080, 1, "supported", SL_MOVIE_LARGE, SL_THUMB, true),
   model("MVX100i", [], 0x3081, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("Optura 10", [], 0x3082, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
-  model("EOS 10D", [], 0x3083, 4, "supported", SL_MOVIE_SMALL, SL_THUMB),
+  model("EOS 10D", [], 0x3083, 4, "supported", SL_MOVIE_SMALL, SL_THUMB, false, EOS_10D_QUIRKS),
   model(
     "EOS 300D",
     ["EOS Digital Rebel", "EOS Kiss Digital"],
@@ -125,6 +217,7 @@ export const MODELS: readonly CameraModel[] = [
     SL_MOVIE_SMALL,
     SL_THUMB,
     true,
+    EOS_300D_QUIRKS,
   ),
   model("Elura 50", [], 0x3088, 1, "supported", SL_MOVIE_LARGE, SL_THUMB, true),
   model("Optura Xi", ["MVX 3i", "FV M1"], 0x308e, 1, "supported", SL_MOVIE_LARGE, SL_THUMB, true),
@@ -158,6 +251,7 @@ export const MODELS: readonly CameraModel[] = [
     SL_MOVIE_LARGE,
     SL_THUMB,
     true,
+    POWERSHOT_IN_EOS_CLASS,
   ),
   model(
     "PowerShot SD20",
@@ -169,7 +263,17 @@ export const MODELS: readonly CameraModel[] = [
     SL_THUMB,
     true,
   ),
-  model("EOS 20D", [], 0x30eb, 6, "experimental", SL_MOVIE_LARGE, SL_THUMB_CR2, true),
+  model(
+    "EOS 20D",
+    [],
+    0x30eb,
+    6,
+    "experimental",
+    SL_MOVIE_LARGE,
+    SL_THUMB_CR2,
+    true,
+    EOS_20D_QUIRKS,
+  ),
   model(
     "EOS 350D",
     ["Digital Rebel XT", "EOS Kiss Digital N"],
@@ -283,7 +387,17 @@ export const SHARED_ID_MODELS: readonly CameraModel[] = [
   model("PowerShot A70", [], 0x3073, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot A60", [], 0x3074, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot S400", ["Digital IXUS 400"], 0x3075, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
-  model("PowerShot S50", [], 0x3077, 4, "supported", SL_MOVIE_LARGE, SL_THUMB),
+  model(
+    "PowerShot S50",
+    [],
+    0x3077,
+    4,
+    "supported",
+    SL_MOVIE_LARGE,
+    SL_THUMB,
+    false,
+    POWERSHOT_IN_EOS_CLASS,
+  ),
   model("PowerShot G5", [], 0x3085, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot A80", [], 0x309a, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot S1 IS", [], 0x309c, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
@@ -298,7 +412,17 @@ export const SHARED_ID_MODELS: readonly CameraModel[] = [
   model("PowerShot A85", [], 0x30b9, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot S410", ["Digital IXUS 430"], 0x30ba, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot A95", [], 0x30bb, 5, "supported", SL_MOVIE_LARGE, SL_THUMB),
-  model("PowerShot SD400", ["Digital IXUS 50"], 0x30c1, 4, "none", SL_MOVIE_LARGE, SL_THUMB),
+  model(
+    "PowerShot SD400",
+    ["Digital IXUS 50"],
+    0x30c1,
+    4,
+    "none",
+    SL_MOVIE_LARGE,
+    SL_THUMB,
+    false,
+    POWERSHOT_IN_EOS_CLASS,
+  ),
   model("PowerShot A510", [], 0x30c2, 1, "supported", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot S2 IS", [], 0x30f0, 1, "experimental", SL_MOVIE_LARGE, SL_THUMB),
   model("PowerShot SD500", ["Digital IXUS 700"], 0x30f2, 5, "none", SL_MOVIE_LARGE, SL_THUMB),
@@ -345,32 +469,6 @@ export const REAL_BYTES_EVIDENCE: Readonly<Record<number, string>> = {
     "zero-length interrupt polls, the late 0x0e packet, disk info in KiB (a G3's gphoto2 log)",
   0x3060: "identify and power status (Protocol.xml, replayed)",
   0x3043: "identify (Protocol.xml, replayed)",
-};
-
-/** What a body's exposure controls take, where it is known. */
-export interface ReleaseLimits {
-  /** The ISO speeds it offers. */
-  readonly iso: readonly number[];
-  /** Widest and narrowest f-number. */
-  readonly aperture: readonly [number, number];
-  /** Longest and shortest shutter speed, as the shutter-speed table names them. */
-  readonly shutter: readonly [string, string];
-  /** Where the figures come from. */
-  readonly source: string;
-}
-
-/**
- * Exposure limits per product id, for bodies whose limits are recorded; the
- * others are offered the full tables of the reference. The virtual camera's
- * G3 keeps the old byte for a value outside these, as a real body would.
- */
-export const RELEASE_LIMITS: Readonly<Record<number, ReleaseLimits>> = {
-  0x306e: {
-    iso: [50, 100, 200, 400],
-    aperture: [2, 8],
-    shutter: ["15", "1/2000"],
-    source: "the PowerShot G3's published specifications",
-  },
 };
 
 /**
