@@ -382,7 +382,7 @@ export async function downloadFiles(
         const done = await downloadOne(cam, planned, options, progress);
         let marked = false;
         if (options.markDownloaded && !entry.downloaded) {
-          marked = await cam.storage.markDownloaded(entry.path);
+          marked = await cam.storage.markDownloaded(entry.path, entry);
         }
         result.downloaded.push({ path: entry.path, file: done.file, size: done.size, marked });
         result.bytes += done.size;
