@@ -81,3 +81,28 @@ Deno.test("get --all on an EOS 20D (answers 'done', changes nothing): every file
     assert.ok(downloaded.every((e) => e.marked === false), run.out);
   }, { model: "EOS 20D" });
 });
+
+Deno.test("thumbs: a picture without a thumbnail stops the batch after the ones before, written whole", async () => {
+  const source = new MemoryCard();
+  const path = ["DCIM", "100CANON", "IMG_0001.JPG"];
+  const jpeg = source.read(path, 0, source.find(path)!.size);
+  const content = [1, 2, 3, 4].map((n) => ({
+    path: `/DCIM/100CANON/IMG_000${n}.JPG`,
+    // The third: a JPEG start marker and nothing a thumbnail can be found in.
+    bytes: n === 3 ? new Uint8Array([0xff, 0xd8, 0xff, 0xd9]) : jpeg,
+  }));
+  await withCamera(async (canon, _vc, dir) => {
+    const run = await canon("thumbs", "-o", dir);
+    assert.notEqual(run.code, 0, run.out);
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names.sort(), ["thumb_IMG_0001.jpg", "thumb_IMG_0002.jpg"]);
+    const expected = await Deno.readFile(join(dir, "thumb_IMG_0001.jpg"));
+    assert.deepEqual([...expected.subarray(0, 2)], [0xff, 0xd8]);
+    assert.deepEqual(await Deno.readFile(join(dir, "thumb_IMG_0002.jpg")), expected);
+    // The camera still answers: nothing of the failed batch is left in flight.
+    const ls = await canon("ls", "/DCIM/100CANON");
+    assert.equal(ls.code, 0, ls.err);
+    assert.match(ls.out, /4 files/);
+  }, { card: new MemoryCard({ content }) });
+});
