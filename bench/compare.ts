@@ -610,6 +610,13 @@ async function jobs(bundle: string, dir: string): Promise<void> {
         o.ms,
         t.ms,
       );
+      const limit = FULL_SPEED_BULK_LIMIT / 1e6;
+      row(
+        "  % of the 1,216,000 B/s bus limit, whole command",
+        `${fmt((100 * mbps(bytes, o.ms)) / limit)} %`,
+        `${fmt((100 * mbps(bytes, t.ms)) / limit)} %`,
+        "",
+      );
       row("  every file there, same sizes", String(same), "", "");
       target("whole-card import >= 1.3x gphoto2", t.ms / o.ms >= 1.3, `${fmt(t.ms / o.ms, 2)}x`);
 
