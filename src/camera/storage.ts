@@ -225,6 +225,8 @@ export class Storage {
   #drive: string | undefined;
   #parent: readonly string[] | undefined;
   #parentPath = "";
+  /** This body was seen to apply a SetFileAttributes it answered "done" to. */
+  #attributesApply = false;
 
   /**
    * Make the storage of a camera (use `cam.storage`).
@@ -806,18 +808,36 @@ export class Storage {
    * Set a file's attributes and look whether they changed: the EOS 20D
    * answers "done" and changes nothing, the 350D refuses with 0x00000086
    * (Protocol.xml; gphoto2 issue #92). Success is never reported for a file
-   * that did not change.
+   * that did not change on a body not yet seen to apply the command: the
+   * first change of a connection is checked with a listing of its directory,
+   * later ones (a batch marking each file it downloaded) trust the body's
+   * "done", as gphoto2 does for every file. `known` (the file's entry from a
+   * listing the caller holds) saves the listing that reads the attributes.
    */
-  async #setAttributes(segments: string[], change: (attributes: number) => number): Promise<void> {
-    const entry = await this.#stat(segments);
-    if (entry.isDirectory) throw new RangeError(`${toHostPath(segments)} is a directory`);
-    const drive = await this.#driveName();
+  async #setAttributes(
+    segments: string[],
+    change: (attributes: number) => number,
+    known?: Pick<StorageEntry, "isDirectory" | "downloaded" | "protected">,
+  ): Promise<void> {
+    const entry = known ? undefined : await this.#stat(segments);
+    if (known?.isDirectory ?? entry!.isDirectory) {
+      throw new RangeError(`${toHostPath(segments)} is a directory`);
+    }
     const mask = ATTRIBUTE.PROTECTED | ATTRIBUTE.NOT_DOWNLOADED;
-    const attributes = change(entry.attributes) & mask;
-    if ((entry.attributes & mask) === attributes) return;
+    const before = known
+      ? (known.protected ? ATTRIBUTE.PROTECTED : 0) |
+        (known.downloaded ? 0 : ATTRIBUTE.NOT_DOWNLOADED)
+      : entry!.attributes & mask;
+    const attributes = change(before) & mask;
+    if (before === attributes) return;
+    const drive = await this.#driveName();
     const reply = await this.#session.command(
       this.#host.spec("setAttributes"),
-      encodeSetAttributes(toCameraPath(drive, segments.slice(0, -1)), entry.name, attributes),
+      encodeSetAttributes(
+        toCameraPath(drive, segments.slice(0, -1)),
+        segments[segments.length - 1],
+        attributes,
+      ),
       { allowStatus: true },
     );
     if (reply.status === NEW_PROTOCOL_REFUSED) {
@@ -826,12 +846,15 @@ export class Storage {
       });
     }
     if (reply.status !== STATUS.OK) throw new CameraStatusError("SetFileAttributes", reply.status);
+    // One listing proves this body applies the command; later ones are taken at its word.
+    if (this.#attributesApply) return;
     const after = await this.#stat(segments);
     if ((after.attributes & mask) !== attributes) {
       throw new UnsupportedByCameraError(this.#host.modelInfo.name, "changing file attributes", {
         detail: `it answered "done", but ${toHostPath(segments)} did not change`,
       });
     }
+    this.#attributesApply = true;
   }
 
   /**
@@ -855,14 +878,19 @@ export class Storage {
    * Clear a file's "new" mark, as the camera's own transfer software does after a download.
    *
    * @param path the file on the card
+   * @param entry its entry from a listing the caller holds (saves listing
+   *   its directory to read its marks; they must be the card's current ones)
    * @returns true when the mark is cleared (or was not set); false when the
    * body cannot change it over USB (the EOS 20D and 350D), said in the log
    */
-  async markDownloaded(path: string): Promise<boolean> {
+  async markDownloaded(
+    path: string,
+    entry?: Pick<StorageEntry, "isDirectory" | "downloaded" | "protected">,
+  ): Promise<boolean> {
     const segments = splitCardPath(path);
     return await this.#host.run(async () => {
       try {
-        await this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED);
+        await this.#setAttributes(segments, (a) => a & ~ATTRIBUTE.NOT_DOWNLOADED, entry);
         return true;
       } catch (error) {
         if (!(error instanceof UnsupportedByCameraError)) throw error;
