@@ -17,10 +17,12 @@
  * Loading is lazy (first use) and cached. `CANON_LIBUSB_PATH` names the
  * library explicitly; otherwise the usual per-OS names are tried.
  *
+ * This is the lowest layer: it imports nothing of the project. A library that
+ * does not load is reported as a {@link LibusbLoadError}, which the USB layer
+ * (`src/usb/libusb_library.ts`) turns into the public `LibusbNotFoundError`.
+ *
  * @module
  */
-
-import { LibusbNotFoundError } from "../src/usb/errors.ts";
 
 /**
  * The libusb-1.0 functions canon-remote uses. Signatures as in `libusb.h`
@@ -404,6 +406,31 @@ export function readEnvQuietly(name: string): string | undefined {
   }
 }
 
+/**
+ * libusb-1.0 could not be loaded: what was tried and what to install. The
+ * FFI layer's own error; the USB layer rethrows it as `LibusbNotFoundError`
+ * (part of the library's error hierarchy), so users never see this class.
+ */
+export class LibusbLoadError extends Error {
+  /** The library names and paths that were tried, in order. */
+  readonly tried: readonly string[];
+  /** What to install or fix. */
+  readonly hint: string;
+  /**
+   * Make the error.
+   *
+   * @param tried the names and paths tried
+   * @param hint what to install or fix
+   * @param cause the last loading error
+   */
+  constructor(tried: readonly string[], hint: string, cause?: unknown) {
+    super(`libusb-1.0 could not be loaded (tried: ${tried.join(", ")}). ${hint}`, { cause });
+    this.name = "LibusbLoadError";
+    this.tried = tried;
+    this.hint = hint;
+  }
+}
+
 let loaded: Deno.DynamicLibrary<typeof symbols> | undefined;
 
 /**
@@ -415,7 +442,7 @@ let loaded: Deno.DynamicLibrary<typeof symbols> | undefined;
  * {@link DEFAULT_LIBUSB_NAMES} are tried in order.
  *
  * @returns the loaded library
- * @throws {LibusbNotFoundError} no candidate loaded; lists the names tried and what to install
+ * @throws {LibusbLoadError} no candidate loaded; lists the names tried and what to install
  * @throws {FfiPermissionError} `--allow-ffi` is missing
  */
 export function loadLibusb(): Deno.DynamicLibrary<typeof symbols> {
@@ -449,14 +476,14 @@ export function loadLibusb(): Deno.DynamicLibrary<typeof symbols> {
     if (reasons.length > 0) hint = `${reasons.join("; ")}. ${hint}`;
     hint += `; or set ${LIBUSB_PATH_ENV} to the library's path`;
   }
-  throw new LibusbNotFoundError(candidates, hint + ".", lastError);
+  throw new LibusbLoadError(candidates, hint + ".", lastError);
 }
 
 /**
  * The bound libusb functions, loading the library on first use.
  *
  * @returns the symbols of the cached library
- * @throws {LibusbNotFoundError} see {@link loadLibusb}
+ * @throws {LibusbLoadError} see {@link loadLibusb}
  * @throws {FfiPermissionError} see {@link loadLibusb}
  */
 export function libusb(): LibusbSymbols {

@@ -21,12 +21,12 @@
 import {
   CONTROL_SETUP_SIZE,
   fillBulkTransfer,
-  libusb,
   LIBUSB_TRANSFER_STATUS,
   LIBUSB_TRANSFER_TYPE,
   pointerFromBox,
   readTransferResult,
 } from "../../ffi/libusb.ts";
+import { libusb } from "./libusb_library.ts";
 import {
   toBytes,
   type UsbBulkChunkOptions,
@@ -38,7 +38,6 @@ import {
   type UsbOutResult,
   type UsbTransferOptions,
 } from "./device.ts";
-import type { UsbDeviceInfo } from "./discovery.ts";
 import {
   allocTransfer,
   freeTransfer,
@@ -58,6 +57,7 @@ import {
   acquireLibusbContext,
   type LibusbContextLease,
   readConfiguration,
+  type UsbDeviceInfo,
   withDeviceList,
 } from "./libusb_context.ts";
 

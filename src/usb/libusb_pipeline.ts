@@ -34,12 +34,12 @@
 
 import {
   fillBulkTransfer,
-  libusb,
   LIBUSB_TRANSFER_STATUS,
   mayIssueIoctlsHere,
   readTransferResult,
   TRANSFER_CALLBACK,
 } from "../../ffi/libusb.ts";
+import { libusb } from "./libusb_library.ts";
 import { LIBUSB_ERROR_CODES, UsbError } from "./errors.ts";
 import type { PendingTransfer, TransferEnd, TransferSubmitter } from "./pipeline.ts";
 
