@@ -452,25 +452,16 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       return;
     }
     this.#idle.push(entry.transfer);
-    const { status, actualLength } = readTransferResult(transfer);
-    const n = Math.max(0, Math.min(actualLength, length));
+    const outcome = readTransferOutcome(transfer, length);
     // A copy: the transfer's buffer serves its next submission.
-    const data = entry.buffer.slice(0, n);
-    const code = transferErrorCode(status);
-    let end: TransferEnd;
-    if (code !== undefined) {
-      end = { status: "error", error: this.#target.error(code, length, n, data), data };
-    } else {
-      const S = LIBUSB_TRANSFER_STATUS;
-      const kind = status === S.COMPLETED
-        ? "ok"
-        : status === S.CANCELLED
-        ? "cancelled"
-        : status === S.STALL
-        ? "stall"
-        : "babble";
-      end = { status: kind, data };
-    }
+    const data = entry.buffer.slice(0, outcome.length);
+    const end: TransferEnd = outcome.status === "error"
+      ? {
+        status: "error",
+        error: this.#target.error(outcome.code, length, outcome.length, data),
+        data,
+      }
+      : { status: outcome.status, data };
     this.#finish(entry, end);
   }
 
@@ -489,26 +480,62 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
 }
 
 /**
- * The libusb error code a transfer status stands for, or undefined for the
- * statuses that are results rather than failures (completed, cancelled,
- * stall, overflow).
+ * How a libusb transfer ended, in WebUSB's terms: a status with the bytes
+ * moved, or a failure with libusb's error code (`LIBUSB_ERROR_*`).
+ */
+export type LibusbTransferOutcome =
+  | { readonly status: "ok" | "stall" | "babble" | "cancelled"; readonly length: number }
+  | { readonly status: "error"; readonly code: number; readonly length: number };
+
+/**
+ * Read a finished transfer's outcome: the one place that turns libusb's
+ * `status` and `actual_length` into a result or an error code. Completed is
+ * `"ok"`, STALL `"stall"`, OVERFLOW `"babble"`, CANCELLED `"cancelled"`;
+ * TIMED_OUT, NO_DEVICE and ERROR (and anything unknown) are failures with
+ * LIBUSB_ERROR_TIMEOUT, NO_DEVICE and IO. The length is clamped to
+ * `0..capacity` (libusb never reports more, but a length is trusted nowhere).
+ *
+ * @param transfer the `struct libusb_transfer *` the callback received
+ * @param capacity the transfer's buffer length
+ * @returns its outcome
+ */
+export function readTransferOutcome(
+  transfer: Deno.PointerObject,
+  capacity: number,
+): LibusbTransferOutcome {
+  const { status, actualLength } = readTransferResult(transfer);
+  return transferOutcome(status, actualLength, capacity);
+}
+
+/**
+ * {@link readTransferOutcome} from the two fields already read.
  *
  * @param status `enum libusb_transfer_status`
- * @returns LIBUSB_ERROR_TIMEOUT, NO_DEVICE or IO; or undefined
+ * @param actualLength `actual_length`
+ * @param capacity the buffer length
+ * @returns the outcome
  */
-export function transferErrorCode(status: number): number | undefined {
+export function transferOutcome(
+  status: number,
+  actualLength: number,
+  capacity: number,
+): LibusbTransferOutcome {
   const S = LIBUSB_TRANSFER_STATUS;
+  const length = Math.max(0, Math.min(actualLength, capacity));
   switch (status) {
     case S.COMPLETED:
-    case S.CANCELLED:
+      return { status: "ok", length };
     case S.STALL:
+      return { status: "stall", length };
     case S.OVERFLOW:
-      return undefined;
+      return { status: "babble", length };
+    case S.CANCELLED:
+      return { status: "cancelled", length };
     case S.TIMED_OUT:
-      return LIBUSB_ERROR_CODES.TIMEOUT;
+      return { status: "error", code: LIBUSB_ERROR_CODES.TIMEOUT, length };
     case S.NO_DEVICE:
-      return LIBUSB_ERROR_CODES.NO_DEVICE;
+      return { status: "error", code: LIBUSB_ERROR_CODES.NO_DEVICE, length };
     default:
-      return LIBUSB_ERROR_CODES.IO;
+      return { status: "error", code: LIBUSB_ERROR_CODES.IO, length };
   }
 }
