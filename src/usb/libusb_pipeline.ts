@@ -380,7 +380,8 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       this.#all.push(transfer);
     }
     // Each transfer keeps its buffer (an ArrayBuffer of its own: outside the V8
-    // heap, it does not move) for the whole read; completed data is copied out.
+    // heap, it does not move) for the whole read; completed data is lent to the
+    // consumer in place (no copy) until the pipeline releases it.
     // Long-lived buffers rather than one per submission: buffers alive across
     // garbage collections would be promoted and pile up until a full collection.
     let own = this.#buffers.get(transfer);
@@ -451,17 +452,25 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       });
       return;
     }
-    this.#idle.push(entry.transfer);
     const outcome = readTransferOutcome(transfer, length);
-    // A copy: the transfer's buffer serves its next submission.
-    const data = entry.buffer.slice(0, outcome.length);
+    // No copy: the data stays in the transfer's buffer until the pipeline
+    // releases it (the consumer asked for the next result); only then does
+    // the transfer, with its buffer, serve another submission.
+    const data = entry.buffer.subarray(0, outcome.length);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#idle.push(entry.transfer);
+    };
     const end: TransferEnd = outcome.status === "error"
       ? {
         status: "error",
-        error: this.#target.error(outcome.code, length, outcome.length, data),
+        error: this.#target.error(outcome.code, length, outcome.length, data.slice()),
         data,
+        release,
       }
-      : { status: outcome.status, data };
+      : { status: outcome.status, data, release };
     this.#finish(entry, end);
   }
 
