@@ -754,12 +754,28 @@ export interface BulkTransferFields {
   type?: number;
 }
 
-function transferView(transfer: Deno.PointerObject): DataView {
+/**
+ * A view of a transfer's struct, for {@link fillBulkTransfer}. A transfer
+ * that is filled again and again can keep its view (saving an allocation
+ * per fill); the view is valid until the transfer is freed.
+ *
+ * @param transfer the `struct libusb_transfer *`
+ * @returns a DataView over its 64 bytes
+ */
+export function transferView(transfer: Deno.PointerObject): DataView {
   return new DataView(Deno.UnsafePointerView.getArrayBuffer(transfer, TRANSFER.size));
 }
 
-function pointerBits(pointer: Deno.PointerValue): bigint {
-  return BigInt(Deno.UnsafePointer.value(pointer));
+const TWO_32 = 0x1_0000_0000;
+
+/** Write a pointer or a small integer as a 64-bit little-endian field, without a BigInt when it fits. */
+function setWord(view: DataView, offset: number, value: number | bigint): void {
+  if (typeof value === "bigint") {
+    view.setBigUint64(offset, value, true);
+    return;
+  }
+  view.setUint32(offset, value % TWO_32, true);
+  view.setUint32(offset + 4, Math.floor(value / TWO_32), true);
 }
 
 /**
@@ -772,11 +788,15 @@ function pointerBits(pointer: Deno.PointerValue): bigint {
  *
  * @param transfer the `struct libusb_transfer *`
  * @param fields handle, endpoint, buffer, timeout, callback, user data
+ * @param view the transfer's {@link transferView}, if the caller keeps one
  */
-export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTransferFields): void {
-  const view = transferView(transfer);
+export function fillBulkTransfer(
+  transfer: Deno.PointerObject,
+  fields: BulkTransferFields,
+  view: DataView = transferView(transfer),
+): void {
   const buffer = fields.buffer.byteLength > 0 ? Deno.UnsafePointer.of(fields.buffer) : null;
-  view.setBigUint64(TRANSFER.devHandle, pointerBits(fields.handle), true);
+  setWord(view, TRANSFER.devHandle, Deno.UnsafePointer.value(fields.handle));
   view.setUint8(TRANSFER.flags, 0);
   view.setUint8(TRANSFER.endpoint, fields.endpoint);
   view.setUint8(TRANSFER.type, fields.type ?? LIBUSB_TRANSFER_TYPE_BULK);
@@ -784,9 +804,9 @@ export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTrans
   view.setInt32(TRANSFER.status, 0, true);
   view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);
   view.setInt32(TRANSFER.actualLength, 0, true);
-  view.setBigUint64(TRANSFER.callback, pointerBits(fields.callback), true);
-  view.setBigUint64(TRANSFER.userData, BigInt(fields.userData), true);
-  view.setBigUint64(TRANSFER.buffer, pointerBits(buffer), true);
+  setWord(view, TRANSFER.callback, Deno.UnsafePointer.value(fields.callback));
+  setWord(view, TRANSFER.userData, fields.userData);
+  setWord(view, TRANSFER.buffer, Deno.UnsafePointer.value(buffer));
   view.setInt32(TRANSFER.numIsoPackets, 0, true);
 }
 
@@ -811,6 +831,6 @@ export function readTransferResult(transfer: Deno.PointerObject): TransferResult
   return {
     status: view.getInt32(TRANSFER.status),
     actualLength: view.getInt32(TRANSFER.actualLength),
-    userData: Number(view.getBigUint64(TRANSFER.userData)),
+    userData: view.getUint32(TRANSFER.userData) + view.getUint32(TRANSFER.userData + 4) * TWO_32,
   };
 }

@@ -38,6 +38,7 @@ import {
   mayIssueIoctlsHere,
   readTransferResult,
   TRANSFER_CALLBACK,
+  transferView,
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
 import { LIBUSB_ERROR_CODES, UsbError } from "./errors.ts";
@@ -337,6 +338,8 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
   readonly #all: Deno.PointerObject[] = [];
   /** The data buffer of each transfer. */
   readonly #buffers = new Map<Deno.PointerObject, Uint8Array>();
+  /** The struct view of each transfer (filled once per submission). */
+  readonly #views = new Map<Deno.PointerObject, DataView>();
   readonly #flying = new Map<number, InFlight>();
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -378,6 +381,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     if (!transfer) {
       transfer = allocTransfer();
       this.#all.push(transfer);
+      this.#views.set(transfer, transferView(transfer));
     }
     // Each transfer keeps its buffer (an ArrayBuffer of its own: outside the V8
     // heap, it does not move) for the whole read; completed data is lent to the
@@ -398,7 +402,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       timeout: this.#target.timeout,
       callback: events.callback,
       userData: id,
-    });
+    }, this.#views.get(transfer));
     let resolve!: (end: TransferEnd) => void;
     const done = new Promise<TransferEnd>((r) => resolve = r);
     const entry: InFlight = { id, transfer, buffer, resolve, ended: false };
@@ -438,6 +442,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     this.#all.length = 0;
     this.#idle.length = 0;
     this.#buffers.clear();
+    this.#views.clear();
   }
 
   /** A transfer ended (main thread). */
