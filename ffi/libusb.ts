@@ -17,10 +17,12 @@
  * Loading is lazy (first use) and cached. `CANON_LIBUSB_PATH` names the
  * library explicitly; otherwise the usual per-OS names are tried.
  *
+ * This is the lowest layer: it imports nothing of the project. A library that
+ * does not load is reported as a {@link LibusbLoadError}, which the USB layer
+ * (`src/usb/libusb_library.ts`) turns into the public `LibusbNotFoundError`.
+ *
  * @module
  */
-
-import { LibusbNotFoundError } from "../src/usb/errors.ts";
 
 /**
  * The libusb-1.0 functions canon-remote uses. Signatures as in `libusb.h`
@@ -404,6 +406,31 @@ export function readEnvQuietly(name: string): string | undefined {
   }
 }
 
+/**
+ * libusb-1.0 could not be loaded: what was tried and what to install. The
+ * FFI layer's own error; the USB layer rethrows it as `LibusbNotFoundError`
+ * (part of the library's error hierarchy), so users never see this class.
+ */
+export class LibusbLoadError extends Error {
+  /** The library names and paths that were tried, in order. */
+  readonly tried: readonly string[];
+  /** What to install or fix. */
+  readonly hint: string;
+  /**
+   * Make the error.
+   *
+   * @param tried the names and paths tried
+   * @param hint what to install or fix
+   * @param cause the last loading error
+   */
+  constructor(tried: readonly string[], hint: string, cause?: unknown) {
+    super(`libusb-1.0 could not be loaded (tried: ${tried.join(", ")}). ${hint}`, { cause });
+    this.name = "LibusbLoadError";
+    this.tried = tried;
+    this.hint = hint;
+  }
+}
+
 let loaded: Deno.DynamicLibrary<typeof symbols> | undefined;
 
 /**
@@ -415,7 +442,7 @@ let loaded: Deno.DynamicLibrary<typeof symbols> | undefined;
  * {@link DEFAULT_LIBUSB_NAMES} are tried in order.
  *
  * @returns the loaded library
- * @throws {LibusbNotFoundError} no candidate loaded; lists the names tried and what to install
+ * @throws {LibusbLoadError} no candidate loaded; lists the names tried and what to install
  * @throws {FfiPermissionError} `--allow-ffi` is missing
  */
 export function loadLibusb(): Deno.DynamicLibrary<typeof symbols> {
@@ -449,14 +476,14 @@ export function loadLibusb(): Deno.DynamicLibrary<typeof symbols> {
     if (reasons.length > 0) hint = `${reasons.join("; ")}. ${hint}`;
     hint += `; or set ${LIBUSB_PATH_ENV} to the library's path`;
   }
-  throw new LibusbNotFoundError(candidates, hint + ".", lastError);
+  throw new LibusbLoadError(candidates, hint + ".", lastError);
 }
 
 /**
  * The bound libusb functions, loading the library on first use.
  *
  * @returns the symbols of the cached library
- * @throws {LibusbNotFoundError} see {@link loadLibusb}
+ * @throws {LibusbLoadError} see {@link loadLibusb}
  * @throws {FfiPermissionError} see {@link loadLibusb}
  */
 export function libusb(): LibusbSymbols {
@@ -727,12 +754,28 @@ export interface BulkTransferFields {
   type?: number;
 }
 
-function transferView(transfer: Deno.PointerObject): DataView {
+/**
+ * A view of a transfer's struct, for {@link fillBulkTransfer}. A transfer
+ * that is filled again and again can keep its view (saving an allocation
+ * per fill); the view is valid until the transfer is freed.
+ *
+ * @param transfer the `struct libusb_transfer *`
+ * @returns a DataView over its 64 bytes
+ */
+export function transferView(transfer: Deno.PointerObject): DataView {
   return new DataView(Deno.UnsafePointerView.getArrayBuffer(transfer, TRANSFER.size));
 }
 
-function pointerBits(pointer: Deno.PointerValue): bigint {
-  return BigInt(Deno.UnsafePointer.value(pointer));
+const TWO_32 = 0x1_0000_0000;
+
+/** Write a pointer or a small integer as a 64-bit little-endian field, without a BigInt when it fits. */
+function setWord(view: DataView, offset: number, value: number | bigint): void {
+  if (typeof value === "bigint") {
+    view.setBigUint64(offset, value, true);
+    return;
+  }
+  view.setUint32(offset, value % TWO_32, true);
+  view.setUint32(offset + 4, Math.floor(value / TWO_32), true);
 }
 
 /**
@@ -745,11 +788,15 @@ function pointerBits(pointer: Deno.PointerValue): bigint {
  *
  * @param transfer the `struct libusb_transfer *`
  * @param fields handle, endpoint, buffer, timeout, callback, user data
+ * @param view the transfer's {@link transferView}, if the caller keeps one
  */
-export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTransferFields): void {
-  const view = transferView(transfer);
+export function fillBulkTransfer(
+  transfer: Deno.PointerObject,
+  fields: BulkTransferFields,
+  view: DataView = transferView(transfer),
+): void {
   const buffer = fields.buffer.byteLength > 0 ? Deno.UnsafePointer.of(fields.buffer) : null;
-  view.setBigUint64(TRANSFER.devHandle, pointerBits(fields.handle), true);
+  setWord(view, TRANSFER.devHandle, Deno.UnsafePointer.value(fields.handle));
   view.setUint8(TRANSFER.flags, 0);
   view.setUint8(TRANSFER.endpoint, fields.endpoint);
   view.setUint8(TRANSFER.type, fields.type ?? LIBUSB_TRANSFER_TYPE_BULK);
@@ -757,9 +804,9 @@ export function fillBulkTransfer(transfer: Deno.PointerObject, fields: BulkTrans
   view.setInt32(TRANSFER.status, 0, true);
   view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);
   view.setInt32(TRANSFER.actualLength, 0, true);
-  view.setBigUint64(TRANSFER.callback, pointerBits(fields.callback), true);
-  view.setBigUint64(TRANSFER.userData, BigInt(fields.userData), true);
-  view.setBigUint64(TRANSFER.buffer, pointerBits(buffer), true);
+  setWord(view, TRANSFER.callback, Deno.UnsafePointer.value(fields.callback));
+  setWord(view, TRANSFER.userData, fields.userData);
+  setWord(view, TRANSFER.buffer, Deno.UnsafePointer.value(buffer));
   view.setInt32(TRANSFER.numIsoPackets, 0, true);
 }
 
@@ -784,6 +831,6 @@ export function readTransferResult(transfer: Deno.PointerObject): TransferResult
   return {
     status: view.getInt32(TRANSFER.status),
     actualLength: view.getInt32(TRANSFER.actualLength),
-    userData: Number(view.getBigUint64(TRANSFER.userData)),
+    userData: view.getUint32(TRANSFER.userData) + view.getUint32(TRANSFER.userData + 4) * TWO_32,
   };
 }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 
 const FFI_MODULE = import.meta.resolve("../ffi/libusb.ts");
+const LIBRARY_MODULE = import.meta.resolve("../src/usb/libusb_library.ts");
 const DISCOVERY_MODULE = import.meta.resolve("../src/usb/discovery.ts");
 
 /** Run `script` (read from stdin) with `deno run <flags> -`; report what it printed. */
@@ -38,7 +39,8 @@ async function runScript(
 
 /** A script that loads libusb and prints the outcome as JSON. */
 const LOAD_AND_REPORT = `
-import { loadLibusb, libusbVersion } from "${FFI_MODULE}";
+import { libusbVersion } from "${FFI_MODULE}";
+import { loadLibusb } from "${LIBRARY_MODULE}";
 try {
   loadLibusb();
   console.log(JSON.stringify({ loaded: true, version: libusbVersion() }));

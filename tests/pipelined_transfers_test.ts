@@ -63,7 +63,8 @@ async function collect(results: AsyncIterable<UsbInResult>): Promise<Uint8Array[
   const chunks: Uint8Array[] = [];
   for await (const result of results) {
     assert.equal(result.status, "ok");
-    chunks.push(inResultBytes(result));
+    // A copy: a result's bytes are valid only until the next one is asked for.
+    chunks.push(inResultBytes(result).slice());
   }
   return chunks;
 }
@@ -87,6 +88,25 @@ test("4 MiB through libusb with 8 transfers in flight arrive whole and in order"
     }
   }, meter.line);
   assert.equal(meter.max, 8, "at most, and up to, 8 transfers were in flight");
+});
+
+test("pipelined reads recycle their memory: a few buffers serve a 2 MiB read, each result right while it is current", async () => {
+  await withDevice(new PatternFunction(), async (dev) => {
+    const lengths = Array<number>((2 * MIB) / (64 * KIB)).fill(64 * KIB);
+    const buffers = new Set<ArrayBufferLike>();
+    let offset = 0;
+    for await (const result of dev.readBulkChunks(1, lengths, { inFlight: 4 })) {
+      const bytes = inResultBytes(result);
+      assert.equal(bytes.length, 64 * KIB);
+      // Checked while current: the rule is "valid until the next read".
+      assert.equal(checkPattern(bytes, offset), -1, `wrong bytes at stream offset ${offset}`);
+      buffers.add(bytes.buffer);
+      offset += bytes.length;
+    }
+    assert.equal(offset, 2 * MIB);
+    // 32 results from at most in-flight + 1 buffers: no allocation per transfer.
+    assert.ok(buffers.size <= 5, `${buffers.size} buffers for 32 transfers`);
+  });
 });
 
 test("a short transfer mid-stream: nothing is lost, later bytes follow in order, the rest is cancelled", async () => {

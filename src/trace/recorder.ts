@@ -23,6 +23,7 @@ import {
   type UsbTransferOptions,
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
+import { encodeSetupPacket, encodeWebUsbSetup } from "../usb/setup_packet.ts";
 import type { FunctionRead, SetupPacket, UsbFunction } from "../emulator/usb_function.ts";
 import { PcapngWriter } from "./pcap.ts";
 import { encodeUsbmon, STATUS_IN_PROGRESS, type TransferType } from "./usbmon.ts";
@@ -36,9 +37,6 @@ export interface RecorderOptions {
 }
 
 const ERRNO = { EPIPE: 32, ENOENT: 2, ESHUTDOWN: 108, EPROTO: 71, EOVERFLOW: 75 } as const;
-
-const SETUP_TYPE: Record<string, number> = { standard: 0, class: 1, vendor: 2 };
-const SETUP_RECIPIENT: Record<string, number> = { device: 0, interface: 1, endpoint: 2, other: 3 };
 
 function nowMicros(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
@@ -244,29 +242,11 @@ export class UsbRecorder {
 }
 
 function setupBytes(setup: UsbControlSetup, directionIn: boolean, length: number): Uint8Array {
-  const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint8(
-    0,
-    (directionIn ? 0x80 : 0) | (SETUP_TYPE[setup.requestType] << 5) |
-      SETUP_RECIPIENT[setup.recipient],
-  );
-  view.setUint8(1, setup.request);
-  view.setUint16(2, setup.value, true);
-  view.setUint16(4, setup.index, true);
-  view.setUint16(6, length, true);
-  return out;
+  return encodeWebUsbSetup(setup, directionIn ? "in" : "out", length);
 }
 
 function packetBytes(setup: SetupPacket): Uint8Array {
-  const out = new Uint8Array(8);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, setup.bmRequestType);
-  view.setUint8(1, setup.bRequest);
-  view.setUint16(2, setup.wValue, true);
-  view.setUint16(4, setup.wIndex, true);
-  view.setUint16(6, setup.wLength, true);
-  return out;
+  return encodeSetupPacket(setup);
 }
 
 function inBytes(result: UsbInResult): Uint8Array {

@@ -10,6 +10,7 @@
  */
 
 import { CaptureFormatError } from "./pcap.ts";
+import { decodeSetupPacket } from "../usb/setup_packet.ts";
 
 /** Link type of usbmon packets with the 48-byte header. */
 export const LINKTYPE_USB_LINUX = 189;
@@ -89,13 +90,13 @@ export interface SetupFields {
  * @returns its fields
  */
 export function setupFields(setup: Uint8Array): SetupFields {
-  const view = new DataView(setup.buffer, setup.byteOffset, 8);
+  const f = decodeSetupPacket(setup);
   return {
-    requestType: view.getUint8(0),
-    request: view.getUint8(1),
-    value: view.getUint16(2, true),
-    index: view.getUint16(4, true),
-    length: view.getUint16(6, true),
+    requestType: f.bmRequestType,
+    request: f.bRequest,
+    value: f.wValue,
+    index: f.wIndex,
+    length: f.wLength,
   };
 }
 

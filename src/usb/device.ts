@@ -192,6 +192,12 @@ export interface UsbDevice {
    * Leaving the loop early (`break`, an exception) cancels the transfers in
    * flight and discards what they received: to stop and still see every
    * byte, abort `options.signal` and keep iterating.
+   *
+   * **The data of a result is valid until the next read**: until the loop
+   * asks for the next result (or ends). An implementation may then reuse its
+   * memory for a later transfer (the libusb device does: no copy, no
+   * allocation per transfer), so copy the bytes or write them out before
+   * asking for more; do not keep the `DataView` itself.
    */
   readBulkChunks?(
     endpointNumber: number,

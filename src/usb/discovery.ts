@@ -5,31 +5,17 @@
  * @module
  */
 
-import { acquireLibusbContext, readConfiguration, withDeviceList } from "./libusb_context.ts";
+import {
+  acquireLibusbContext,
+  readConfiguration,
+  type UsbDeviceInfo,
+  withDeviceList,
+} from "./libusb_context.ts";
 import { LibusbDevice } from "./libusb_device.ts";
 import { UsbError } from "./errors.ts";
 import type { UsbConfigurationInfo } from "./device.ts";
 
-/** The bus speed a device negotiated (`enum libusb_speed`). */
-export type UsbSpeed = "unknown" | "low" | "full" | "high" | "super" | "super-plus";
-
-/** An attached USB device, as enumeration sees it (nothing is opened). */
-export interface UsbDeviceInfo {
-  /** Bus number. */
-  bus: number;
-  /** Device address on the bus. */
-  address: number;
-  /** idVendor. */
-  vendorId: number;
-  /** idProduct. */
-  productId: number;
-  /** bcdDevice (device release number, BCD). */
-  bcdDevice: number;
-  /** The negotiated speed ("full" for the Canon cameras of that era). */
-  speed: UsbSpeed;
-  /** The physical port chain, Linux style (`"1-4.2"`); absent for root hubs. */
-  portPath?: string;
-}
+export type { UsbDeviceInfo, UsbSpeed } from "./libusb_context.ts";
 
 /** Which devices {@link listUsbDevices} returns. */
 export interface UsbDeviceFilter {

@@ -15,14 +15,14 @@
 
 import {
   HOTPLUG_CALLBACK,
-  libusb,
   LIBUSB_CAP_HAS_HOTPLUG,
   LIBUSB_HOTPLUG_EVENT,
   LIBUSB_HOTPLUG_MATCH_ANY,
   pointerFromBox,
   readDeviceDescriptor,
 } from "../../ffi/libusb.ts";
-import type { UsbDeviceInfo, UsbSpeed } from "./discovery.ts";
+import { libusb } from "./libusb_library.ts";
+import type { UsbDeviceInfo, UsbSpeed } from "./libusb_context.ts";
 import { LIBUSB_ERROR_CODES, UsbError, usbErrorCodeOf } from "./errors.ts";
 
 /** Which arrivals a watch reports. */

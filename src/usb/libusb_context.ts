@@ -25,7 +25,6 @@
 import {
   type DeviceDescriptor,
   deviceListEntries,
-  libusb,
   LIBUSB_DEBUG_ENV,
   LIBUSB_OPTION_LOG_LEVEL,
   pointerFromBox,
@@ -33,10 +32,31 @@ import {
   readDeviceDescriptor,
   readEnvQuietly,
 } from "../../ffi/libusb.ts";
+import { libusb } from "./libusb_library.ts";
 import type { UsbConfigurationInfo, UsbEndpointInfo } from "./device.ts";
 import { LibusbEventLoop } from "./libusb_pipeline.ts";
-import type { UsbDeviceInfo, UsbSpeed } from "./discovery.ts";
 import { UsbError, usbErrorCodeOf } from "./errors.ts";
+
+/** The bus speed a device negotiated (`enum libusb_speed`). */
+export type UsbSpeed = "unknown" | "low" | "full" | "high" | "super" | "super-plus";
+
+/** An attached USB device, as enumeration sees it (nothing is opened). */
+export interface UsbDeviceInfo {
+  /** Bus number. */
+  bus: number;
+  /** Device address on the bus. */
+  address: number;
+  /** idVendor. */
+  vendorId: number;
+  /** idProduct. */
+  productId: number;
+  /** bcdDevice (device release number, BCD). */
+  bcdDevice: number;
+  /** The negotiated speed ("full" for the Canon cameras of that era). */
+  speed: UsbSpeed;
+  /** The physical port chain, Linux style (`"1-4.2"`); absent for root hubs. */
+  portPath?: string;
+}
 
 /** A hold on the shared libusb context; release it exactly once. */
 export interface LibusbContextLease {

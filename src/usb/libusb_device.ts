@@ -21,12 +21,10 @@
 import {
   CONTROL_SETUP_SIZE,
   fillBulkTransfer,
-  libusb,
-  LIBUSB_TRANSFER_STATUS,
   LIBUSB_TRANSFER_TYPE,
   pointerFromBox,
-  readTransferResult,
 } from "../../ffi/libusb.ts";
+import { libusb } from "./libusb_library.ts";
 import {
   toBytes,
   type UsbBulkChunkOptions,
@@ -38,13 +36,14 @@ import {
   type UsbOutResult,
   type UsbTransferOptions,
 } from "./device.ts";
-import type { UsbDeviceInfo } from "./discovery.ts";
 import {
   allocTransfer,
   freeTransfer,
   LibusbBulkInSubmitter,
-  transferErrorCode,
+  type LibusbTransferOutcome,
+  readTransferOutcome,
 } from "./libusb_pipeline.ts";
+import { setupPacketFields, writeSetupPacket } from "./setup_packet.ts";
 import { pipelineReads } from "./pipeline.ts";
 import {
   ACCESS_HINT,
@@ -58,6 +57,7 @@ import {
   acquireLibusbContext,
   type LibusbContextLease,
   readConfiguration,
+  type UsbDeviceInfo,
   withDeviceList,
 } from "./libusb_context.ts";
 
@@ -97,11 +97,6 @@ export class UsbTimeoutError extends UsbError {
   }
 }
 
-const REQUEST_TYPE_BITS = { standard: 0x00, class: 0x20, vendor: 0x40 } as const;
-const RECIPIENT_BITS = { device: 0x00, interface: 0x01, endpoint: 0x02, other: 0x03 } as const;
-
-const PIPE = LIBUSB_ERROR_CODES.PIPE;
-const OVERFLOW = LIBUSB_ERROR_CODES.OVERFLOW;
 const TIMEOUT = LIBUSB_ERROR_CODES.TIMEOUT;
 const NOT_FOUND = LIBUSB_ERROR_CODES.NOT_FOUND;
 
@@ -138,6 +133,27 @@ function inResult(
   return length > 0 || status === "ok"
     ? { status, data: new DataView(buffer.buffer, offset, length) }
     : { status };
+}
+
+/** The libusb error code of a transfer that did not end with a WebUSB status. */
+function errorCodeOf(end: LibusbTransferOutcome): number {
+  switch (end.status) {
+    case "error":
+      return end.code;
+    case "stall":
+      return LIBUSB_ERROR_CODES.PIPE;
+    case "babble":
+      return LIBUSB_ERROR_CODES.OVERFLOW;
+    default:
+      // A cancelled lone transfer was interrupted (the device is closing).
+      return LIBUSB_ERROR_CODES.INTERRUPTED;
+  }
+}
+
+/** How a control transfer is named in messages. */
+function describeControl(setup: UsbControlSetup, direction: UsbDirection, length: number): string {
+  return `control ${direction === "in" ? "IN" : "OUT"} transfer (${setup.requestType} request ` +
+    `${hex2(setup.request)}, value ${hex2(setup.value)}, index ${setup.index}, ${bytes(length)})`;
 }
 
 /**
@@ -321,15 +337,24 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     // GET_DESCRIPTOR (standard, device, IN) of string `index` in `language`.
     const get = async (index: number, language: number): Promise<Uint8Array | undefined> => {
       const buffer = new Uint8Array(CONTROL_SETUP_SIZE + 255);
-      const setup = new DataView(buffer.buffer);
-      setup.setUint8(0, 0x80);
-      setup.setUint8(1, 0x06);
-      setup.setUint16(2, 0x0300 | index, true);
-      setup.setUint16(4, language, true);
-      setup.setUint16(6, 255, true);
-      const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, 1000);
+      writeSetupPacket(
+        setupPacketFields(
+          {
+            requestType: "standard",
+            recipient: "device",
+            request: 0x06,
+            value: 0x0300 | index,
+            index: language,
+          },
+          "in",
+          255,
+        ),
+        buffer,
+      );
+      const end = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, 1000);
+      const n = end.length;
       const d = buffer.subarray(CONTROL_SETUP_SIZE, CONTROL_SETUP_SIZE + n);
-      if (r !== 0 || n < 2 || d[1] !== 3) return undefined;
+      if (end.status !== "ok" || n < 2 || d[1] !== 3) return undefined;
       return d.subarray(2, Math.min(d[0], n));
     };
     const languages = await get(0, 0);
@@ -392,15 +417,14 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     options?: UsbTransferOptions,
   ): Promise<UsbInResult> {
     checkInteger("length", length, 0, 0xffff);
-    const { bmRequestType, what } = this.#setup(setup, 0x80, length);
+    const buffer = this.#controlBuffer(setup, "in", length);
     const timeout = timeoutOf(options);
     const handle = this.#require("controlTransferIn");
-    const buffer = this.#controlBuffer(bmRequestType, setup, length);
-    const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
-    if (r === 0) return inResult(buffer, n, "ok", CONTROL_SETUP_SIZE);
-    if (r === PIPE) return { status: "stall" };
-    if (r === OVERFLOW) return { status: "babble" };
-    throw this.#error(r, what, timeout);
+    const end = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
+    if (end.status === "ok") return inResult(buffer, end.length, "ok", CONTROL_SETUP_SIZE);
+    if (end.status === "stall") return { status: "stall" };
+    if (end.status === "babble") return { status: "babble" };
+    throw this.#error(errorCodeOf(end), describeControl(setup, "in", length), timeout);
   }
 
   /**
@@ -419,15 +443,14 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   ): Promise<UsbOutResult> {
     const payload = toBytes(data).slice();
     checkInteger("data length", payload.length, 0, 0xffff);
-    const { bmRequestType, what } = this.#setup(setup, 0x00, payload.length);
+    const buffer = this.#controlBuffer(setup, "out", payload.length);
+    buffer.set(payload, CONTROL_SETUP_SIZE);
     const timeout = timeoutOf(options);
     const handle = this.#require("controlTransferOut");
-    const buffer = this.#controlBuffer(bmRequestType, setup, payload.length);
-    buffer.set(payload, CONTROL_SETUP_SIZE);
-    const { r, n } = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
-    if (r === 0) return { status: "ok", bytesWritten: n };
-    if (r === PIPE) return { status: "stall", bytesWritten: 0 };
-    throw this.#error(r, what, timeout);
+    const end = await this.#transfer(handle, LIBUSB_TRANSFER_TYPE.CONTROL, 0, buffer, timeout);
+    if (end.status === "ok") return { status: "ok", bytesWritten: end.length };
+    if (end.status === "stall") return { status: "stall", bytesWritten: 0 };
+    throw this.#error(errorCodeOf(end), describeControl(setup, "out", payload.length), timeout);
   }
 
   /**
@@ -455,12 +478,13 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const handle = this.#require("transferIn");
     const buffer = new Uint8Array(length);
     const kind = type === "interrupt" ? LIBUSB_TRANSFER_TYPE.INTERRUPT : LIBUSB_TRANSFER_TYPE.BULK;
-    const { r, n } = await this.#transfer(handle, kind, endpoint, buffer, timeout);
-    if (r === 0) return inResult(buffer, n, "ok");
-    if (r === PIPE) return inResult(buffer, n, "stall");
-    if (r === OVERFLOW) return inResult(buffer, n, "babble");
+    const end = await this.#transfer(handle, kind, endpoint, buffer, timeout);
+    const n = end.length;
+    if (end.status === "ok" || end.status === "stall" || end.status === "babble") {
+      return inResult(buffer, n, end.status);
+    }
     const what = `${type} IN transfer on endpoint ${hex2(endpoint)} (${bytes(length)})`;
-    throw this.#error(r, what, timeout, n, buffer.slice(0, n));
+    throw this.#error(errorCodeOf(end), what, timeout, n, buffer.slice(0, n));
   }
 
   /**
@@ -485,12 +509,12 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const timeout = timeoutOf(options);
     const handle = this.#require("transferOut");
     const kind = type === "interrupt" ? LIBUSB_TRANSFER_TYPE.INTERRUPT : LIBUSB_TRANSFER_TYPE.BULK;
-    const { r, n } = await this.#transfer(handle, kind, endpointNumber, payload, timeout);
-    if (r === 0) return { status: "ok", bytesWritten: n };
-    if (r === PIPE) return { status: "stall", bytesWritten: n };
+    const end = await this.#transfer(handle, kind, endpointNumber, payload, timeout);
+    if (end.status === "ok") return { status: "ok", bytesWritten: end.length };
+    if (end.status === "stall") return { status: "stall", bytesWritten: end.length };
     const what = `${type} OUT transfer on endpoint ${hex2(endpointNumber)} ` +
       `(${bytes(payload.length)})`;
-    throw this.#error(r, what, timeout, n);
+    throw this.#error(errorCodeOf(end), what, timeout, end.length);
   }
 
   /**
@@ -632,9 +656,9 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
 
   /**
    * One transfer through libusb's asynchronous API and the context's event
-   * loop, as libusb's synchronous functions report it: `r` is 0 or a
-   * LIBUSB_ERROR_* code (PIPE for a stall, OVERFLOW for babble), `n` the
-   * bytes moved (for a control transfer: of its data stage).
+   * loop; its outcome as {@link readTransferOutcome} reads it (for a control
+   * transfer, the length is that of its data stage). A refused submission is
+   * a failure with libusb's code and length 0.
    */
   #transfer(
     handle: Deno.PointerObject,
@@ -642,7 +666,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     endpoint: number,
     buffer: Uint8Array,
     timeout: number,
-  ): Promise<{ r: number; n: number }> {
+  ): Promise<LibusbTransferOutcome> {
     const events = this.#lease!.events;
     const transfer = allocTransfer();
     const id = events.nextId();
@@ -655,28 +679,22 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       userData: id,
       type,
     });
-    const { promise, resolve } = Promise.withResolvers<{ r: number; n: number }>();
-    const S = LIBUSB_TRANSFER_STATUS;
+    const { promise, resolve } = Promise.withResolvers<LibusbTransferOutcome>();
+    const header = type === LIBUSB_TRANSFER_TYPE.CONTROL ? CONTROL_SETUP_SIZE : 0;
     const onDone = (done: Deno.PointerObject | null) => {
       if (!done) {
         // The event loop failed: the transfer may still be libusb's; leave it allocated.
-        resolve({ r: LIBUSB_ERROR_CODES.IO, n: 0 });
+        resolve({ status: "error", code: LIBUSB_ERROR_CODES.IO, length: 0 });
         return;
       }
-      const { status, actualLength } = readTransferResult(done);
+      const outcome = readTransferOutcome(done, buffer.length - header);
       freeTransfer(transfer);
-      const n = Math.max(0, actualLength);
-      const code = transferErrorCode(status);
-      if (code !== undefined) resolve({ r: code, n });
-      else if (status === S.STALL) resolve({ r: PIPE, n });
-      else if (status === S.OVERFLOW) resolve({ r: OVERFLOW, n });
-      else if (status === S.CANCELLED) resolve({ r: LIBUSB_ERROR_CODES.INTERRUPTED, n });
-      else resolve({ r: 0, n });
+      resolve(outcome);
     };
     const submitted = events.submit(transfer, id, onDone).then((r) => {
       if (r < 0) {
         freeTransfer(transfer);
-        resolve({ r, n: 0 });
+        resolve({ status: "error", code: r, length: 0 });
       }
     });
     // The buffer stays referenced (and alive) until the transfer ended.
@@ -684,14 +702,10 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   }
 
   /** A control transfer's buffer: the setup packet, then room for `length` data bytes. */
-  #controlBuffer(bmRequestType: number, setup: UsbControlSetup, length: number): Uint8Array {
+  #controlBuffer(setup: UsbControlSetup, direction: UsbDirection, length: number): Uint8Array {
+    const fields = setupPacketFields(setup, direction, length);
     const buffer = new Uint8Array(CONTROL_SETUP_SIZE + length);
-    const view = new DataView(buffer.buffer);
-    view.setUint8(0, bmRequestType);
-    view.setUint8(1, setup.request);
-    view.setUint16(2, setup.value, true);
-    view.setUint16(4, setup.index, true);
-    view.setUint16(6, length, true);
+    writeSetupPacket(fields, buffer);
     return buffer;
   }
 
@@ -711,27 +725,6 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const forget = () => this.#inFlight.delete(promise);
     promise.then(forget, forget);
     return promise;
-  }
-
-  #setup(
-    setup: UsbControlSetup,
-    direction: number,
-    length: number,
-  ): { bmRequestType: number; what: string } {
-    const type = REQUEST_TYPE_BITS[setup.requestType];
-    const recipient = RECIPIENT_BITS[setup.recipient];
-    if (type === undefined || recipient === undefined) {
-      throw new UsbError(
-        "INVALID_PARAM",
-        `unsupported control setup: requestType "${setup.requestType}", recipient "${setup.recipient}"`,
-      );
-    }
-    checkInteger("setup.request", setup.request, 0, 0xff);
-    checkInteger("setup.value", setup.value, 0, 0xffff);
-    checkInteger("setup.index", setup.index, 0, 0xffff);
-    const what = `control ${direction ? "IN" : "OUT"} transfer (${setup.requestType} request ` +
-      `${hex2(setup.request)}, value ${hex2(setup.value)}, index ${setup.index}, ${bytes(length)})`;
-    return { bmRequestType: direction | type | recipient, what };
   }
 
   #endpointType(endpointNumber: number, direction: UsbDirection): "bulk" | "interrupt" {

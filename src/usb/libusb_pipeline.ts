@@ -34,12 +34,13 @@
 
 import {
   fillBulkTransfer,
-  libusb,
   LIBUSB_TRANSFER_STATUS,
   mayIssueIoctlsHere,
   readTransferResult,
   TRANSFER_CALLBACK,
+  transferView,
 } from "../../ffi/libusb.ts";
+import { libusb } from "./libusb_library.ts";
 import { LIBUSB_ERROR_CODES, UsbError } from "./errors.ts";
 import type { PendingTransfer, TransferEnd, TransferSubmitter } from "./pipeline.ts";
 
@@ -337,6 +338,8 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
   readonly #all: Deno.PointerObject[] = [];
   /** The data buffer of each transfer. */
   readonly #buffers = new Map<Deno.PointerObject, Uint8Array>();
+  /** The struct view of each transfer (filled once per submission). */
+  readonly #views = new Map<Deno.PointerObject, DataView>();
   readonly #flying = new Map<number, InFlight>();
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -378,9 +381,11 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     if (!transfer) {
       transfer = allocTransfer();
       this.#all.push(transfer);
+      this.#views.set(transfer, transferView(transfer));
     }
     // Each transfer keeps its buffer (an ArrayBuffer of its own: outside the V8
-    // heap, it does not move) for the whole read; completed data is copied out.
+    // heap, it does not move) for the whole read; completed data is lent to the
+    // consumer in place (no copy) until the pipeline releases it.
     // Long-lived buffers rather than one per submission: buffers alive across
     // garbage collections would be promoted and pile up until a full collection.
     let own = this.#buffers.get(transfer);
@@ -397,7 +402,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       timeout: this.#target.timeout,
       callback: events.callback,
       userData: id,
-    });
+    }, this.#views.get(transfer));
     let resolve!: (end: TransferEnd) => void;
     const done = new Promise<TransferEnd>((r) => resolve = r);
     const entry: InFlight = { id, transfer, buffer, resolve, ended: false };
@@ -437,6 +442,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     this.#all.length = 0;
     this.#idle.length = 0;
     this.#buffers.clear();
+    this.#views.clear();
   }
 
   /** A transfer ended (main thread). */
@@ -451,26 +457,25 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
       });
       return;
     }
-    this.#idle.push(entry.transfer);
-    const { status, actualLength } = readTransferResult(transfer);
-    const n = Math.max(0, Math.min(actualLength, length));
-    // A copy: the transfer's buffer serves its next submission.
-    const data = entry.buffer.slice(0, n);
-    const code = transferErrorCode(status);
-    let end: TransferEnd;
-    if (code !== undefined) {
-      end = { status: "error", error: this.#target.error(code, length, n, data), data };
-    } else {
-      const S = LIBUSB_TRANSFER_STATUS;
-      const kind = status === S.COMPLETED
-        ? "ok"
-        : status === S.CANCELLED
-        ? "cancelled"
-        : status === S.STALL
-        ? "stall"
-        : "babble";
-      end = { status: kind, data };
-    }
+    const outcome = readTransferOutcome(transfer, length);
+    // No copy: the data stays in the transfer's buffer until the pipeline
+    // releases it (the consumer asked for the next result); only then does
+    // the transfer, with its buffer, serve another submission.
+    const data = entry.buffer.subarray(0, outcome.length);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#idle.push(entry.transfer);
+    };
+    const end: TransferEnd = outcome.status === "error"
+      ? {
+        status: "error",
+        error: this.#target.error(outcome.code, length, outcome.length, data.slice()),
+        data,
+        release,
+      }
+      : { status: outcome.status, data, release };
     this.#finish(entry, end);
   }
 
@@ -489,26 +494,62 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
 }
 
 /**
- * The libusb error code a transfer status stands for, or undefined for the
- * statuses that are results rather than failures (completed, cancelled,
- * stall, overflow).
+ * How a libusb transfer ended, in WebUSB's terms: a status with the bytes
+ * moved, or a failure with libusb's error code (`LIBUSB_ERROR_*`).
+ */
+export type LibusbTransferOutcome =
+  | { readonly status: "ok" | "stall" | "babble" | "cancelled"; readonly length: number }
+  | { readonly status: "error"; readonly code: number; readonly length: number };
+
+/**
+ * Read a finished transfer's outcome: the one place that turns libusb's
+ * `status` and `actual_length` into a result or an error code. Completed is
+ * `"ok"`, STALL `"stall"`, OVERFLOW `"babble"`, CANCELLED `"cancelled"`;
+ * TIMED_OUT, NO_DEVICE and ERROR (and anything unknown) are failures with
+ * LIBUSB_ERROR_TIMEOUT, NO_DEVICE and IO. The length is clamped to
+ * `0..capacity` (libusb never reports more, but a length is trusted nowhere).
+ *
+ * @param transfer the `struct libusb_transfer *` the callback received
+ * @param capacity the transfer's buffer length
+ * @returns its outcome
+ */
+export function readTransferOutcome(
+  transfer: Deno.PointerObject,
+  capacity: number,
+): LibusbTransferOutcome {
+  const { status, actualLength } = readTransferResult(transfer);
+  return transferOutcome(status, actualLength, capacity);
+}
+
+/**
+ * {@link readTransferOutcome} from the two fields already read.
  *
  * @param status `enum libusb_transfer_status`
- * @returns LIBUSB_ERROR_TIMEOUT, NO_DEVICE or IO; or undefined
+ * @param actualLength `actual_length`
+ * @param capacity the buffer length
+ * @returns the outcome
  */
-export function transferErrorCode(status: number): number | undefined {
+export function transferOutcome(
+  status: number,
+  actualLength: number,
+  capacity: number,
+): LibusbTransferOutcome {
   const S = LIBUSB_TRANSFER_STATUS;
+  const length = Math.max(0, Math.min(actualLength, capacity));
   switch (status) {
     case S.COMPLETED:
-    case S.CANCELLED:
+      return { status: "ok", length };
     case S.STALL:
+      return { status: "stall", length };
     case S.OVERFLOW:
-      return undefined;
+      return { status: "babble", length };
+    case S.CANCELLED:
+      return { status: "cancelled", length };
     case S.TIMED_OUT:
-      return LIBUSB_ERROR_CODES.TIMEOUT;
+      return { status: "error", code: LIBUSB_ERROR_CODES.TIMEOUT, length };
     case S.NO_DEVICE:
-      return LIBUSB_ERROR_CODES.NO_DEVICE;
+      return { status: "error", code: LIBUSB_ERROR_CODES.NO_DEVICE, length };
     default:
-      return LIBUSB_ERROR_CODES.IO;
+      return { status: "error", code: LIBUSB_ERROR_CODES.IO, length };
   }
 }

@@ -13,7 +13,11 @@
  *   bytes that cancelled transfers had received are yielded in order (as
  *   short "ok" results), unless a transfer failed;
  * - the generator returns only when every transfer it submitted has ended,
- *   and then releases the backend ({@link TransferSubmitter.close}).
+ *   and then releases the backend ({@link TransferSubmitter.close});
+ * - the bytes of a result are valid until the consumer asks for the next
+ *   one (or ends the iteration): a backend may then reuse their memory for
+ *   a later transfer ({@link TransferEnd} `release`). Copy or write them out
+ *   before asking for more.
  *
  * @module
  */
@@ -26,10 +30,21 @@ export const DEFAULT_IN_FLIGHT = 8;
 
 /** How a submitted transfer ended. */
 export type TransferEnd =
-  /** Finished (possibly short), was cancelled, or ended with a stall or babble. */
-  | { status: "ok" | "cancelled" | "stall" | "babble"; data: Uint8Array }
-  /** Failed: timeout, device gone, I/O error. */
-  | { status: "error"; error: Error; data: Uint8Array };
+  & (
+    /** Finished (possibly short), was cancelled, or ended with a stall or babble. */
+    | { status: "ok" | "cancelled" | "stall" | "babble"; data: Uint8Array }
+    /** Failed: timeout, device gone, I/O error. */
+    | { status: "error"; error: Error; data: Uint8Array }
+  )
+  & {
+    /**
+     * Called once {@link pipelineReads} no longer needs `data` (the consumer
+     * asked for the next result, or the data was not handed out): the
+     * backend may reuse its memory from then on. Absent when `data` is the
+     * consumer's to keep.
+     */
+    release?: () => void;
+  };
 
 /** One transfer on its way. */
 export interface PendingTransfer {
@@ -192,26 +207,32 @@ export async function* pipelineReads(
       if (!head) break;
       const end = await waitFor(head);
       queue.shift();
-      if (end.status === "error") {
-        failure ??= end.error;
+      // The data's memory goes back to the backend once the consumer resumes
+      // (or at once when it is not handed out).
+      try {
+        if (end.status === "error") {
+          failure ??= end.error;
+          await stop();
+          continue;
+        }
+        if (failure) continue; // draining after a failure: its data is not handed out
+        if (end.status === "cancelled") {
+          if (end.data.length > 0) yield okResult(end.data);
+          continue;
+        }
+        if (end.status === "ok") {
+          if (end.data.length < head.length && !stopped) await stop(); // short: the rest is cancelled
+          yield okResult(end.data);
+          continue;
+        }
+        // stall or babble: the endpoint is out of step; nothing after it is wanted.
         await stop();
-        continue;
+        yield end.status === "stall"
+          ? { status: "stall" }
+          : { status: "babble", data: dataView(end.data) };
+      } finally {
+        end.release?.();
       }
-      if (failure) continue; // draining after a failure: its data is not handed out
-      if (end.status === "cancelled") {
-        if (end.data.length > 0) yield okResult(end.data);
-        continue;
-      }
-      if (end.status === "ok") {
-        if (end.data.length < head.length && !stopped) await stop(); // short: the rest is cancelled
-        yield okResult(end.data);
-        continue;
-      }
-      // stall or babble: the endpoint is out of step; nothing after it is wanted.
-      await stop();
-      yield end.status === "stall"
-        ? { status: "stall" }
-        : { status: "babble", data: dataView(end.data) };
     }
     if (failure) throw failure;
     signal?.throwIfAborted();
