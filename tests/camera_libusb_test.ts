@@ -106,6 +106,15 @@ test("open through libusb: a file as a stream; cancelled midway, the camera goes
     const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
     chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
     assert.deepEqual(joined, whole);
+    // A file of many transfers, its chunks kept until the end: each chunk
+    // must stay the reader's own after later transfers arrive.
+    const big = vc.card!.read(["DCIM", "100CANON", "MVI_0001.AVI"], 0, 3_000_000);
+    const kept: Uint8Array[] = [];
+    for await (const chunk of cam.storage.open("/DCIM/100CANON/MVI_0001.AVI")) kept.push(chunk);
+    const all = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
+    kept.reduce((at, c) => (all.set(c, at), at + c.length), 0);
+    assert.equal(all.length, big.length);
+    assert.ok(all.every((b, i) => b === big[i]), "the streamed AVI matches the card byte for byte");
     const reader = cam.storage.open("/DCIM/100CANON/MVI_0001.AVI").getReader();
     let got = 0;
     while (got < 200_000) got += (await reader.read()).value!.length;

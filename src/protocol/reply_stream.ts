@@ -27,8 +27,9 @@ export type ReplyProducer = (
  * command may follow at once. A producer that fails errors the stream with
  * its error.
  *
- * @param produce the reply's producer (e.g. a call of `Session.longCommand`)
- * @returns the stream; each chunk belongs to the reader
+ * @param produce the reply's producer (e.g. a call of `Session.longCommand`); its chunks
+ *   may be reused once it is asked for the next
+ * @returns the stream; each chunk is a copy that belongs to the reader
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -55,7 +56,9 @@ export function replyStream(produce: ReplyProducer): ReadableStream<Uint8Array> 
       if (running) return;
       const sink = async (chunk: Uint8Array) => {
         stop.signal.throwIfAborted();
-        controller.enqueue(chunk);
+        // A device lends a chunk only until its next read (UsbDevice.readBulkChunks),
+        // while a reader may keep what it was given: the stream hands out a copy.
+        controller.enqueue(chunk.slice());
         if ((controller.desiredSize ?? 0) <= 0) await new Promise<void>((r) => space = r);
         stop.signal.throwIfAborted();
       };
