@@ -9,10 +9,10 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { emulatedModel } from "../emulator/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
+import { ArgsError, type ArgSpec, parseCommandArgs, type ParsedArgs } from "./args.ts";
 import {
   type CliIo,
   CommandContext,
@@ -134,8 +134,8 @@ function isModel(text: string): boolean {
 
 /**
  * Split the command line: the sub-command's name, and the other arguments
- * with `--emulate [MODEL]` turned into `--emulate=MODEL` (parseArgs has no
- * optional values).
+ * with `--emulate [MODEL]` turned into `--emulate=MODEL` (an option's value
+ * is never optional to the parser).
  */
 function splitCommandLine(args: readonly string[]): { name: string | undefined; rest: string[] } {
   let name: string | undefined;
@@ -386,10 +386,7 @@ export async function main(
       io.write((about ? commandHelp(about) : await mainHelp()) + "\n");
       return EXIT.OK;
     }
-    const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-      {
-        ...GLOBAL_OPTIONS,
-      };
+    const spec: Record<string, ArgSpec> = { ...GLOBAL_OPTIONS };
     for (const [key, option] of Object.entries(command?.options ?? {})) {
       spec[key] = {
         type: option.type,
@@ -397,13 +394,12 @@ export async function main(
         ...(option.multiple ? { multiple: true } : {}),
       };
     }
-    let parsed;
+    let parsed: ParsedArgs;
     try {
-      parsed = parseArgs({ args: rest, options: spec, allowPositionals: true, strict: true });
+      parsed = parseCommandArgs(rest, spec);
     } catch (error) {
-      // node:util's messages go on about '--'; the first sentence says it.
-      const message = error instanceof Error ? error.message : String(error);
-      let text = message.split(/\.\s/)[0].replace(/\.$/, "");
+      if (!(error instanceof ArgsError)) throw error;
+      let text = error.message;
       const ambiguous = /Option '(-[^']+)' argument is ambiguous/.exec(text);
       if (ambiguous) text += `: a value starting with "-" is written ${ambiguous[1]}=VALUE`;
       throw new UsageError(text, command?.name);
@@ -429,7 +425,7 @@ export async function main(
     context = new CommandContext(io, global, options.connect ?? connectCamera, options.signal);
     const code = await untilInterrupted(
       command.run(context, {
-        values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
+        values: parsed.values,
         positionals: parsed.positionals,
       }),
       options.signal,
