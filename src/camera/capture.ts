@@ -20,7 +20,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./host_path.ts";
 import { readU32, words } from "../protocol/bytes.ts";
 import {
   advanceCapture,
