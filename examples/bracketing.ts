@@ -72,7 +72,7 @@ if (testbed) {
 }
 
 await using cam = await Camera.open();
-console.log(`${cam.model}, owner ${JSON.stringify(cam.owner)}`);
+console.log(`${cam.modelName}, owner ${JSON.stringify(cam.owner)}`);
 await using session = await cam.capture.start();
 const before = await session.settings();
 console.log(

@@ -31,6 +31,8 @@ if (testbed) {
 
 console.log("Waiting for a camera (Ctrl+C to stop) ...");
 const found = await waitForCamera({ timeout: emulate ? 10_000 : undefined });
-console.log(`Found the ${found.model} at bus ${found.bus} address ${found.address} (${found.via})`);
+console.log(
+  `Found the ${found.modelName} at bus ${found.bus} address ${found.address} (${found.via})`,
+);
 await using cam = await Camera.open({ bus: found.bus, address: found.address });
-console.log(`Hello, ${cam.owner}'s ${cam.model}!`);
+console.log(`Hello, ${cam.owner}'s ${cam.modelName}!`);

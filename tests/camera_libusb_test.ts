@@ -43,7 +43,7 @@ test("libusb lists the virtual G3 with bus, address and model", async () => {
     bus: 1,
     address: 7,
     productId: 0x306e,
-    model: "PowerShot G3",
+    modelName: "PowerShot G3",
     mode: "normal",
     supported: true,
   }]);
@@ -57,7 +57,7 @@ test("libusb lists the virtual G3 with bus, address and model", async () => {
 test("open, identify, set owner and power status through libusb", async () => {
   await withCamera({ owner: "Kiril" }, async (cam, vc) => {
     assert.deepEqual(await cam.identify(), {
-      model: "Canon PowerShot G3",
+      modelName: "Canon PowerShot G3",
       owner: "Kiril",
       firmware: "1.0.2.0",
     });
@@ -126,7 +126,7 @@ test("a truncated or garbled reply through libusb is a protocol error; the camer
     await assert.rejects(() => cam.identify(), (e: Error) => e instanceof ProtocolError);
     vc.faults.inject({ kind: "garble" }, { command: { cmd1: 0x0a, cmd2: 0x12 } });
     await assert.rejects(() => cam.powerStatus());
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   }, 300);
 });
 
@@ -174,5 +174,5 @@ test("a second session finds the camera active ('A' path) and works", async () =
   }
   await using second = await Camera.open();
   assert.equal(second.wokenUp, false);
-  assert.equal((await second.identify()).model, "Canon PowerShot G3");
+  assert.equal((await second.identify()).modelName, "Canon PowerShot G3");
 });

@@ -181,7 +181,7 @@ Deno.test("download: aborting half-way leaves no file, and the camera stays usab
     (e: Error) => e.name === "AbortError",
   );
   assert.deepEqual([...Deno.readDirSync(dir)], []);
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.equal((await cam.storage.list("/DCIM/100CANON")).length, 1);
   await Deno.remove(dir, { recursive: true });
 });

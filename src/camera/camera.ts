@@ -80,7 +80,14 @@ export interface CameraOpenOptions extends CameraConnectOptions {
 }
 
 /** The identity of a connected camera, as {@link Camera.identify} returns it. */
-export type CameraIdentity = IdentifyInfo;
+export interface CameraIdentity {
+  /** The model name the camera reports, e.g. "Canon PowerShot G3" (`Camera.modelName`). */
+  modelName: string;
+  /** The owner name stored in the camera (`Camera.owner`). */
+  owner: string;
+  /** The firmware version, "a.b.c.d" (`Camera.firmware`). */
+  firmware: string;
+}
 
 /** Resolve which model entry describes a device. */
 function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraModel {
@@ -146,8 +153,11 @@ function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraM
 export class Camera implements AsyncDisposable {
   /** The device the camera is reached through. */
   readonly device: UsbDevice;
-  /** The model table entry (class, capture support, limits). */
-  readonly modelInfo: CameraModel;
+  /**
+   * The model table entry (name, class, capture support, limits); the name
+   * the camera itself reports is {@link Camera.modelName}.
+   */
+  readonly model: CameraModel;
   /** The protocol session (for tools that need raw dialogues). */
   readonly session: Session;
   /** What the camera's class decides: command codes, key locking, units. */
@@ -170,14 +180,14 @@ export class Camera implements AsyncDisposable {
 
   private constructor(
     device: UsbDevice,
-    modelInfo: CameraModel,
+    model: CameraModel,
     ownsOpen: boolean,
     timeout: number,
     callTimeout?: number,
   ) {
     this.device = device;
-    this.modelInfo = modelInfo;
-    this.traits = traitsOf(modelInfo);
+    this.model = model;
+    this.traits = traitsOf(model);
     this.#ownsOpen = ownsOpen;
     this.session = new Session(device, {
       newProtocol: this.traits.newProtocol,
@@ -197,7 +207,7 @@ export class Camera implements AsyncDisposable {
    * ```ts ignore
    * import { Camera } from "@canon-remote/canon-remote";
    * await using cam = await Camera.open();
-   * console.log(cam.model, cam.owner, cam.firmwareVersion);
+   * console.log(cam.modelName, cam.owner, cam.firmware);
    * ```
    */
   static async open(options: CameraOpenOptions = {}): Promise<Camera> {
@@ -224,7 +234,7 @@ export class Camera implements AsyncDisposable {
    * import { Camera } from "@canon-remote/canon-remote";
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * assert.equal(cam.model, "Canon PowerShot G3");
+   * assert.equal(cam.modelName, "Canon PowerShot G3");
    * ```
    */
   static async connect(device: UsbDevice, options: CameraConnectOptions = {}): Promise<Camera> {
@@ -353,7 +363,7 @@ export class Camera implements AsyncDisposable {
   async #bodyIdNow(): Promise<number> {
     const command = this.traits.bodyId;
     if (!command) {
-      throw new CanonError(`the ${this.modelInfo.name} has no body id (only EOS bodies do)`);
+      throw new CanonError(`the ${this.model.name} has no body id (only EOS bodies do)`);
     }
     const reply = await this.session.command(command);
     return readU32(reply.data, 0);
@@ -364,7 +374,7 @@ export class Camera implements AsyncDisposable {
     return this.traits.commands[purpose];
   }
 
-  async #identifyNow(timeout?: number): Promise<IdentifyInfo> {
+  async #identifyNow(timeout?: number): Promise<CameraIdentity> {
     const reply = await this.session.command(this.#spec("identify"), undefined, { timeout });
     const identity = decodeIdentify(reply.data);
     if (this.traits.getOwner) {
@@ -372,7 +382,7 @@ export class Camera implements AsyncDisposable {
       identity.owner = readCString(owner.data, 0, 32);
     }
     this.#identity = identity;
-    return { ...identity };
+    return { modelName: identity.model, owner: identity.owner, firmware: identity.firmware };
   }
 
   /** A call made on the camera itself: refused once `close()` was called. */
@@ -434,7 +444,7 @@ export class Camera implements AsyncDisposable {
   #rawStorage(): Storage {
     this.#storage ??= new Storage({
       session: this.session,
-      modelInfo: this.modelInfo,
+      modelInfo: this.model,
       run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
     });
@@ -450,7 +460,7 @@ export class Camera implements AsyncDisposable {
   #rawCapture(): Capture {
     this.#capture ??= new Capture({
       session: this.session,
-      modelInfo: this.modelInfo,
+      modelInfo: this.model,
       run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
       storage: this.#rawStorage(),
@@ -464,8 +474,8 @@ export class Camera implements AsyncDisposable {
     return this.#captureView;
   }
 
-  /** The model string the camera reports, e.g. "Canon PowerShot G3". */
-  get model(): string {
+  /** The model name the camera reports, e.g. "Canon PowerShot G3" (the table entry: {@link Camera.model}). */
+  get modelName(): string {
     return this.#identity.model;
   }
 
@@ -475,7 +485,7 @@ export class Camera implements AsyncDisposable {
   }
 
   /** The firmware version, "a.b.c.d". */
-  get firmwareVersion(): string {
+  get firmware(): string {
     return this.#identity.firmware;
   }
 
@@ -509,8 +519,8 @@ export class Camera implements AsyncDisposable {
    * import { Camera } from "@canon-remote/canon-remote";
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ owner: "Kiril" }));
-   * const { model, owner, firmware } = await cam.identify();
-   * assert.deepEqual([model, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
+   * const { modelName, owner, firmware } = await cam.identify();
+   * assert.deepEqual([modelName, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
    * ```
    */
   async identify(): Promise<CameraIdentity> {
@@ -667,7 +677,7 @@ export class Camera implements AsyncDisposable {
    */
   async bodyId(): Promise<string> {
     return await this.#run(async () =>
-      formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.modelInfo))
+      formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.model))
     );
   }
 

@@ -51,7 +51,7 @@ export const camerasCommand: CommandDef = {
     } else {
       if (options.emulateUsb !== undefined) await context.camera(); // plugs the virtual camera in
       cameras = (await listCameras()).map((c) => ({
-        model: c.model,
+        model: c.modelName,
         port: `usb:${pad3(c.bus)},${pad3(c.address)}`,
         productId: c.productId,
         mode: c.mode,
@@ -120,13 +120,13 @@ export const infoCommand: CommandDef = {
     }
     const time = await cam.time();
     let bodyId: string | undefined;
-    if (cam.modelInfo.name.startsWith("EOS")) {
+    if (cam.model.name.startsWith("EOS")) {
       bodyId = await cam.bodyId().catch(() => undefined);
     }
     const usb = `04a9:${hex4(cam.device.productId)}`;
     if (context.json) {
       context.printJson({
-        model: identity.model,
+        model: identity.modelName,
         owner: identity.owner,
         firmware: identity.firmware,
         ...(bodyId === undefined ? {} : { bodyId }),
@@ -135,14 +135,14 @@ export const infoCommand: CommandDef = {
         cardError,
         time: formatDate(time),
         usbId: usb,
-        cameraClass: cam.modelInfo.cameraClass,
+        cameraClass: cam.model.cameraClass,
         transferLength: cam.transferLength,
         port: context.connection?.label,
       });
       return;
     }
     const rows: [string, string][] = [
-      ["Model", identity.model],
+      ["Model", identity.modelName],
       ["Owner", identity.owner || "(not set)"],
       ["Firmware", identity.firmware],
     ];
@@ -164,7 +164,7 @@ export const infoCommand: CommandDef = {
       ["Camera time", formatDate(time)],
       [
         "USB",
-        `${usb}, class ${cam.modelInfo.cameraClass}, transfer length ${hex(cam.transferLength)}`,
+        `${usb}, class ${cam.model.cameraClass}, transfer length ${hex(cam.transferLength)}`,
       ],
       ["Port", context.connection?.label ?? ""],
     );
