@@ -39,6 +39,7 @@ export type {
   CameraConnectOptions,
   CameraIdentity,
   CameraOpenOptions,
+  PowerStatusOptions,
 } from "./src/camera/camera.ts";
 export {
   CardFileExistsError,

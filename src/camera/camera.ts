@@ -89,6 +89,12 @@ export interface CameraIdentity {
   firmware: string;
 }
 
+/** Options of {@link Camera.powerStatus}. */
+export interface PowerStatusOptions {
+  /** Accept a reading at most this many milliseconds old instead of asking (default 0). */
+  maxAgeMs?: number;
+}
+
 /** Resolve which model entry describes a device. */
 function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraModel {
   if (options.model !== undefined) {
@@ -163,6 +169,10 @@ export class Camera implements AsyncDisposable {
   /** What the camera's class decides: command codes, key locking, units. */
   readonly traits: CameraTraits;
   #identity: IdentifyInfo = { model: "", owner: "", firmware: "" };
+  /** The last power reading (the handshake of some classes takes one) and when. */
+  #power: { status: PowerStatus; at: number } | undefined;
+  /** The body id once read (it never changes). */
+  #bodyId: number | undefined;
   #closed = false;
   #ownsOpen: boolean;
   #keysLocked = false;
@@ -319,7 +329,7 @@ export class Camera implements AsyncDisposable {
           await this.#step({ command: this.traits.pictureAbilities!, optional: true });
           break;
         case "powerStatus":
-          await this.session.command(this.#spec("powerStatus"));
+          await this.#powerStatusNow();
           break;
       }
     }
@@ -366,7 +376,8 @@ export class Camera implements AsyncDisposable {
       throw new CanonError(`the ${this.model.name} has no body id (only EOS bodies do)`);
     }
     const reply = await this.session.command(command);
-    return readU32(reply.data, 0);
+    this.#bodyId = readU32(reply.data, 0);
+    return this.#bodyId;
   }
 
   /** The command for `purpose` in this camera's protocol generation. */
@@ -561,6 +572,9 @@ export class Camera implements AsyncDisposable {
   /**
    * Where the camera's power comes from, and whether it is good.
    *
+   * @param options `maxAgeMs`: a reading taken at most this long ago (by the
+   *   handshake, which asks on some classes, or an earlier call) is returned
+   *   without asking the camera again; default 0, always ask
    * @returns `{ source: "battery" | "ac", ok, level }`
    * @example
    * ```ts
@@ -572,11 +586,23 @@ export class Camera implements AsyncDisposable {
    * assert.deepEqual(power, { source: "ac", ok: true, level: 6 });
    * ```
    */
-  async powerStatus(): Promise<PowerStatus> {
+  async powerStatus(options: PowerStatusOptions = {}): Promise<PowerStatus> {
+    const maxAge = options.maxAgeMs ?? 0;
+    if (!Number.isFinite(maxAge) || maxAge < 0) {
+      throw new RangeError(`maxAgeMs must be a finite number >= 0, not ${maxAge}`);
+    }
     return await this.#run(async () => {
-      const reply = await this.session.command(this.#spec("powerStatus"));
-      return decodePowerStatus(reply.data);
+      const last = this.#power;
+      if (last && maxAge > 0 && performance.now() - last.at <= maxAge) return { ...last.status };
+      return await this.#powerStatusNow();
     });
+  }
+
+  async #powerStatusNow(): Promise<PowerStatus> {
+    const reply = await this.session.command(this.#spec("powerStatus"));
+    const status = decodePowerStatus(reply.data);
+    this.#power = { status, at: performance.now() };
+    return { ...status };
   }
 
   /**
@@ -662,7 +688,8 @@ export class Camera implements AsyncDisposable {
   /**
    * The body serial number of an EOS camera (§4.3.15), printed as Canon's
    * software prints it: the D30 as `%04x%05d`, the 20D generation as ten
-   * digits, other EOS bodies in decimal.
+   * digits, other EOS bodies in decimal. A body's number never changes: it
+   * is asked once (by the handshake on the bodies whose handshake asks).
    *
    * @returns e.g. "0520308238"
    * @throws {CanonError} for a camera without a body id (PowerShots)
@@ -677,7 +704,7 @@ export class Camera implements AsyncDisposable {
    */
   async bodyId(): Promise<string> {
     return await this.#run(async () =>
-      formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.model))
+      formatBodyId(this.#bodyId ?? await this.#bodyIdNow(), bodyIdFormat(this.model))
     );
   }
 

@@ -100,6 +100,9 @@ function listModels(context: CommandContext): void {
   ]));
 }
 
+/** How old the power reading of the handshake may be for `canon info`. */
+const INFO_POWER_MAX_AGE_MS = 2000;
+
 /** `canon info`: a summary like `gphoto2 --summary`. */
 export const infoCommand: CommandDef = {
   name: "info",
@@ -108,8 +111,11 @@ export const infoCommand: CommandDef = {
   options: {},
   async run(context) {
     const cam = await context.camera();
-    const identity = await cam.identify();
-    const power = await cam.powerStatus();
+    // The handshake has just identified the camera (and, on classes whose
+    // handshake asks, read the power): asking again would only add round
+    // trips to the start-up.
+    const identity = { modelName: cam.modelName, owner: cam.owner, firmware: cam.firmware };
+    const power = await cam.powerStatus({ maxAgeMs: INFO_POWER_MAX_AGE_MS });
     let card: { drive: string; capacity: number; free: number } | undefined;
     let cardError: string | undefined;
     try {
