@@ -28,6 +28,7 @@ import { fromCameraTime, toCameraTime } from "../protocol/storage_codec.ts";
 import { log } from "../protocol/log.ts";
 import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
 import { findCameraDevice } from "./discovery.ts";
+import { acquireLibusbContext } from "../usb/libusb_context.ts";
 import { Storage } from "./storage.ts";
 import { Capture } from "./capture.ts";
 import type { CustomFunction } from "../protocol/capture_codec.ts";
@@ -221,12 +222,20 @@ export class Camera implements AsyncDisposable {
    * ```
    */
   static async open(options: CameraOpenOptions = {}): Promise<Camera> {
-    const device = await findCameraDevice(options);
+    // One libusb context from the search to the open device: without this
+    // hold the search, the open and the device would each start libusb
+    // (which scans the bus) and end it again.
+    const lease = await acquireLibusbContext();
     try {
-      return await Camera.connect(device, options);
-    } catch (error) {
-      await device.close().catch(() => undefined);
-      throw error;
+      const device = await findCameraDevice(options);
+      try {
+        return await Camera.connect(device, options);
+      } catch (error) {
+        await device.close().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await lease.release();
     }
   }
 
