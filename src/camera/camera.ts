@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { UsbDevice } from "../usb/device.ts";
+import { DEFAULT_TIMEOUT_MS, type UsbDevice } from "../usb/device.ts";
 import {
   decodeIdentify,
   decodePowerStatus,
@@ -26,7 +26,7 @@ import {
 } from "../protocol/errors.ts";
 import { fromCameraTime, toCameraTime } from "../protocol/storage_codec.ts";
 import { log } from "../protocol/log.ts";
-import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
+import { type InitOutcome, Session } from "../protocol/session.ts";
 import { findCameraDevice } from "./discovery.ts";
 import { acquireLibusbContext } from "../usb/libusb_context.ts";
 import { Storage } from "./storage.ts";
@@ -274,7 +274,7 @@ export class Camera implements AsyncDisposable {
       device,
       modelInfo,
       ownsOpen,
-      options.timeout ?? DEFAULT_TIMEOUT,
+      options.timeout ?? DEFAULT_TIMEOUT_MS,
       options.callTimeout,
     );
     try {

@@ -28,6 +28,7 @@ import {
   readTransferResult,
 } from "../../ffi/libusb.ts";
 import {
+  DEFAULT_TIMEOUT_MS,
   toBytes,
   type UsbBulkChunkOptions,
   type UsbConfigurationInfo,
@@ -60,9 +61,6 @@ import {
   readConfiguration,
   withDeviceList,
 } from "./libusb_context.ts";
-
-/** The timeout of a transfer that names none, in milliseconds. */
-export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** The hint for a device that went away. */
 export const UNPLUGGED_HINT = "The camera was unplugged or switched off.";
