@@ -15,9 +15,8 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Camera } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const PRELOAD = "libumockdev-preload.so.0";
 

@@ -9,9 +9,8 @@
  * @module
  */
 
-import { Camera, listCameras, setLogLevel } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera, listCameras, setLogLevel } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const PRELOAD = "libumockdev-preload.so.0";
 

@@ -11,9 +11,8 @@
  * @module
  */
 
-import { Camera, waitForCamera } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera, waitForCamera } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const emulate = Deno.args.includes("--emulate");
 if (emulate && !(Deno.env.get("LD_PRELOAD") ?? "").includes("libumockdev-preload")) {
