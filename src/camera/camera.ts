@@ -27,8 +27,7 @@ import {
 import { fromCameraTime, toCameraTime } from "../protocol/storage_codec.ts";
 import { log } from "../protocol/log.ts";
 import { type InitOutcome, Session } from "../protocol/session.ts";
-import { findCameraDevice } from "./discovery.ts";
-import { acquireLibusbContext } from "../usb/libusb_context.ts";
+import { findCameraDevice, withUsbStarted } from "./discovery.ts";
 import { Storage } from "./storage.ts";
 import { Capture } from "./capture.ts";
 import type { CustomFunction } from "../protocol/capture_codec.ts";
@@ -222,11 +221,10 @@ export class Camera implements AsyncDisposable {
    * ```
    */
   static async open(options: CameraOpenOptions = {}): Promise<Camera> {
-    // One libusb context from the search to the open device: without this
-    // hold the search, the open and the device would each start libusb
-    // (which scans the bus) and end it again.
-    const lease = await acquireLibusbContext();
-    try {
+    // One libusb context from the search to the open device: otherwise the
+    // search, the open and the device would each start libusb (which scans
+    // the bus) and end it again.
+    return await withUsbStarted(async () => {
       const device = await findCameraDevice(options);
       try {
         return await Camera.connect(device, options);
@@ -234,9 +232,7 @@ export class Camera implements AsyncDisposable {
         await device.close().catch(() => undefined);
         throw error;
       }
-    } finally {
-      await lease.release();
-    }
+    });
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 
 import { listUsbDevices, openUsbDevice, type UsbDeviceInfo } from "../usb/discovery.ts";
+import { acquireLibusbContext } from "../usb/libusb_context.ts";
 import type { UsbDevice } from "../usb/device.ts";
 import { hex } from "../protocol/commands.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
@@ -154,4 +155,21 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
     );
   }
   return await openUsbDevice({ bus: chosen.bus, address: chosen.address });
+}
+
+/**
+ * Run `body` with libusb kept started, so that a search, an open and the
+ * opened device share one libusb context instead of each starting libusb
+ * (which scans the bus) and ending it again.
+ *
+ * @param body the work (e.g. find a camera and connect to it)
+ * @returns what `body` returns
+ */
+export async function withUsbStarted<T>(body: () => Promise<T>): Promise<T> {
+  const lease = await acquireLibusbContext();
+  try {
+    return await body();
+  } finally {
+    await lease.release();
+  }
 }

@@ -145,3 +145,14 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
   }
   return devices[index];
 }
+
+/**
+ * Run `body` (the browser has no libusb to keep started; the host build's
+ * `withUsbStarted` holds one libusb context across it).
+ *
+ * @param body the work
+ * @returns what `body` returns
+ */
+export function withUsbStarted<T>(body: () => Promise<T>): Promise<T> {
+  return body();
+}
