@@ -37,9 +37,8 @@ export const camerasCommand: CommandDef = {
     }[];
     if (options.emulate !== undefined) {
       const { VirtualCamera } = await import("../emulator/virtual_camera.ts");
-      const vc = new VirtualCamera(
-        virtualModel(options.emulate) ? { model: virtualModel(options.emulate) } : {},
-      );
+      const model = await virtualModel(options.emulate);
+      const vc = new VirtualCamera(model ? { model } : {});
       await vc[Symbol.asyncDispose]();
       cameras = [{
         model: vc.model,
