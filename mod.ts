@@ -17,7 +17,7 @@
  * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
  *
  * await using cam = await Camera.connect(new VirtualCamera());
- * assert.equal(cam.model, "Canon PowerShot G3");
+ * assert.equal(cam.modelName, "Canon PowerShot G3");
  * ```
  *
  * This entry point is the camera API: {@link Camera}, its storage and
@@ -39,6 +39,7 @@ export type {
   CameraConnectOptions,
   CameraIdentity,
   CameraOpenOptions,
+  PowerStatusOptions,
 } from "./src/camera/camera.ts";
 export {
   CardFileExistsError,

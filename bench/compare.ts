@@ -15,7 +15,9 @@
 //     (bench/node/usb_layer.cjs, run with Node; installed into bench/node/ by
 //     `npm install --prefix bench/node usb@2` when missing);
 //  3. start-up: `canon info` (src/cli/main.ts bundled into one file with
-//     `deno bundle`) vs `gphoto2 --summary`, wall time of the whole command;
+//     `deno bundle`, and by `deno run` of the source) vs `gphoto2 --summary`,
+//     wall time of the whole command, runs interleaved, medians; beside them
+//     `deno run` of an empty file, Deno's own floor;
 //  4. codec throughput in-process: directory listings (decodeListing) and file
 //     reassembly (Storage.read of a file from the in-process virtual camera);
 //  5. peak memory of a fresh process downloading a 512 MiB file (--quick: 128 MiB).
@@ -85,7 +87,7 @@ const CONFIG = quick
     rounds: 3,
     big: 512 * MIB,
     usb: 64 * MIB,
-    starts: 7,
+    starts: 11,
     cardJpegs: 200,
     listFiles: 2000,
     shots: 10,
@@ -384,9 +386,12 @@ async function bundleCli(dir: string): Promise<string> {
   return bundle;
 }
 
-async function startup(bundle: string): Promise<void> {
+async function startup(bundle: string, dir: string): Promise<void> {
   section("start-up: whole command, fresh process, emulated G3");
   const camera = new VirtualCamera();
+  // Deno's own floor: starting, running nothing, ending.
+  const empty = `${dir}/empty.js`;
+  await Deno.writeTextFile(empty, "");
   try {
     using testbed = UmockdevTestbed.open();
     testbed.attach(camera.usbFunction);
@@ -395,24 +400,30 @@ async function startup(bundle: string): Promise<void> {
     const script = () =>
       runMeasured(DENO, ["run", "--allow-all", `${ROOT}src/cli/main.ts`, "info"], { env });
     const theirs = () => runMeasured("gphoto2", ["--summary"], { env: { ...env, LANG: "C" } });
+    const nothing = () => runMeasured(DENO, ["run", empty], { env });
     await bundled();
     await script();
     await theirs();
+    await nothing();
     const b: number[] = [];
     const s: number[] = [];
     const t: number[] = [];
+    const f: number[] = [];
     for (let i = 0; i < CONFIG.starts; i++) {
       b.push((await bundled()).ms);
       s.push((await script()).ms);
       t.push((await theirs()).ms);
+      f.push((await nothing()).ms);
     }
     const bundledMs = median(b);
     const scriptMs = median(s);
     const theirMs = median(t);
+    const floorMs = median(f);
     results.startup = {
       canonInfoBundledMs: bundledMs,
       canonInfoDenoRunMs: scriptMs,
       gphoto2SummaryMs: theirMs,
+      denoEmptyFileMs: floorMs,
       runs: CONFIG.starts,
     };
     row(
@@ -426,6 +437,12 @@ async function startup(bundle: string): Promise<void> {
       fmt(scriptMs, 0),
       fmt(theirMs, 0),
       `${fmt(scriptMs / theirMs, 2)}x the time`,
+    );
+    row(
+      "`deno run` of an empty file (Deno's floor) vs `gphoto2 --summary`, ms",
+      fmt(floorMs, 0),
+      fmt(theirMs, 0),
+      `${fmt(floorMs / theirMs, 2)}x the time`,
     );
     target(
       "canon info (bundle) <= 0.8x the time of gphoto2 --summary",
@@ -722,7 +739,7 @@ try {
   }
   if (runs("usb")) await usbLayer();
   const bundle = await bundleCli(dir);
-  if (runs("startup")) await startup(bundle);
+  if (runs("startup")) await startup(bundle, dir);
   if (runs("codecs")) await codecs();
   if (runs("memory")) await memory(dir);
   if (runs("jobs")) await jobs(bundle, dir);

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { Camera } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
+import { Camera } from "@canon-remote/canon-remote";
+import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const flag = Deno.args.find((a) => a === "--emulate" || a.startsWith("--emulate="));
 

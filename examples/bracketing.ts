@@ -15,9 +15,8 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Camera } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const PRELOAD = "libumockdev-preload.so.0";
 
@@ -72,7 +71,7 @@ if (testbed) {
 }
 
 await using cam = await Camera.open();
-console.log(`${cam.model}, owner ${JSON.stringify(cam.owner)}`);
+console.log(`${cam.modelName}, owner ${JSON.stringify(cam.owner)}`);
 await using _remote = await cam.capture.start();
 const before = await cam.capture.settings();
 console.log(

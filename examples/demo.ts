@@ -9,9 +9,8 @@
  * @module
  */
 
-import { Camera, listCameras, setLogLevel } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera, listCameras, setLogLevel } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const PRELOAD = "libumockdev-preload.so.0";
 
@@ -35,7 +34,7 @@ heading("Canon cameras on the USB bus (libusb)");
 for (const cam of await listCameras()) {
   console.log(
     `bus ${cam.bus} address ${cam.address}: 04a9:${cam.productId.toString(16)} ` +
-      `${cam.model ?? "unknown"} (${cam.mode} mode${cam.supported ? "" : ", not supported"})`,
+      `${cam.modelName ?? "unknown"} (${cam.mode} mode${cam.supported ? "" : ", not supported"})`,
   );
 }
 
@@ -43,7 +42,7 @@ heading("Open the camera: init handshake, identify, key lock (wire trace on stde
 setLogLevel("info");
 await using cam = await Camera.open();
 setLogLevel("warn");
-console.log(`model ${cam.model}, owner ${cam.owner}, firmware ${cam.firmwareVersion}`);
+console.log(`model ${cam.modelName}, owner ${cam.owner}, firmware ${cam.firmware}`);
 
 heading("Set the owner, then identify again");
 setLogLevel("info");

@@ -9,10 +9,10 @@
 import { openCamera } from "./_connect.ts";
 
 await using cam = await openCamera();
-const { model, owner, firmware } = await cam.identify();
+const { modelName, owner, firmware } = await cam.identify();
 const power = await cam.powerStatus();
 const card = await cam.storage.info();
-console.log(`Model:     ${model}`);
+console.log(`Model:     ${modelName}`);
 console.log(`Owner:     ${owner}`);
 console.log(`Firmware:  ${firmware}`);
 console.log(

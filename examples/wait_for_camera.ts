@@ -11,9 +11,8 @@
  * @module
  */
 
-import { Camera, waitForCamera } from "../mod.ts";
-import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { Camera, waitForCamera } from "@canon-remote/canon-remote";
+import { UmockdevTestbed, VirtualCamera } from "@canon-remote/canon-remote/emulator";
 
 const emulate = Deno.args.includes("--emulate");
 if (emulate && !(Deno.env.get("LD_PRELOAD") ?? "").includes("libumockdev-preload")) {
@@ -31,6 +30,8 @@ if (testbed) {
 
 console.log("Waiting for a camera (Ctrl+C to stop) ...");
 const found = await waitForCamera({ timeout: emulate ? 10_000 : undefined });
-console.log(`Found the ${found.model} at bus ${found.bus} address ${found.address} (${found.via})`);
+console.log(
+  `Found the ${found.modelName} at bus ${found.bus} address ${found.address} (${found.via})`,
+);
 await using cam = await Camera.open({ bus: found.bus, address: found.address });
-console.log(`Hello, ${cam.owner}'s ${cam.model}!`);
+console.log(`Hello, ${cam.owner}'s ${cam.modelName}!`);

@@ -76,7 +76,7 @@ export const OPERATIONS: readonly MatrixOperation[] = [
     target: { cmd1: 0x01, cmd2: 0x12 },
     long: false,
     async run(cam) {
-      assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+      assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     },
   },
   {

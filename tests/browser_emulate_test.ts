@@ -82,7 +82,7 @@ Deno.test({
           await cam.storage.download("/DCIM/101CANON/IMG_0101.JPG", "/tmp/x.jpg")
             .catch((e) => refused = e.name);
           await cam.close();
-          return { model: id.model, owner: id.owner, files: files.map((f) => f.name),
+          return { model: id.modelName, owner: id.owner, files: files.map((f) => f.name),
             deno: typeof Deno, refused };
         })()`);
         assert.deepEqual(got, {

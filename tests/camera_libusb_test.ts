@@ -43,7 +43,7 @@ test("libusb lists the virtual G3 with bus, address and model", async () => {
     bus: 1,
     address: 7,
     productId: 0x306e,
-    model: "PowerShot G3",
+    modelName: "PowerShot G3",
     mode: "normal",
     supported: true,
   }]);
@@ -57,7 +57,7 @@ test("libusb lists the virtual G3 with bus, address and model", async () => {
 test("open, identify, set owner and power status through libusb", async () => {
   await withCamera({ owner: "Kiril" }, async (cam, vc) => {
     assert.deepEqual(await cam.identify(), {
-      model: "Canon PowerShot G3",
+      modelName: "Canon PowerShot G3",
       owner: "Kiril",
       firmware: "1.0.2.0",
     });
@@ -120,7 +120,7 @@ test("open through libusb: a file as a stream; cancelled midway, the camera goes
     while (got < 200_000) got += (await reader.read()).value!.length;
     await reader.cancel();
     assert.ok(got < 3_000_000);
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     assert.deepEqual(await cam.storage.read("/DCIM/100CANON/IMG_0002.JPG"), whole);
   });
 });
@@ -159,7 +159,7 @@ test("a truncated or garbled reply through libusb is a protocol error; the camer
     await assert.rejects(() => cam.identify(), (e: Error) => e instanceof ProtocolError);
     vc.faults.inject({ kind: "garble" }, { command: { cmd1: 0x0a, cmd2: 0x12 } });
     await assert.rejects(() => cam.powerStatus());
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   }, 300);
 });
 
@@ -207,5 +207,5 @@ test("a second session finds the camera active ('A' path) and works", async () =
   }
   await using second = await Camera.open();
   assert.equal(second.wokenUp, false);
-  assert.equal((await second.identify()).model, "Canon PowerShot G3");
+  assert.equal((await second.identify()).modelName, "Canon PowerShot G3");
 });

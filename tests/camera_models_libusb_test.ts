@@ -18,9 +18,9 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     testbed.attach(vc.usbFunction);
     {
       await using cam = await Camera.open({ model, timeout: 2000 });
-      assert.equal(cam.modelInfo.cameraClass, expected.cameraClass);
+      assert.equal(cam.model.cameraClass, expected.cameraClass);
       assert.deepEqual(await cam.identify(), {
-        model: expected.identify,
+        modelName: expected.identify,
         owner: "Kiril",
         firmware: "1.0.2.0",
       });
@@ -41,7 +41,7 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     vc.faults.missingFirst40AfterA = true;
     await using again = await Camera.open({ productId: vc.productId, timeout: 2000 });
     assert.equal(again.wokenUp, false);
-    assert.equal(again.model, expected.identify);
+    assert.equal(again.modelName, expected.identify);
     assert.ok(vc.commandLog.filter((c) => c.cmd1 === 0x01 && c.cmd2 === 0x12).length >= 3);
     // A stalled bulk endpoint is cleared through libusb; the next command works.
     vc.faults.inject({ kind: "stall" }, { command: { cmd1: expected.powerCommand, cmd2: 0x12 } });
@@ -60,7 +60,7 @@ test("listCameras shows every connected Canon camera, PTP mode included", async 
   });
   const listed = await listCameras();
   assert.deepEqual(
-    listed.map((c) => [c.bus, c.address, c.model, c.mode, c.supported]),
+    listed.map((c) => [c.bus, c.address, c.modelName, c.mode, c.supported]),
     [
       ...VirtualCamera.models.map((model, i) => [1, 10 + i, model, "normal", true]),
       [2, 3, "EOS 20D", "ptp", false],
@@ -75,19 +75,19 @@ test("Camera.open chooses by model name, product id or bus/address", async () =>
   testbed.attach(new VirtualCamera({ model: "EOS 10D" }).usbFunction, { bus: 3, address: 9 });
   {
     await using cam = await Camera.open(); // the first supported one
-    assert.equal(cam.model, "Canon PowerShot G3");
+    assert.equal(cam.modelName, "Canon PowerShot G3");
   }
   {
     await using cam = await Camera.open({ model: "Canon EOS 20D (normal mode)" });
-    assert.equal(cam.model, "Canon EOS 20D");
+    assert.equal(cam.modelName, "Canon EOS 20D");
   }
   {
     await using cam = await Camera.open({ productId: 0x3083 });
-    assert.equal(cam.model, "Canon EOS 10D");
+    assert.equal(cam.modelName, "Canon EOS 10D");
   }
   {
     await using cam = await Camera.open({ bus: 1, address: 5 });
-    assert.equal(cam.model, "Canon EOS 20D");
+    assert.equal(cam.modelName, "Canon EOS 20D");
   }
   await assert.rejects(() => Camera.open({ model: "EOS 350D" }), (e: Error) => {
     assert.ok(e instanceof CameraNotFoundError);
@@ -109,7 +109,7 @@ test("a camera in PTP mode is listed as such and refused with what to do", async
     bus: 1,
     address: 6,
     productId: 0x306f,
-    model: "PowerShot G3",
+    modelName: "PowerShot G3",
     mode: "ptp",
     supported: false,
   }]);

@@ -20,10 +20,10 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
   Deno.test(`${model}: connect runs its class's init and identifies`, async () => {
     const vc = new VirtualCamera({ model, owner: "Kiril", firmware: "1.2.3.4" });
     await using cam = await Camera.connect(vc);
-    assert.equal(cam.modelInfo.cameraClass, expected.cameraClass);
+    assert.equal(cam.model.cameraClass, expected.cameraClass);
     assert.equal(cam.traits.newProtocol, expected.cameraClass === 6);
     assert.deepEqual(await cam.identify(), {
-      model: expected.identify,
+      modelName: expected.identify,
       owner: "Kiril",
       firmware: "1.2.3.4",
     });
@@ -97,7 +97,7 @@ for (const [model, expected] of Object.entries(EXPECTED)) {
     vc.faults.missingFirst40AfterA = true;
     await using cam = await Camera.connect(vc, { timeout: 1000 });
     assert.equal(cam.wokenUp, false);
-    assert.equal(cam.model, expected.identify);
+    assert.equal(cam.modelName, expected.identify);
     const identifies = vc.commandLog.filter((c) => c.cmd1 === 0x01 && c.cmd2 === 0x12);
     assert.ok(identifies.length >= 2, `${identifies.length} identify commands`);
     assert.equal((await cam.storage.info()).drive, expected.drive);
@@ -184,7 +184,7 @@ Deno.test("a camera left in remote mode by an earlier session still works", asyn
     }
     await using again = await Camera.connect(vc);
     assert.equal(again.wokenUp, false);
-    assert.equal((await again.identify()).model, EXPECTED[model].identify);
+    assert.equal((await again.identify()).modelName, EXPECTED[model].identify);
     assert.ok((await again.storage.list("/DCIM")).length > 0);
     // Remote capture starts anyway (the camera answers 0x02000085, is told to leave, re-enters).
     {
@@ -210,6 +210,6 @@ Deno.test("an unknown Canon product id works only when allowed, as the class giv
   const vc = new VirtualCamera({ model: "EOS 20D", productId: 0x3199 });
   await assert.rejects(() => Camera.connect(vc), /not in the model table.*allowUnknown/s);
   await using cam = await Camera.connect(vc, { allowUnknown: { cameraClass: 6 } });
-  assert.equal(cam.model, "Canon EOS 20D");
+  assert.equal(cam.modelName, "Canon EOS 20D");
   assert.equal(await cam.bodyId(), "0520308238");
 });

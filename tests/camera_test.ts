@@ -27,14 +27,14 @@ async function timed<T>(body: () => Promise<T>): Promise<[T | unknown, number]> 
 Deno.test("connect identifies the camera: model, owner, firmware", async () => {
   await using cam = await Camera.connect(new VirtualCamera({ owner: "Kiril" }));
   assert.deepEqual(await cam.identify(), {
-    model: "Canon PowerShot G3",
+    modelName: "Canon PowerShot G3",
     owner: "Kiril",
     firmware: "1.0.2.0",
   });
-  assert.equal(cam.model, "Canon PowerShot G3");
+  assert.equal(cam.modelName, "Canon PowerShot G3");
   assert.equal(cam.owner, "Kiril");
-  assert.equal(cam.firmwareVersion, "1.0.2.0");
-  assert.equal(cam.modelInfo.name, "PowerShot G3");
+  assert.equal(cam.firmware, "1.0.2.0");
+  assert.equal(cam.model.name, "PowerShot G3");
 });
 
 Deno.test("a G3 (class 5) has its keys locked at init; the first contact wakes it", async () => {
@@ -48,7 +48,7 @@ Deno.test("a G3 (class 5) has its keys locked at init; the first contact wakes i
   // The camera stays active: the second session takes the 'A' path.
   await using again = await Camera.connect(vc);
   assert.equal(again.wokenUp, false);
-  assert.equal(again.model, "Canon PowerShot G3");
+  assert.equal(again.modelName, "Canon PowerShot G3");
 });
 
 Deno.test("setOwner stores the name and identify shows it", async () => {
@@ -107,7 +107,7 @@ Deno.test("a truncated reply is a ProtocolError and the camera stays usable", as
   const [error, ms] = await timed(() => cam.identify());
   assert.ok(error instanceof ProtocolError || error instanceof CameraTimeoutError, String(error));
   assert.ok(ms < 3000, `took ${ms} ms`);
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
 });
 
 Deno.test("a garbled reply header is an error within bounded time; the camera recovers", async () => {
@@ -124,7 +124,7 @@ Deno.test("an oversized reply that announces its length is read whole and decode
   const vc = new VirtualCamera();
   await using cam = await Camera.connect(vc);
   vc.faults.inject({ kind: "oversize", extra: 0x30 }, { command: IDENTIFY });
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.equal((await cam.identify()).owner, "Kiril");
 });
 
@@ -165,7 +165,7 @@ Deno.test("identify is retried at init: a lost first reply does not fail the con
   const vc = new VirtualCamera();
   vc.faults.inject({ kind: "silent" }, { command: IDENTIFY });
   await using cam = await Camera.connect(vc);
-  assert.equal(cam.model, "Canon PowerShot G3");
+  assert.equal(cam.modelName, "Canon PowerShot G3");
   assert.ok(vc.commandLog.filter((c) => c.cmd1 === 1 && c.cmd2 === 0x12).length >= 2);
 });
 
@@ -201,7 +201,7 @@ Deno.test("calls after close reject with CameraClosedError; pending calls finish
   const cam = await Camera.connect(new VirtualCamera());
   const pending = cam.identify();
   const closing = cam.close();
-  assert.equal((await pending).model, "Canon PowerShot G3");
+  assert.equal((await pending).modelName, "Canon PowerShot G3");
   await closing;
   await assert.rejects(() => cam.identify(), CameraClosedError);
   assert.equal(cam.closed, true);

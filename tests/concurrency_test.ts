@@ -78,7 +78,7 @@ const WIRE: Record<Call, string> = {
 function issue(cam: Camera, call: Call): Promise<unknown> {
   switch (call) {
     case "identify":
-      return cam.identify().then((id) => assert.equal(id.model, "Canon PowerShot G3"));
+      return cam.identify().then((id) => assert.equal(id.modelName, "Canon PowerShot G3"));
     case "power":
       return cam.powerStatus().then((p) => assert.equal(p.ok, true));
     case "time":

@@ -117,7 +117,7 @@ Deno.test("contract: bad input to a live camera rejects, it never throws", async
     "set in remote mode",
   );
   // The camera is still usable after all that.
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
 });
 
 Deno.test("contract: every method of a closed camera rejects, none throws", async () => {

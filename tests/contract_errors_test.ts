@@ -59,7 +59,7 @@ Deno.test("errors: libusb that cannot be loaded is a CanonError (LibusbNotFoundE
     import { Camera, CanonError } from ${JSON.stringify(import.meta.resolve("../mod.ts"))};
     try {
       await using cam = await Camera.open();
-      console.log(JSON.stringify({ opened: cam.model }));
+      console.log(JSON.stringify({ opened: cam.modelName }));
     } catch (e) {
       console.log(JSON.stringify({ name: e.name, base: e instanceof CanonError }));
     }`;
@@ -149,7 +149,7 @@ Deno.test({
     const vc = new VirtualCamera();
     const device = testbed.attach(vc.usbFunction);
     await using cam = await Camera.open({ timeout: 250 });
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     device.detach();
     const gone = await failure(() => cam.powerStatus());
     assert.ok(gone instanceof CanonError, String(gone));

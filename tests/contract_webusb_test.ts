@@ -189,7 +189,7 @@ Deno.test("contract: Camera works over a plain WebUSB device, selecting configur
   {
     await using cam = await Camera.connect(asContract(device));
     assert.deepEqual(device.selected, [1], "configuration 1 selected before claiming");
-    assert.equal(cam.model, "Canon PowerShot G3", "model found by product id, not productName");
+    assert.equal(cam.modelName, "Canon PowerShot G3", "model found by product id, not productName");
     assert.equal((await cam.identify()).owner, "WebUSB");
     const files = await cam.storage.list("/DCIM/100CANON");
     const jpeg = files.find((f) => f.name.endsWith(".JPG"));

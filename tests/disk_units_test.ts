@@ -32,7 +32,7 @@ Deno.test("a body of a bytes class that counts in KiB: a small raw number is not
   const card = new MemoryCard({ capacity: 256 * 1024 * 1024 });
   const vc = new VirtualCamera({ model: "PowerShot G3", productId: 0x3083, card });
   await using cam = await Camera.connect(vc);
-  assert.equal(cam.modelInfo.name, "EOS 10D");
+  assert.equal(cam.model.name, "EOS 10D");
   const info = await cam.storage.info();
   assert.equal(info.capacity, card.capacity - (card.capacity % 1024));
   assert.ok(Math.abs(info.free - card.free) < 1024);

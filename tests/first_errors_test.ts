@@ -21,7 +21,7 @@ const OPEN_AND_REPORT = `
 import { Camera } from "${CAMERA_MODULE}";
 try {
   await using cam = await Camera.open({ timeout: 1000 });
-  console.log(JSON.stringify({ ok: true, model: cam.model }));
+  console.log(JSON.stringify({ ok: true, model: cam.modelName }));
 } catch (e) {
   console.log(JSON.stringify({ ok: false, name: e.name, code: e.code, message: e.message, hint: e.hint }));
 }
@@ -184,7 +184,7 @@ await device.close();
     }
     // Once the other program is gone, the camera opens.
     await using cam = await Camera.open({ timeout: 1000 });
-    assert.equal(cam.model, "Canon PowerShot G3");
+    assert.equal(cam.modelName, "Canon PowerShot G3");
   },
 });
 
@@ -225,7 +225,7 @@ tier3Test({
     using testbed = UmockdevTestbed.open();
     testbed.attach(vc.usbFunction);
     const cam = await Camera.open({ timeout: 500 });
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     vc.unplug(); // switched off
     const start = performance.now();
     await assert.rejects(() => cam.powerStatus(), (e: Error) => {
@@ -245,6 +245,6 @@ tier3Test({
     testbed.attach(vc.usbFunction);
     await using again = await Camera.open({ timeout: 500 });
     assert.equal(again.wokenUp, true);
-    assert.equal((await again.identify()).model, "Canon PowerShot G3");
+    assert.equal((await again.identify()).modelName, "Canon PowerShot G3");
   },
 });

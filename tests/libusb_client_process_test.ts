@@ -27,7 +27,7 @@ const power = await cam.powerStatus();
 const stall = await cam.device.controlTransferIn(
   { requestType: "standard", recipient: "device", request: 0x33, value: 0, index: 0 }, 2);
 await cam.close();
-console.log(JSON.stringify({ model: id.model, path: first.path, listed: first.size, size: bytes.length,
+console.log(JSON.stringify({ model: id.modelName, path: first.path, listed: first.size, size: bytes.length,
   sum: bytes.reduce((a, b) => (a + b) % 65521, 0), power: power.source, stall: stall.status }));
 `;
 

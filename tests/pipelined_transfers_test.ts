@@ -217,7 +217,7 @@ test("aborting a pipelined download cancels it cleanly; the next commands work",
     assert.ok(delivered >= MIB && delivered < 4 * MIB, `${delivered} bytes delivered`);
     assert.equal(libusbTransfersInUse(), 0);
     // The rest of the abandoned reply is drained; the next replies are the right ones.
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     assert.deepEqual(await cam.storage.read(SMALL), cardBytes(card, SMALL, 20 * KIB));
   });
 });

@@ -225,7 +225,7 @@ const EXPECT: [RegExp, (out: string, dir: string, run: Run) => void | Promise<vo
   [/^\.\/run\.sh demo$/, (out) => assert.match(out, /PowerShot G3/)],
   [/deno task repl/, (out) => assert.match(out, /100CANON\//)],
   [/script\.ts$/, async (out, dir) => {
-    assert.match(out, /model: "Canon PowerShot G3"/);
+    assert.match(out, /modelName: "Canon PowerShot G3"/);
     assert.match(out, /^29380\/29380$/m);
     assert.equal((await Deno.stat(join(dir, "photos", "IMG_0001.JPG"))).size, 29380);
   }],

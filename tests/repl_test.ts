@@ -19,7 +19,7 @@ Deno.test("deno task repl connects cam and offers ls, get, shoot, trace and help
     const typed = [
       "help()",
       'await ls("/DCIM/100CANON")',
-      "cam.model",
+      "cam.modelName",
       `(await get("/DCIM/100CANON/IMG_0001.JPG", ${JSON.stringify(dir)})).size`,
       "(await shoot()).path",
       "trace()",

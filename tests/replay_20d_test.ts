@@ -35,9 +35,9 @@ function replay20D(): ReplayDevice {
 Deno.test("replay 20D: connect, identify, owner, body id and power as the camera meant them", async () => {
   const device = replay20D();
   await using cam = await Camera.connect(device);
-  assert.equal(cam.modelInfo.name, "EOS 20D");
+  assert.equal(cam.model.name, "EOS 20D");
   const id = await cam.identify();
-  assert.equal(id.model, "Canon EOS 20D");
+  assert.equal(id.modelName, "Canon EOS 20D");
   // 0x58-0x5b "00 05 00 01": firmware 1.0.5.0.
   assert.equal(id.firmware, "1.0.5.0");
   // GetOwner's string at 0x54.

@@ -45,9 +45,9 @@ Deno.test("replay EOS D60: model, owner, firmware 1.0.4.0; on battery, power goo
     real.D60_POWER,
   );
   await using cam = await Camera.connect(device);
-  assert.equal(cam.modelInfo.name, "EOS D60");
+  assert.equal(cam.model.name, "EOS D60");
   const id = await cam.identify();
-  assert.equal(id.model, "Canon EOS D60");
+  assert.equal(id.modelName, "Canon EOS D60");
   assert.equal(id.owner, "Cornell Prog. Computer Graphics");
   // 0x58-0x5b "00 04 00 01": firmware 1.0.4.0 (stored reversed).
   assert.equal(id.firmware, "1.0.4.0");
@@ -64,9 +64,9 @@ Deno.test("replay PowerShot S20: model, owner 'Donald Duck', firmware 1.0.0.1", 
     real.S20_POWER,
   );
   await using cam = await Camera.connect(device);
-  assert.equal(cam.modelInfo.name, "PowerShot S20");
+  assert.equal(cam.model.name, "PowerShot S20");
   const id = await cam.identify();
-  assert.equal(id.model, "Canon PowerShot S20");
+  assert.equal(id.modelName, "Canon PowerShot S20");
   assert.equal(id.owner, "Donald Duck");
   assert.equal(id.firmware, "1.0.0.1");
   // 0x57 = 0x10, bit 0x20 clear: not on battery (the document itself is unsure this is the S20's).

@@ -151,7 +151,11 @@ tier3Test({
         assert.match(e.message, /which is refused because .*could escape the destination/);
         return true;
       });
-      assert.equal((await cam.identify()).model, "Canon PowerShot G3", "the camera stays usable");
+      assert.equal(
+        (await cam.identify()).modelName,
+        "Canon PowerShot G3",
+        "the camera stays usable",
+      );
     }
   },
 });

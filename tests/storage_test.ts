@@ -149,7 +149,7 @@ Deno.test("open: cancelling the stream midway stops the transfer; the camera tak
   while (got < 100_000) got += (await reader.read()).value!.length;
   await reader.cancel();
   assert.ok(got < 2_000_000);
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.deepEqual(
     await cam.storage.read("/DCIM/100CANON/IMG_0002.JPG"),
     cardBytes(vc.card!, "/DCIM/100CANON/IMG_0002.JPG"),
@@ -243,7 +243,7 @@ Deno.test("download: aborting half-way leaves no file, and the camera stays usab
     (e: Error) => e.name === "AbortError",
   );
   assert.deepEqual([...Deno.readDirSync(dir)], []);
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.equal((await cam.storage.list("/DCIM/100CANON")).length, 1);
   await Deno.remove(dir, { recursive: true });
 });

@@ -66,7 +66,7 @@ Deno.test("ids shared by PTP and native mode are in the table, from libgphoto2's
     ]
   ) assert.ok(ids.includes(id), `0x${id.toString(16)}`);
   const found = cameraInfo({ bus: 1, address: 2, productId: 0x3073, vendorId: 0x04a9 } as never);
-  assert.equal(found.model, "PowerShot A70");
+  assert.equal(found.modelName, "PowerShot A70");
   assert.equal(found.supported, true);
   assert.equal(found.mode, "ptp-or-normal");
 });
@@ -75,9 +75,9 @@ Deno.test("a shared-id camera that speaks the native protocol is driven natively
   // A camera answering the Canon protocol under the PowerShot G6's id (0x30b3, class 5).
   const vc = new VirtualCamera({ model: "PowerShot G3", productId: 0x30b3 });
   await using cam = await Camera.connect(vc);
-  assert.equal(cam.modelInfo.name, "PowerShot G6");
-  assert.equal(cam.modelInfo.cameraClass, sharedIdModel(0x30b3)!.cameraClass);
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal(cam.model.name, "PowerShot G6");
+  assert.equal(cam.model.cameraClass, sharedIdModel(0x30b3)!.cameraClass);
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   await cam.storage.info();
 });
 

@@ -158,7 +158,7 @@ Deno.test("tier 2: an aborted big download returns within a second; the next cal
   assert.ok(ms < 1000, `abort took ${ms.toFixed(0)} ms`);
   assert.ok(chunks.length > 0, "the download had started");
   // The next call drains what the camera still sends (bounded), then works.
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.deepEqual(await cam.storage.read(ONE), cardBytes(vc, ONE));
 });
 
@@ -211,7 +211,7 @@ Deno.test({
       const ms = performance.now() - start;
       assert.ok(ms < 1000, `abort took ${ms.toFixed(0)} ms`);
       assert.ok(got > 0 && got < big.length, `${got} bytes before the abort`);
-      assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+      assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
       assert.deepEqual(await cam.storage.read(ONE), cardBytes(vc, ONE));
     } finally {
       await cam.close();

@@ -29,7 +29,7 @@ async function lateDownload(cam: Camera, vc: VirtualCamera, timeout: number): Pr
   // reply comes first and must be thrown away.
   assert.deepEqual(await cam.storage.read(one), cardBytes(vc, one));
   assert.deepEqual(await cam.storage.read(two), cardBytes(vc, two), "IMG_0002 holds its own bytes");
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.deepEqual(await cam.powerStatus(), { source: "ac", ok: true, level: 6 });
 }
 
@@ -38,7 +38,7 @@ async function lateIdentify(cam: Camera, vc: VirtualCamera, timeout: number): Pr
   vc.faults.inject({ kind: "delay", ms: timeout * 2 }, { command: IDENTIFY });
   await assert.rejects(() => cam.identify(), CameraTimeoutError);
   assert.deepEqual(await cam.powerStatus(), { source: "ac", ok: true, level: 6 });
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   assert.deepEqual(await cam.powerStatus(), { source: "ac", ok: true, level: 6 });
 }
 

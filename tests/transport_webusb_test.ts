@@ -27,7 +27,7 @@ Deno.test("WebUSB-like: identify, list and download work on a device without tim
   const vc = new VirtualCamera();
   const device = new WebUsbLikeDevice(vc);
   await using cam = await Camera.connect(device, { timeout: 300 });
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   const names = (await cam.storage.list("/DCIM/100CANON")).map((e) => e.name);
   assert.ok(names.includes("IMG_0001.JPG"), String(names));
   assert.deepEqual(await cam.storage.read(ONE), cardBytes(vc, ONE));
@@ -58,7 +58,7 @@ Deno.test("WebUSB-like: capture polling works (shoot to card and to host)", asyn
     assert.ok(second.image && second.image[0] === 0xff && second.image[1] === 0xd8);
   }
   assert.ok(device.stats.maxPendingInterrupt <= 1, "never two interrupt reads pending");
-  assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+  assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
 });
 
 Deno.test("WebUSB-like: after a lost reply the device is reopened and every later call works", async () => {
@@ -75,7 +75,7 @@ Deno.test("WebUSB-like: after a lost reply the device is reopened and every late
   // Every later call gets its own answer (36 in a row failed before).
   for (let i = 0; i < 5; i++) {
     assert.deepEqual(await cam.powerStatus(), { source: "ac", ok: true, level: 6 });
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
   }
   assert.deepEqual(await cam.storage.read(TWO), cardBytes(vc, TWO));
   assert.equal(device.stats.opens, opens + 1, "recovered by reopening the device once");
@@ -94,14 +94,14 @@ Deno.test("WebUSB-like: WebUSB errors become the library's typed errors", async 
       assert.equal((e.cause as DOMException).name, "NetworkError");
       return true;
     });
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3", "then it works again");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3", "then it works again");
     device.failNext("TypeError");
     await assert.rejects(() => cam.identify(), (e: Error) => {
       assert.ok(e instanceof CanonError, String(e));
       assert.ok(e.cause instanceof TypeError);
       return true;
     });
-    assert.equal((await cam.identify()).model, "Canon PowerShot G3");
+    assert.equal((await cam.identify()).modelName, "Canon PowerShot G3");
     device.failNext("InvalidStateError");
     await assert.rejects(() => cam.identify(), CameraClosedError);
     assert.equal(cam.closed, true);

@@ -13,7 +13,7 @@ interface Outcome {
   via?: string;
   bus?: number;
   address?: number;
-  model?: string;
+  modelName?: string;
   supported?: boolean;
   error?: string;
   message?: string;
@@ -47,33 +47,33 @@ const test = (name: string, fn: () => Promise<void>) => Deno.test({ name, ignore
 test("hot-plug: a camera plugged in while waiting is reported by libusb's arrival event", async () => {
   const found = await scenario("hotplug");
   assert.equal(found.via, "hotplug");
-  assert.deepEqual([found.bus, found.address, found.model], [1, 9, "PowerShot G3"]);
+  assert.deepEqual([found.bus, found.address, found.modelName], [1, 9, "PowerShot G3"]);
   assert.ok(found.ms >= 250 && found.ms < 2000, `${found.ms} ms`);
 });
 
 test("polling finds a camera plugged in while waiting", async () => {
   const found = await scenario("poll");
   assert.equal(found.via, "poll");
-  assert.deepEqual([found.bus, found.address, found.model], [1, 9, "PowerShot G3"]);
+  assert.deepEqual([found.bus, found.address, found.modelName], [1, 9, "PowerShot G3"]);
   assert.ok(found.ms < 2000, `${found.ms} ms`);
 });
 
 test("by default, hot-plug is used where libusb has it (here: Linux)", async () => {
   const found = await scenario("auto");
   assert.equal(found.via, "hotplug");
-  assert.equal(found.model, "PowerShot G3");
+  assert.equal(found.modelName, "PowerShot G3");
 });
 
 test("a camera already connected answers at once", async () => {
   const found = await scenario("connected");
   assert.equal(found.via, "connected");
-  assert.deepEqual([found.address, found.model, found.supported], [4, "EOS 10D", true]);
+  assert.deepEqual([found.address, found.modelName, found.supported], [4, "EOS 10D", true]);
   assert.ok(found.ms < 1000, `${found.ms} ms`);
 });
 
 test("a camera in PTP mode does not count; the next supported one does", async () => {
   const found = await scenario("ptp-then-supported");
-  assert.deepEqual([found.address, found.model, found.via], [6, "EOS 20D", "hotplug"]);
+  assert.deepEqual([found.address, found.modelName, found.via], [6, "EOS 20D", "hotplug"]);
 });
 
 test("the timeout names what was plugged in instead", async () => {

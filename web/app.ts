@@ -336,7 +336,7 @@ async function refreshCamera(): Promise<void> {
   if (!cam) return;
   await job("Reading the camera", async () => {
     const id = await cam.identify();
-    $("cam-model").textContent = id.model;
+    $("cam-model").textContent = id.modelName;
     $<HTMLInputElement>("cam-owner").value = id.owner;
     $("cam-firmware").textContent = id.firmware;
     const power = await cam.powerStatus();

@@ -10,7 +10,7 @@
  * import { Camera, CANON_VENDOR_ID } from "./canon-remote.js";
  * const usb = await navigator.usb.requestDevice({ filters: [{ vendorId: CANON_VENDOR_ID }] });
  * await using cam = await Camera.connect(usb);
- * console.log(cam.model, await cam.storage.list("/DCIM", { recursive: true }));
+ * console.log(cam.modelName, await cam.storage.list("/DCIM", { recursive: true }));
  * ```
  *
  * @module

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { UsbDevice } from "../usb/device.ts";
+import { DEFAULT_TIMEOUT_MS, type UsbDevice } from "../usb/device.ts";
 import {
   decodeIdentify,
   decodePowerStatus,
@@ -26,8 +26,8 @@ import {
 } from "../protocol/errors.ts";
 import { fromCameraTime, toCameraTime } from "../protocol/clock.ts";
 import { log } from "../protocol/log.ts";
-import { DEFAULT_TIMEOUT, type InitOutcome, Session } from "../protocol/session.ts";
-import { findCameraDevice } from "./discovery.ts";
+import { type InitOutcome, Session } from "../protocol/session.ts";
+import { findCameraDevice, withUsbStarted } from "./discovery.ts";
 import { Storage } from "./storage.ts";
 import { Capture, type CaptureHost, customFunctionsOf, pictureAbilitiesOf } from "./capture.ts";
 import type { CustomFunction, PictureAbilities } from "../protocol/capture_codec.ts";
@@ -80,7 +80,20 @@ export interface CameraOpenOptions extends CameraConnectOptions {
 }
 
 /** The identity of a connected camera, as {@link Camera.identify} returns it. */
-export type CameraIdentity = IdentifyInfo;
+export interface CameraIdentity {
+  /** The model name the camera reports, e.g. "Canon PowerShot G3" (`Camera.modelName`). */
+  modelName: string;
+  /** The owner name stored in the camera (`Camera.owner`). */
+  owner: string;
+  /** The firmware version, "a.b.c.d" (`Camera.firmware`). */
+  firmware: string;
+}
+
+/** Options of {@link Camera.powerStatus}. */
+export interface PowerStatusOptions {
+  /** Accept a reading at most this many milliseconds old instead of asking (default 0). */
+  maxAgeMs?: number;
+}
 
 /** Resolve which model entry describes a device. */
 function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraModel {
@@ -146,13 +159,20 @@ function resolveModel(device: UsbDevice, options: CameraConnectOptions): CameraM
 export class Camera implements AsyncDisposable {
   /** The device the camera is reached through. */
   readonly device: UsbDevice;
-  /** The model table entry (class, capture support, limits). */
-  readonly modelInfo: CameraModel;
+  /**
+   * The model table entry (name, class, capture support, limits); the name
+   * the camera itself reports is {@link Camera.modelName}.
+   */
+  readonly model: CameraModel;
   /** The protocol session (for tools that need raw dialogues). */
   readonly session: Session;
   /** What the camera's class decides: command codes, key locking, units. */
   readonly traits: CameraTraits;
   #identity: IdentifyInfo = { model: "", owner: "", firmware: "" };
+  /** The last power reading (the handshake of some classes takes one) and when. */
+  #power: { status: PowerStatus; at: number } | undefined;
+  /** The body id once read (it never changes). */
+  #bodyId: number | undefined;
   #closed = false;
   #ownsOpen: boolean;
   #keysLocked = false;
@@ -170,14 +190,14 @@ export class Camera implements AsyncDisposable {
 
   private constructor(
     device: UsbDevice,
-    modelInfo: CameraModel,
+    model: CameraModel,
     ownsOpen: boolean,
     timeout: number,
     callTimeout?: number,
   ) {
     this.device = device;
-    this.modelInfo = modelInfo;
-    this.traits = traitsOf(modelInfo);
+    this.model = model;
+    this.traits = traitsOf(model);
     this.#ownsOpen = ownsOpen;
     this.session = new Session(device, {
       newProtocol: this.traits.newProtocol,
@@ -197,17 +217,22 @@ export class Camera implements AsyncDisposable {
    * ```ts ignore
    * import { Camera } from "@canon-remote/canon-remote";
    * await using cam = await Camera.open();
-   * console.log(cam.model, cam.owner, cam.firmwareVersion);
+   * console.log(cam.modelName, cam.owner, cam.firmware);
    * ```
    */
   static async open(options: CameraOpenOptions = {}): Promise<Camera> {
-    const device = await findCameraDevice(options);
-    try {
-      return await Camera.connect(device, options);
-    } catch (error) {
-      await device.close().catch(() => undefined);
-      throw error;
-    }
+    // One libusb context from the search to the open device: otherwise the
+    // search, the open and the device would each start libusb (which scans
+    // the bus) and end it again.
+    return await withUsbStarted(async () => {
+      const device = await findCameraDevice(options);
+      try {
+        return await Camera.connect(device, options);
+      } catch (error) {
+        await device.close().catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /**
@@ -224,7 +249,7 @@ export class Camera implements AsyncDisposable {
    * import { Camera } from "@canon-remote/canon-remote";
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera());
-   * assert.equal(cam.model, "Canon PowerShot G3");
+   * assert.equal(cam.modelName, "Canon PowerShot G3");
    * ```
    */
   static async connect(device: UsbDevice, options: CameraConnectOptions = {}): Promise<Camera> {
@@ -245,7 +270,7 @@ export class Camera implements AsyncDisposable {
       device,
       modelInfo,
       ownsOpen,
-      options.timeout ?? DEFAULT_TIMEOUT,
+      options.timeout ?? DEFAULT_TIMEOUT_MS,
       options.callTimeout,
     );
     try {
@@ -309,7 +334,7 @@ export class Camera implements AsyncDisposable {
           await this.#step({ command: this.traits.pictureAbilities!, optional: true });
           break;
         case "powerStatus":
-          await this.session.command(this.#spec("powerStatus"));
+          await this.#powerStatusNow();
           break;
       }
     }
@@ -353,10 +378,11 @@ export class Camera implements AsyncDisposable {
   async #bodyIdNow(): Promise<number> {
     const command = this.traits.bodyId;
     if (!command) {
-      throw new CanonError(`the ${this.modelInfo.name} has no body id (only EOS bodies do)`);
+      throw new CanonError(`the ${this.model.name} has no body id (only EOS bodies do)`);
     }
     const reply = await this.session.command(command);
-    return readU32(reply.data, 0);
+    this.#bodyId = readU32(reply.data, 0);
+    return this.#bodyId;
   }
 
   /** The command for `purpose` in this camera's protocol generation. */
@@ -364,7 +390,7 @@ export class Camera implements AsyncDisposable {
     return this.traits.commands[purpose];
   }
 
-  async #identifyNow(timeout?: number): Promise<IdentifyInfo> {
+  async #identifyNow(timeout?: number): Promise<CameraIdentity> {
     const reply = await this.session.command(this.#spec("identify"), undefined, { timeout });
     const identity = decodeIdentify(reply.data);
     if (this.traits.getOwner) {
@@ -372,7 +398,7 @@ export class Camera implements AsyncDisposable {
       identity.owner = readCString(owner.data, 0, 32);
     }
     this.#identity = identity;
-    return { ...identity };
+    return { modelName: identity.model, owner: identity.owner, firmware: identity.firmware };
   }
 
   /** A call made on the camera itself: refused once `close()` was called. */
@@ -434,7 +460,7 @@ export class Camera implements AsyncDisposable {
   #rawStorage(): Storage {
     this.#storage ??= new Storage({
       session: this.session,
-      modelInfo: this.modelInfo,
+      modelInfo: this.model,
       run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
     });
@@ -450,7 +476,7 @@ export class Camera implements AsyncDisposable {
   #captureHost(): CaptureHost {
     this.#captureHostValue ??= {
       session: this.session,
-      modelInfo: this.modelInfo,
+      modelInfo: this.model,
       run: (body) => this.#runForCall(body),
       spec: (purpose) => this.#spec(purpose),
       storage: this.#rawStorage(),
@@ -471,8 +497,8 @@ export class Camera implements AsyncDisposable {
     return this.#captureView;
   }
 
-  /** The model string the camera reports, e.g. "Canon PowerShot G3". */
-  get model(): string {
+  /** The model name the camera reports, e.g. "Canon PowerShot G3" (the table entry: {@link Camera.model}). */
+  get modelName(): string {
     return this.#identity.model;
   }
 
@@ -482,7 +508,7 @@ export class Camera implements AsyncDisposable {
   }
 
   /** The firmware version, "a.b.c.d". */
-  get firmwareVersion(): string {
+  get firmware(): string {
     return this.#identity.firmware;
   }
 
@@ -516,8 +542,8 @@ export class Camera implements AsyncDisposable {
    * import { Camera } from "@canon-remote/canon-remote";
    * import { VirtualCamera } from "@canon-remote/canon-remote/emulator";
    * await using cam = await Camera.connect(new VirtualCamera({ owner: "Kiril" }));
-   * const { model, owner, firmware } = await cam.identify();
-   * assert.deepEqual([model, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
+   * const { modelName, owner, firmware } = await cam.identify();
+   * assert.deepEqual([modelName, owner, firmware], ["Canon PowerShot G3", "Kiril", "1.0.2.0"]);
    * ```
    */
   async identify(): Promise<CameraIdentity> {
@@ -558,6 +584,9 @@ export class Camera implements AsyncDisposable {
   /**
    * Where the camera's power comes from, and whether it is good.
    *
+   * @param options `maxAgeMs`: a reading taken at most this long ago (by the
+   *   handshake, which asks on some classes, or an earlier call) is returned
+   *   without asking the camera again; default 0, always ask
    * @returns `{ source: "battery" | "ac", ok, level }`
    * @example
    * ```ts
@@ -569,11 +598,23 @@ export class Camera implements AsyncDisposable {
    * assert.deepEqual(power, { source: "ac", ok: true, level: 6 });
    * ```
    */
-  async powerStatus(): Promise<PowerStatus> {
+  async powerStatus(options: PowerStatusOptions = {}): Promise<PowerStatus> {
+    const maxAge = options.maxAgeMs ?? 0;
+    if (!Number.isFinite(maxAge) || maxAge < 0) {
+      throw new RangeError(`maxAgeMs must be a finite number >= 0, not ${maxAge}`);
+    }
     return await this.#run(async () => {
-      const reply = await this.session.command(this.#spec("powerStatus"));
-      return decodePowerStatus(reply.data);
+      const last = this.#power;
+      if (last && maxAge > 0 && performance.now() - last.at <= maxAge) return { ...last.status };
+      return await this.#powerStatusNow();
     });
+  }
+
+  async #powerStatusNow(): Promise<PowerStatus> {
+    const reply = await this.session.command(this.#spec("powerStatus"));
+    const status = decodePowerStatus(reply.data);
+    this.#power = { status, at: performance.now() };
+    return { ...status };
   }
 
   /**
@@ -659,7 +700,8 @@ export class Camera implements AsyncDisposable {
   /**
    * The body serial number of an EOS camera (§4.3.15), printed as Canon's
    * software prints it: the D30 as `%04x%05d`, the 20D generation as ten
-   * digits, other EOS bodies in decimal.
+   * digits, other EOS bodies in decimal. A body's number never changes: it
+   * is asked once (by the handshake on the bodies whose handshake asks).
    *
    * @returns e.g. "0520308238"
    * @throws {CanonError} for a camera without a body id (PowerShots)
@@ -674,7 +716,7 @@ export class Camera implements AsyncDisposable {
    */
   async bodyId(): Promise<string> {
     return await this.#run(async () =>
-      formatBodyId(await this.#bodyIdNow(), bodyIdFormat(this.modelInfo))
+      formatBodyId(this.#bodyId ?? await this.#bodyIdNow(), bodyIdFormat(this.model))
     );
   }
 

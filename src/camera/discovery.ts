@@ -5,6 +5,7 @@
  */
 
 import { listUsbDevices, openUsbDevice, type UsbDeviceInfo } from "../usb/discovery.ts";
+import { acquireLibusbContext } from "../usb/libusb_context.ts";
 import type { UsbDevice } from "../usb/device.ts";
 import { hex } from "../protocol/commands.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
@@ -26,7 +27,7 @@ export interface CameraInfo {
   /** USB product id. */
   productId: number;
   /** The model name when the product id is known, else undefined. */
-  model: string | undefined;
+  modelName: string | undefined;
   /** The USB mode the product id means. */
   mode: "normal" | "ptp" | "mass-storage" | "ptp-or-normal" | "unknown";
   /** Whether this library can drive it as it is. */
@@ -41,7 +42,7 @@ export interface CameraInfo {
  * @example
  * ```ts ignore
  * import { listCameras } from "@canon-remote/canon-remote";
- * for (const cam of await listCameras()) console.log(cam.bus, cam.address, cam.model);
+ * for (const cam of await listCameras()) console.log(cam.bus, cam.address, cam.modelName);
  * ```
  */
 export async function listCameras(): Promise<CameraInfo[]> {
@@ -64,7 +65,7 @@ export function cameraInfo(device: UsbDeviceInfo): CameraInfo {
     bus: device.bus,
     address: device.address,
     productId: device.productId,
-    model: model?.name ?? shared?.name ?? other?.name,
+    modelName: model?.name ?? shared?.name ?? other?.name,
     mode: model ? "normal" : shared ? "ptp-or-normal" : other ? other.mode : "unknown",
     supported: model !== undefined || shared !== undefined,
   };
@@ -80,7 +81,7 @@ export function describeCameras(cameras: readonly CameraInfo[]): string {
   if (cameras.length === 0) return "no Canon device is connected";
   return "found: " +
     cameras.map((c) =>
-      `${c.model ?? "unknown Canon device"} (${
+      `${c.modelName ?? "unknown Canon device"} (${
         hex(c.productId)
       }) at bus ${c.bus} address ${c.address}` +
       (c.mode === "normal" ? "" : `, ${c.mode} mode`)
@@ -148,10 +149,27 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
       }`,
       {
         hint: ptp
-          ? `The ${ptp.model} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
+          ? `The ${ptp.modelName} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
           : "Check the cable, switch the camera on (in playback mode on most PowerShots), and see `canon cameras`",
       },
     );
   }
   return await openUsbDevice({ bus: chosen.bus, address: chosen.address });
+}
+
+/**
+ * Run `body` with libusb kept started, so that a search, an open and the
+ * opened device share one libusb context instead of each starting libusb
+ * (which scans the bus) and ending it again.
+ *
+ * @param body the work (e.g. find a camera and connect to it)
+ * @returns what `body` returns
+ */
+export async function withUsbStarted<T>(body: () => Promise<T>): Promise<T> {
+  const lease = await acquireLibusbContext();
+  try {
+    return await body();
+  } finally {
+    await lease.release();
+  }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./host_path.ts";
 
 /**
  * Whether anything (a file, a directory, a symlink, even a dangling one) is at `path`.

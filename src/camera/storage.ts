@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./host_path.ts";
 import { type CommandPurpose, COMMANDS, type CommandSpec, STATUS } from "../protocol/commands.ts";
 import {
   CameraClosedError,

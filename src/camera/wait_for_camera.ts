@@ -106,7 +106,7 @@ export async function waitForCamera(options: WaitForCameraOptions = {}): Promise
           }`,
           {
             hint: ptp
-              ? `The ${ptp.model} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
+              ? `The ${ptp.modelName} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
               : "Connect the camera and switch it on (in playback mode on most PowerShots)",
           },
         ),

@@ -37,9 +37,8 @@ export const camerasCommand: CommandDef = {
     }[];
     if (options.emulate !== undefined) {
       const { VirtualCamera } = await import("../emulator/virtual_camera.ts");
-      const vc = new VirtualCamera(
-        virtualModel(options.emulate) ? { model: virtualModel(options.emulate) } : {},
-      );
+      const model = await virtualModel(options.emulate);
+      const vc = new VirtualCamera(model ? { model } : {});
       await vc[Symbol.asyncDispose]();
       cameras = [{
         model: vc.model,
@@ -51,7 +50,7 @@ export const camerasCommand: CommandDef = {
     } else {
       if (options.emulateUsb !== undefined) await context.camera(); // plugs the virtual camera in
       cameras = (await listCameras()).map((c) => ({
-        model: c.model,
+        model: c.modelName,
         port: `usb:${pad3(c.bus)},${pad3(c.address)}`,
         productId: c.productId,
         mode: c.mode,
@@ -100,6 +99,9 @@ function listModels(context: CommandContext): void {
   ]));
 }
 
+/** How old the power reading of the handshake may be for `canon info`. */
+const INFO_POWER_MAX_AGE_MS = 2000;
+
 /** `canon info`: a summary like `gphoto2 --summary`. */
 export const infoCommand: CommandDef = {
   name: "info",
@@ -108,8 +110,11 @@ export const infoCommand: CommandDef = {
   options: {},
   async run(context) {
     const cam = await context.camera();
-    const identity = await cam.identify();
-    const power = await cam.powerStatus();
+    // The handshake has just identified the camera (and, on classes whose
+    // handshake asks, read the power): asking again would only add round
+    // trips to the start-up.
+    const identity = { modelName: cam.modelName, owner: cam.owner, firmware: cam.firmware };
+    const power = await cam.powerStatus({ maxAgeMs: INFO_POWER_MAX_AGE_MS });
     let card: { drive: string; capacity: number; free: number } | undefined;
     let cardError: string | undefined;
     try {
@@ -120,13 +125,13 @@ export const infoCommand: CommandDef = {
     }
     const time = await cam.time();
     let bodyId: string | undefined;
-    if (cam.modelInfo.name.startsWith("EOS")) {
+    if (cam.model.name.startsWith("EOS")) {
       bodyId = await cam.bodyId().catch(() => undefined);
     }
     const usb = `04a9:${hex4(cam.device.productId)}`;
     if (context.json) {
       context.printJson({
-        model: identity.model,
+        model: identity.modelName,
         owner: identity.owner,
         firmware: identity.firmware,
         ...(bodyId === undefined ? {} : { bodyId }),
@@ -135,14 +140,14 @@ export const infoCommand: CommandDef = {
         cardError,
         time: formatDate(time),
         usbId: usb,
-        cameraClass: cam.modelInfo.cameraClass,
+        cameraClass: cam.model.cameraClass,
         transferLength: cam.transferLength,
         port: context.connection?.label,
       });
       return;
     }
     const rows: [string, string][] = [
-      ["Model", identity.model],
+      ["Model", identity.modelName],
       ["Owner", identity.owner || "(not set)"],
       ["Firmware", identity.firmware],
     ];
@@ -164,7 +169,7 @@ export const infoCommand: CommandDef = {
       ["Camera time", formatDate(time)],
       [
         "USB",
-        `${usb}, class ${cam.modelInfo.cameraClass}, transfer length ${hex(cam.transferLength)}`,
+        `${usb}, class ${cam.model.cameraClass}, transfer length ${hex(cam.transferLength)}`,
       ],
       ["Port", context.connection?.label ?? ""],
     );

@@ -11,7 +11,7 @@ import type {
   SettingChoices,
   Shot,
 } from "../camera/capture.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../camera/host_path.ts";
 import type { Camera } from "../camera/camera.ts";
 import { pathExists, PendingFile, writeFileSafely } from "../camera/pending_file.ts";
 import type { ImageFormat } from "../protocol/capture_codec.ts";

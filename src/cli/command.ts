@@ -69,7 +69,7 @@ export interface GlobalOptions extends CameraSelection {
   json: boolean;
 }
 
-/** An option of a sub-command, as `node:util` parseArgs takes it, with its help text. */
+/** An option of a sub-command, as `parseCommandArgs` (args.ts) takes it, with its help text. */
 export interface OptionSpec {
   /** "boolean" or "string". */
   type: "boolean" | "string";

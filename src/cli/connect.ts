@@ -11,7 +11,6 @@
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
 import { modelByName } from "../protocol/models.ts";
-import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
 import type { VirtualCamera } from "../emulator/virtual_camera.ts";
 import type { UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
@@ -112,6 +111,11 @@ export function parseCameraChoice(text: string): { productId?: number; model?: s
   return { model: text };
 }
 
+/** The virtual camera's model table: loaded by the commands that use the virtual camera only. */
+export function emulatedModels(): Promise<typeof import("../emulator/emulated_models.ts")> {
+  return import("../emulator/emulated_models.ts");
+}
+
 /**
  * The model name for the virtual camera, checked.
  *
@@ -119,8 +123,9 @@ export function parseCameraChoice(text: string): { productId?: number; model?: s
  * @returns the name to pass to `VirtualCamera`, or undefined for the default
  * @throws {UsageError} for a model the virtual camera cannot be
  */
-export function virtualModel(name: string | undefined): string | undefined {
+export async function virtualModel(name: string | undefined): Promise<string | undefined> {
   if (name === undefined || name === "") return undefined;
+  const { EMULATED_MODELS, emulatedModel } = await emulatedModels();
   try {
     return emulatedModel(name).name;
   } catch {
@@ -137,11 +142,15 @@ export function virtualModel(name: string | undefined): string | undefined {
  * the model named after --emulate, else the one --camera names (by model
  * name or USB product id), else the default.
  */
-function emulatedChoice(model: string | undefined, camera: string | undefined): string | undefined {
-  if (model) return virtualModel(model);
+async function emulatedChoice(
+  model: string | undefined,
+  camera: string | undefined,
+): Promise<string | undefined> {
+  if (model) return await virtualModel(model);
   if (camera === undefined) return undefined;
   const choice = parseCameraChoice(camera);
-  if (choice.model) return virtualModel(choice.model);
+  if (choice.model) return await virtualModel(choice.model);
+  const { EMULATED_MODELS } = await emulatedModels();
   const found = Object.values(EMULATED_MODELS).find((m) => m.productId === choice.productId);
   if (!found) {
     throw new UsageError(
@@ -182,7 +191,7 @@ export async function connectVirtual(
   selection: CameraSelection,
   virtualCamera?: VirtualCamera,
 ): Promise<Connection> {
-  const model = emulatedChoice(selection.emulate, selection.camera);
+  const model = await emulatedChoice(selection.emulate, selection.camera);
   const card = virtualCamera ? undefined : await virtualCard(selection, model);
   const vc = virtualCamera ??
     new (await emulator()).VirtualCamera({
@@ -221,7 +230,7 @@ export async function connectVirtual(
 }
 
 async function connectThroughUmockdev(selection: CameraSelection): Promise<Connection> {
-  const model = emulatedChoice(selection.emulateUsb, selection.camera);
+  const model = await emulatedChoice(selection.emulateUsb, selection.camera);
   const card = await virtualCard(selection, model);
   const vc = new (await emulator()).VirtualCamera({
     ...(model ? { model } : {}),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "../camera/host_path.ts";
 import type { Camera } from "../camera/camera.ts";
 import type { StorageEntry } from "../camera/storage.ts";
 import type { CommandContext } from "./command.ts";

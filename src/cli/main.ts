@@ -9,10 +9,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { emulatedModel } from "../emulator/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
+import { ArgsError, type ArgSpec, parseCommandArgs, type ParsedArgs } from "./args.ts";
 import {
   type CliIo,
   CommandContext,
@@ -24,6 +23,7 @@ import {
   type CameraSelection,
   connectCamera,
   type Connection,
+  emulatedModels,
   parsePort,
   virtualModel,
 } from "./connect.ts";
@@ -123,21 +123,32 @@ function commandByName(name: string): Promise<CommandDef | undefined> {
   return isCommand(name) ? COMMANDS[name]() : Promise.resolve(undefined);
 }
 
-function isModel(text: string): boolean {
-  try {
-    emulatedModel(text);
-    return true;
-  } catch {
-    return false;
-  }
+/** The virtual camera's model lookup, or undefined when the command line has no --emulate. */
+type ModelCheck = ((text: string) => boolean) | undefined;
+
+/** How `--emulate MODEL` tells a model from a command: loads the model table only for --emulate. */
+async function modelCheck(args: readonly string[]): Promise<ModelCheck> {
+  if (!args.some((a) => a === "--emulate" || a === "--emulate-usb")) return undefined;
+  const { emulatedModel } = await emulatedModels();
+  return (text) => {
+    try {
+      emulatedModel(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 }
 
 /**
  * Split the command line: the sub-command's name, and the other arguments
- * with `--emulate [MODEL]` turned into `--emulate=MODEL` (parseArgs has no
- * optional values).
+ * with `--emulate [MODEL]` turned into `--emulate=MODEL` (an option's value
+ * is never optional to the parser).
  */
-function splitCommandLine(args: readonly string[]): { name: string | undefined; rest: string[] } {
+function splitCommandLine(
+  args: readonly string[],
+  isModel: ModelCheck,
+): { name: string | undefined; rest: string[] } {
   let name: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -148,7 +159,7 @@ function splitCommandLine(args: readonly string[]): { name: string | undefined; 
     }
     if (arg === "--emulate" || arg === "--emulate-usb") {
       const next = args[i + 1];
-      const model = next !== undefined && !isCommand(next) && isModel(next);
+      const model = next !== undefined && !isCommand(next) && isModel?.(next) === true;
       rest.push(`${arg}=${model ? next : ""}`);
       if (model) i++;
       continue;
@@ -365,7 +376,7 @@ export async function main(
 ): Promise<number> {
   const io = guardedIo(options.io ?? processIo());
   const args = withoutLeadingDashes(commandLine);
-  const { name, rest } = splitCommandLine(args);
+  const { name, rest } = splitCommandLine(args, await modelCheck(args));
   const command = name === undefined || name === "help" ? undefined : await commandByName(name);
   let debug = rest.includes("--debug");
   let json = rest.includes("--json");
@@ -374,7 +385,7 @@ export async function main(
   try {
     if (name !== undefined && name !== "help" && !command) {
       const before = args[args.indexOf(name) - 1];
-      if (before === "--emulate" || before === "--emulate-usb") virtualModel(name); // says which exist
+      if (before === "--emulate" || before === "--emulate-usb") await virtualModel(name); // says which exist
       throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     }
     if (name === "help") {
@@ -386,10 +397,7 @@ export async function main(
       io.write((about ? commandHelp(about) : await mainHelp()) + "\n");
       return EXIT.OK;
     }
-    const spec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-      {
-        ...GLOBAL_OPTIONS,
-      };
+    const spec: Record<string, ArgSpec> = { ...GLOBAL_OPTIONS };
     for (const [key, option] of Object.entries(command?.options ?? {})) {
       spec[key] = {
         type: option.type,
@@ -397,13 +405,12 @@ export async function main(
         ...(option.multiple ? { multiple: true } : {}),
       };
     }
-    let parsed;
+    let parsed: ParsedArgs;
     try {
-      parsed = parseArgs({ args: rest, options: spec, allowPositionals: true, strict: true });
+      parsed = parseCommandArgs(rest, spec);
     } catch (error) {
-      // node:util's messages go on about '--'; the first sentence says it.
-      const message = error instanceof Error ? error.message : String(error);
-      let text = message.split(/\.\s/)[0].replace(/\.$/, "");
+      if (!(error instanceof ArgsError)) throw error;
+      let text = error.message;
       const ambiguous = /Option '(-[^']+)' argument is ambiguous/.exec(text);
       if (ambiguous) text += `: a value starting with "-" is written ${ambiguous[1]}=VALUE`;
       throw new UsageError(text, command?.name);
@@ -429,7 +436,7 @@ export async function main(
     context = new CommandContext(io, global, options.connect ?? connectCamera, options.signal);
     const code = await untilInterrupted(
       command.run(context, {
-        values: values as Record<string, string | boolean | (string | boolean)[] | undefined>,
+        values: parsed.values,
         positionals: parsed.positionals,
       }),
       options.signal,

@@ -57,7 +57,7 @@ async function connect(write: (line: string) => void): Promise<Connection> {
   if (forced === undefined || forced === "") {
     try {
       const connection = await connectCamera({});
-      write(`cam: ${connection.camera.model} at ${connection.label}`);
+      write(`cam: ${connection.camera.modelName} at ${connection.label}`);
       return connection;
     } catch (error) {
       if (!(error instanceof CameraNotFoundError || error instanceof LibusbNotFoundError)) {
@@ -68,7 +68,7 @@ async function connect(write: (line: string) => void): Promise<Connection> {
   const model = forced && forced !== "1" ? forced : "";
   const connection = await connectVirtual({ emulate: model });
   write(
-    `cam: ${connection.camera.model}, the virtual camera (${
+    `cam: ${connection.camera.modelName}, the virtual camera (${
       forced ? "CANON_EMULATE is set" : "no camera is connected"
     })`,
   );

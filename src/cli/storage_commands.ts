@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../camera/host_path.ts";
 import type { Camera } from "../camera/camera.ts";
 import {
   CardFileExistsError,

@@ -108,7 +108,9 @@ export const watchCommand: CommandDef = {
         }
       }
       const cam = await context.camera();
-      context.note(`watch: ${cam.model} (${context.connection?.label}), owner ${cam.owner || "-"}`);
+      context.note(
+        `watch: ${cam.modelName} (${context.connection?.label}), owner ${cam.owner || "-"}`,
+      );
       const fresh = (await filesOf(cam, ["/"])).filter((f) =>
         !f.downloaded && (args.values["all-files"] || !isHousekeeping(f))
       );
@@ -129,7 +131,7 @@ export const watchCommand: CommandDef = {
       const hookCode = await after.finish();
       if (context.json) {
         context.io.write(
-          JSON.stringify({ event: "summary", camera: cam.model, ...batchJson(result) }) + "\n",
+          JSON.stringify({ event: "summary", camera: cam.modelName, ...batchJson(result) }) + "\n",
         );
       } else if (fresh.length === 0) {
         context.print("No new files.");

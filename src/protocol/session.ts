@@ -9,6 +9,7 @@
  */
 
 import {
+  DEFAULT_TIMEOUT_MS,
   inResultBytes,
   type UsbControlSetup,
   type UsbDevice,
@@ -43,9 +44,6 @@ import {
   ProtocolError,
 } from "./errors.ts";
 import { log, logEnabled } from "./log.ts";
-
-/** Default timeout of one transfer, as gphoto2's port default. */
-export const DEFAULT_TIMEOUT = 5000;
 
 /** Transfers in flight when a long reply is read pipelined. */
 export const DEFAULT_PIPELINE_DEPTH = 8;
@@ -198,7 +196,7 @@ export class Session {
   constructor(device: UsbDevice, options: SessionOptions) {
     this.device = device;
     this.newProtocol = options.newProtocol;
-    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.callTimeout = options.callTimeout;
     this.#pickEndpoints();
   }

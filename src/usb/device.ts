@@ -8,6 +8,12 @@
  * @module
  */
 
+/**
+ * The timeout of a transfer that names none, in milliseconds (gphoto2's
+ * port default too): the libusb device's, the session's and the camera's.
+ */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
 /** WebUSB `USBRequestType`. */
 export type UsbRequestType = "standard" | "class" | "vendor";
 

@@ -26,6 +26,7 @@ import {
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
 import {
+  DEFAULT_TIMEOUT_MS,
   toBytes,
   type UsbBulkChunkOptions,
   type UsbConfigurationInfo,
@@ -60,9 +61,6 @@ import {
   type UsbDeviceInfo,
   withDeviceList,
 } from "./libusb_context.ts";
-
-/** The timeout of a transfer that names none, in milliseconds. */
-export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** The hint for a device that went away. */
 export const UNPLUGGED_HINT = "The camera was unplugged or switched off.";

@@ -28,7 +28,7 @@ export interface CameraInfo {
   /** USB product id. */
   productId: number;
   /** The model name when the product id is known, else undefined. */
-  model: string | undefined;
+  modelName: string | undefined;
   /** The USB mode the product id means. */
   mode: "normal" | "ptp" | "mass-storage" | "unknown";
   /** Whether this library can drive it as it is. */
@@ -78,7 +78,7 @@ export function cameraInfo(productId: number, index = 0): CameraInfo {
     bus: index,
     address: index,
     productId,
-    model: model?.name ?? other?.name,
+    modelName: model?.name ?? other?.name,
     mode: model ? "normal" : other ? other.mode : "unknown",
     supported: model !== undefined,
   };
@@ -104,7 +104,7 @@ export async function listCameras(): Promise<CameraInfo[]> {
 export function describeCameras(cameras: readonly CameraInfo[]): string {
   if (cameras.length === 0) return "this page was granted no Canon device";
   return "granted: " +
-    cameras.map((c) => `${c.model ?? "unknown Canon device"} (${hex(c.productId)}, ${c.mode})`)
+    cameras.map((c) => `${c.modelName ?? "unknown Canon device"} (${hex(c.productId)}, ${c.mode})`)
       .join("; ");
 }
 
@@ -137,11 +137,22 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
       `no supported Canon camera was found; ${describeCameras(cameras)}`,
       {
         hint: ptp
-          ? `The ${ptp.model} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
+          ? `The ${ptp.modelName} is in PTP mode: switch its USB mode to normal, or use a PTP tool`
           : "Grant the camera to this page first: navigator.usb.requestDevice(" +
             "{ filters: [{ vendorId: 0x04a9 }] }) from a click",
       },
     );
   }
   return devices[index];
+}
+
+/**
+ * Run `body` (the browser has no libusb to keep started; the host build's
+ * `withUsbStarted` holds one libusb context across it).
+ *
+ * @param body the work
+ * @returns what `body` returns
+ */
+export function withUsbStarted<T>(body: () => Promise<T>): Promise<T> {
+  return body();
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../host_path.ts";
 import { readU32, words } from "../../protocol/bytes.ts";
 import {
   advanceCapture,
