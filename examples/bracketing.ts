@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 
 const PRELOAD = "libumockdev-preload.so.0";
 

@@ -11,7 +11,7 @@
 
 import { Camera, listCameras, setLogLevel } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 
 const PRELOAD = "libumockdev-preload.so.0";
 

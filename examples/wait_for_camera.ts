@@ -13,7 +13,7 @@
 
 import { Camera, waitForCamera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 
 const emulate = Deno.args.includes("--emulate");
 if (emulate && !(Deno.env.get("LD_PRELOAD") ?? "").includes("libumockdev-preload")) {

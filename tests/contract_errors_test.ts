@@ -23,7 +23,7 @@ import {
   TraceDecodeError,
 } from "../src/trace/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const IDENTIFY = { cmd1: 0x01, cmd2: 0x12 };

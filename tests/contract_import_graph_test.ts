@@ -13,10 +13,10 @@ const KNOWN_UPWARD = [
   "src/protocol/mod.ts -> src/camera/models.ts",
   "src/protocol/mod.ts -> src/camera/storage.ts",
   "src/protocol/mod.ts -> src/camera/traits.ts",
-  "src/trace/recorder.ts -> src/emulator/usb_function.ts",
+  "src/trace/recorder.ts -> src/emulator/engine/usb_function.ts",
 ];
 const KNOWN_CYCLES = [
-  "src/emulator/media/default_content.ts <-> src/emulator/memory_card.ts",
+  "src/emulator/card/media/default_content.ts <-> src/emulator/card/memory_card.ts",
   "src/usb/discovery.ts <-> src/usb/libusb_context.ts <-> src/usb/libusb_device.ts",
 ];
 

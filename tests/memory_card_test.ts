@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { CARD_STATUS, CardError } from "../src/emulator/card_model.ts";
-import { decodeJpeg } from "../src/emulator/media/jpeg.ts";
-import { DEFAULT_START_TIME, MemoryCard, splitCardPath } from "../src/emulator/memory_card.ts";
+import { CARD_STATUS, CardError } from "../src/emulator/card/card_model.ts";
+import { decodeJpeg } from "../src/emulator/card/media/jpeg.ts";
+import { DEFAULT_START_TIME, MemoryCard, splitCardPath } from "../src/emulator/card/memory_card.ts";
 
 const MiB = 1024 * 1024;
 
@@ -202,7 +202,7 @@ Deno.test("default content is byte-identical across processes (SHA-256 of every 
   // A fresh process generates everything from scratch (no shared cache, cold JIT).
   const script = `
     import { MemoryCard } from ${
-    JSON.stringify(new URL("../src/emulator/memory_card.ts", import.meta.url).href)
+    JSON.stringify(new URL("../src/emulator/card/memory_card.ts", import.meta.url).href)
   };
     const card = new MemoryCard();
     const out = {};

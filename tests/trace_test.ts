@@ -209,7 +209,7 @@ Deno.test({
 }, async () => {
   const file = await Deno.makeTempFile({ suffix: ".pcapng" });
   try {
-    const emulate = new URL("../src/emulator/emulate.ts", import.meta.url).pathname;
+    const emulate = new URL("../src/cli/emulate.ts", import.meta.url).pathname;
     const run = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",

@@ -9,8 +9,12 @@ import type {
   FunctionWrite,
   SetupPacket,
   UsbFunction,
-} from "../src/emulator/usb_function.ts";
-import { UmockdevError, UmockdevTestbed, withEmulatedDevice } from "../src/emulator/umockdev.ts";
+} from "../src/emulator/engine/usb_function.ts";
+import {
+  UmockdevError,
+  UmockdevTestbed,
+  withEmulatedDevice,
+} from "../src/emulator/umockdev/testbed.ts";
 import { listUsbDevices, openUsbDevice } from "../src/usb/discovery.ts";
 import type { LibusbDevice } from "../src/usb/libusb_device.ts";
 import { UsbError } from "../src/usb/errors.ts";
@@ -229,7 +233,7 @@ Deno.test("a second open in the same isolate fails until the first testbed is cl
 Deno.test("a testbed opened in another isolate of the process waits for the first to close", async () => {
   // `deno test --parallel` runs test modules as isolates of one process, as this worker is.
   const testbed = UmockdevTestbed.open();
-  const module = new URL("../src/emulator/umockdev.ts", import.meta.url).href;
+  const module = new URL("../src/emulator/umockdev/testbed.ts", import.meta.url).href;
   const code = `
     import { UmockdevTestbed } from "${module}";
     self.postMessage("opening");
@@ -484,7 +488,7 @@ Deno.test("bulk IN moves 64 KiB transfers intact", async () => {
 
 // --- deno task emulate ---------------------------------------------------------
 
-const EMULATE = new URL("../src/emulator/emulate.ts", import.meta.url).pathname;
+const EMULATE = new URL("../src/cli/emulate.ts", import.meta.url).pathname;
 const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
 
 /** The environment of this process, minus the preload (a user's shell has none), with a private TMPDIR. */

@@ -2,8 +2,8 @@
 // job against the virtual camera through the real libusb and umockdev.
 
 import assert from "node:assert/strict";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
 import { tier3Test } from "./_support.ts";
 
 const hasGphoto2 = await new Deno.Command("gphoto2", { args: ["--version"], stdout: "null" })

@@ -36,7 +36,7 @@ export const camerasCommand: CommandDef = {
       supported: boolean;
     }[];
     if (options.emulate !== undefined) {
-      const { VirtualCamera } = await import("../emulator/virtual_camera.ts");
+      const { VirtualCamera } = await import("../emulator/host/virtual_camera.ts");
       const vc = new VirtualCamera(
         virtualModel(options.emulate) ? { model: virtualModel(options.emulate) } : {},
       );

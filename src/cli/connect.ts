@@ -11,16 +11,16 @@
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
 import { modelByName } from "../camera/models.ts";
-import { EMULATED_MODELS, emulatedModel } from "../emulator/emulated_models.ts";
-import type { VirtualCamera } from "../emulator/virtual_camera.ts";
+import { EMULATED_MODELS, emulatedModel } from "../emulator/engine/emulated_models.ts";
+import type { VirtualCamera } from "../emulator/host/virtual_camera.ts";
 import type { UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
 import type { VirtualCard } from "./virtual_card.ts";
 
 // The virtual camera, umockdev and the recorder are loaded only by the
 // commands that use them (a plain `canon info` needs none of them).
-const emulator = () => import("../emulator/virtual_camera.ts");
-const umockdev = () => import("../emulator/umockdev.ts");
+const emulator = () => import("../emulator/host/virtual_camera.ts");
+const umockdev = () => import("../emulator/umockdev/testbed.ts");
 const trace = () => import("../trace/recorder.ts");
 
 /** The `--card DIR` card, loaded only when asked for. */

@@ -11,7 +11,7 @@
 
 import { parseArgs } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { emulatedModel } from "../emulator/emulated_models.ts";
+import { emulatedModel } from "../emulator/engine/emulated_models.ts";
 import { setLogLevel } from "../protocol/log.ts";
 import {
   type CliIo,

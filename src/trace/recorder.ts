@@ -23,7 +23,7 @@ import {
   type UsbTransferOptions,
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
-import type { FunctionRead, SetupPacket, UsbFunction } from "../emulator/usb_function.ts";
+import type { FunctionRead, SetupPacket, UsbFunction } from "../emulator/engine/usb_function.ts";
 import { PcapngWriter } from "./pcap.ts";
 import { encodeUsbmon, STATUS_IN_PROGRESS, type TransferType } from "./usbmon.ts";
 

@@ -45,8 +45,8 @@ import type {
   UsbDescriptorSet,
   UsbFunction,
 } from "./usb_function.ts";
-import { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card_model.ts";
-import type { CardFileSystem, CardNode } from "./card_model.ts";
+import { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "../card/card_model.ts";
+import type { CardFileSystem, CardNode } from "../card/card_model.ts";
 import { type EmulatedModel, ENDPOINTS, usbDescriptors } from "./emulated_models.ts";
 import type { Fault, FaultInjector } from "./faults.ts";
 import {

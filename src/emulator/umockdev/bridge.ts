@@ -11,14 +11,19 @@
  * @module
  */
 
-import type { FunctionRead, FunctionWrite, SetupPacket, UsbFunction } from "./usb_function.ts";
+import type {
+  FunctionRead,
+  FunctionWrite,
+  SetupPacket,
+  UsbFunction,
+} from "../engine/usb_function.ts";
 import {
   type BusSlot,
   type FullSpeedBus,
   type PacedRead,
   releasePaced,
   servicePaced,
-} from "./bus_model.ts";
+} from "../engine/bus_model.ts";
 import {
   BULKTRANSFER,
   CONNECTINFO,
@@ -43,7 +48,7 @@ import {
   resolveIoctlData,
   UmockdevError,
   type UmockdevLibrary,
-} from "./umockdev_ffi.ts";
+} from "./ffi.ts";
 
 const hex = (value: number, digits: number): string => value.toString(16).padStart(digits, "0");
 const dec3 = (value: number): string => String(value).padStart(3, "0");

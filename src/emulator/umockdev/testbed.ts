@@ -36,8 +36,8 @@
  * @module
  */
 
-import type { UsbFunction } from "./usb_function.ts";
-import { markIoctlsAnsweredInProcess } from "../../ffi/libusb.ts";
+import type { UsbFunction } from "../engine/usb_function.ts";
+import { markIoctlsAnsweredInProcess } from "../../../ffi/libusb.ts";
 import {
   createDirectory,
   cString,
@@ -49,26 +49,26 @@ import {
   UMOCKDEV_PRELOAD,
   UmockdevError,
   type UmockdevLibrary,
-} from "./umockdev_ffi.ts";
+} from "./ffi.ts";
 import {
   type BridgeHost,
   DeviceBridge,
   type DeviceLayout,
   type EmulatedUsbDevice,
   parseLayout,
-} from "./usbdevfs_bridge.ts";
+} from "./bridge.ts";
 import { ERRNO } from "./usbdevfs.ts";
 import { FifoNode } from "./fifo_node.ts";
 
-export { UmockdevError, UmockdevNotFoundError } from "./umockdev_ffi.ts";
-export type { EmulatedUsbDevice } from "./usbdevfs_bridge.ts";
+export { UmockdevError, UmockdevNotFoundError } from "./ffi.ts";
+export type { EmulatedUsbDevice } from "./bridge.ts";
 export type {
   FunctionRead,
   FunctionWrite,
   SetupPacket,
   UsbDescriptorSet,
   UsbFunction,
-} from "./usb_function.ts";
+} from "../engine/usb_function.ts";
 
 /** Options of {@link UmockdevTestbed.open}. */
 export interface UmockdevTestbedOptions {

@@ -31,23 +31,27 @@ import type {
   UsbInResult,
   UsbOutResult,
   UsbTransferOptions,
-} from "../usb/device.ts";
-import { toBytes } from "../usb/device.ts";
-import { UsbError } from "../usb/errors.ts";
-import type { CardFileSystem } from "./card_model.ts";
+} from "../../usb/device.ts";
+import { toBytes } from "../../usb/device.ts";
+import { UsbError } from "../../usb/errors.ts";
+import type { CardFileSystem } from "../card/card_model.ts";
 import {
   CanonFunction,
   type CommandRecord,
   type PowerState,
   type RealCameraQuirks,
-} from "./canon_function.ts";
-import { DEFAULT_EMULATED_MODEL, EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
-import { FaultInjector } from "./faults.ts";
-import { MemoryCard } from "./memory_card.ts";
-import type { UsbFunction } from "./usb_function.ts";
-import { FullSpeedBus, releasePaced, servicePaced } from "./bus_model.ts";
-import { type CommandTiming, G3_TIMING } from "./timing.ts";
-import { type PendingTransfer, pipelineReads, type TransferEnd } from "../usb/pipeline.ts";
+} from "../engine/canon_function.ts";
+import {
+  DEFAULT_EMULATED_MODEL,
+  EMULATED_MODELS,
+  emulatedModel,
+} from "../engine/emulated_models.ts";
+import { FaultInjector } from "../engine/faults.ts";
+import { MemoryCard } from "../card/memory_card.ts";
+import type { UsbFunction } from "../engine/usb_function.ts";
+import { FullSpeedBus, releasePaced, servicePaced } from "../engine/bus_model.ts";
+import { type CommandTiming, G3_TIMING } from "../engine/timing.ts";
+import { type PendingTransfer, pipelineReads, type TransferEnd } from "../../usb/pipeline.ts";
 
 /** How a {@link VirtualCamera} starts. */
 export interface VirtualCameraOptions {

@@ -21,9 +21,9 @@
  * @module
  */
 
-import { emulatedModel } from "./emulated_models.ts";
-import { UmockdevTestbed } from "./umockdev.ts";
-import { VirtualCamera } from "./virtual_camera.ts";
+import { emulatedModel } from "../emulator/engine/emulated_models.ts";
+import { UmockdevTestbed } from "../emulator/umockdev/testbed.ts";
+import { VirtualCamera } from "../emulator/host/virtual_camera.ts";
 import { recordFunction, UsbRecorder } from "../trace/recorder.ts";
 
 /** The parsed command line of `deno task emulate`. */
