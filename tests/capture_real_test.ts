@@ -16,7 +16,7 @@ import {
 import type { FunctionRead, UsbFunction } from "../src/emulator/engine/usb_function.ts";
 import type { VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
 import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
-import { interruptPollPeriod } from "../src/emulator/engine/canon_function.ts";
+import { interruptPollPeriod } from "../src/emulator/engine/endpoints.ts";
 import { emulatedModel } from "../src/emulator/engine/emulated_models.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { jpegSize } from "./_exif.ts";

@@ -21,19 +21,11 @@ export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./engine/bus_model.ts";
 export type { BusSlot, BusStats } from "./engine/bus_model.ts";
 export { G3_DELAYS, G3_TIMING } from "./engine/timing.ts";
 export type { CommandTiming, TimedCommand } from "./engine/timing.ts";
-export {
-  ALL_QUIRKS,
-  CAMERA_STATUS,
-  CanonFunction,
-  TRANSFER_MODE,
-} from "./engine/canon_function.ts";
-export type {
-  CanonFunctionOptions,
-  CapturingCard,
-  CommandRecord,
-  PowerState,
-  RealCameraQuirks,
-} from "./engine/canon_function.ts";
+export { CanonFunction } from "./engine/canon_function.ts";
+export type { CanonFunctionOptions, CommandRecord } from "./engine/canon_function.ts";
+export { ALL_QUIRKS } from "./engine/camera_state.ts";
+export type { CapturingCard, PowerState, RealCameraQuirks } from "./engine/camera_state.ts";
+export { CAMERA_STATUS, TRANSFER_MODE } from "./engine/commands.ts";
 export { EMULATED_MODELS, emulatedModel } from "./engine/emulated_models.ts";
 export type {
   EmulatedModel,

@@ -35,12 +35,8 @@ import type {
 import { toBytes } from "../../usb/device.ts";
 import { UsbError } from "../../usb/errors.ts";
 import type { CardFileSystem } from "../card/card_model.ts";
-import {
-  CanonFunction,
-  type CommandRecord,
-  type PowerState,
-  type RealCameraQuirks,
-} from "../engine/canon_function.ts";
+import { CanonFunction, type CommandRecord } from "../engine/canon_function.ts";
+import type { PowerState, RealCameraQuirks } from "../engine/camera_state.ts";
 import {
   DEFAULT_EMULATED_MODEL,
   EMULATED_MODELS,
