@@ -50,13 +50,8 @@ import {
   UmockdevError,
   type UmockdevLibrary,
 } from "./ffi.ts";
-import {
-  type BridgeHost,
-  DeviceBridge,
-  type DeviceLayout,
-  type EmulatedUsbDevice,
-  parseLayout,
-} from "./bridge.ts";
+import { type BridgeHost, DeviceBridge, type EmulatedUsbDevice } from "./bridge.ts";
+import { type DeviceLayout, parseLayout } from "./layout.ts";
 import { ERRNO } from "./usbdevfs.ts";
 import { FifoNode } from "./fifo_node.ts";
 
