@@ -73,6 +73,7 @@ import {
 import { commandTable } from "./command_table.ts";
 import { Endpoints } from "./endpoints.ts";
 import { frameFixed, frameLong, parseCommand } from "./framing.ts";
+import { descriptorBytes, initBlock } from "./descriptors.ts";
 import { StorageCommands } from "./storage_commands.ts";
 import { concatBytes, putU16, putU32, u16At, u32At } from "./wire.ts";
 
@@ -455,7 +456,7 @@ export class CanonFunction implements UsbFunction {
   #controlIn(setup: SetupPacket): Uint8Array | "stall" {
     switch (setup.bmRequestType) {
       case 0x80:
-        if (setup.bRequest === 0x06) return this.#descriptor(setup.wValue);
+        if (setup.bRequest === 0x06) return descriptorBytes(this.descriptors, setup.wValue);
         if (setup.bRequest === 0x00) return Uint8Array.of(0x01, 0x00); // self-powered
         if (setup.bRequest === 0x08) return Uint8Array.of(this.#state.configuration);
         return "stall";
@@ -473,22 +474,6 @@ export class CanonFunction implements UsbFunction {
       default:
         return "stall";
     }
-  }
-
-  #descriptor(wValue: number): Uint8Array | "stall" {
-    const type = wValue >> 8;
-    const index = wValue & 0xff;
-    if (type === 1) return this.descriptors.device;
-    if (type === 2) return this.descriptors.configuration;
-    if (type !== 3) return "stall";
-    if (index === 0) return Uint8Array.of(4, 3, 0x09, 0x04); // English (US)
-    const text = this.descriptors.strings[index];
-    if (text === undefined) return "stall";
-    const out = new Uint8Array(2 + text.length * 2);
-    out[0] = out.length;
-    out[1] = 3;
-    for (let i = 0; i < text.length; i++) putU16(out, 2 + i * 2, text.charCodeAt(i));
-    return out;
   }
 
   #standardDeviceOut(setup: SetupPacket): FunctionWrite {
@@ -729,22 +714,4 @@ export class CanonFunction implements UsbFunction {
     );
     return "ok";
   }
-}
-
-/** The init block (§2.2): family bytes, product and vendor ids, the four init words. */
-function initBlock(model: EmulatedModel): Uint8Array {
-  const block = new Uint8Array(0x58);
-  putU32(block, 0, 0x18);
-  block.set(model.familyBytes, 0x40);
-  if (model.initModelWord !== undefined) putU32(block, 0x44, model.initModelWord);
-  else {
-    putU16(block, 0x44, model.productId);
-    putU16(block, 0x46, 0x04a9);
-  }
-  const [w48, w4c, w50, w54] = model.initWords;
-  putU32(block, 0x48, w48);
-  putU32(block, 0x4c, w4c);
-  putU32(block, 0x50, w50);
-  putU32(block, 0x54, w54);
-  return block;
 }
