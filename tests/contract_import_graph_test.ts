@@ -16,7 +16,6 @@ const KNOWN_UPWARD = [
   "src/trace/recorder.ts -> src/emulator/engine/usb_function.ts",
 ];
 const KNOWN_CYCLES = [
-  "src/emulator/card/media/default_content.ts <-> src/emulator/card/memory_card.ts",
   "src/usb/discovery.ts <-> src/usb/libusb_context.ts <-> src/usb/libusb_device.ts",
 ];
 

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { CARD_STATUS, CardError } from "../src/emulator/card/card_model.ts";
 import { decodeJpeg } from "../src/emulator/card/media/jpeg.ts";
-import { DEFAULT_START_TIME, MemoryCard, splitCardPath } from "../src/emulator/card/memory_card.ts";
+import { contentPathNames, DEFAULT_START_TIME } from "../src/emulator/card/card_content.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
 
 const MiB = 1024 * 1024;
 
@@ -496,7 +497,7 @@ Deno.test("nextImagePath follows DCF numbering and addFile stores the capture", 
   assert.equal(next, "/DCIM/101CANON/IMG_0103.JPG");
   const jpeg = readAll(card, "/DCIM/101CANON/IMG_0101.JPG");
   card.addFile(next, jpeg, 0x3e500000);
-  const node = card.find(splitCardPath(next))!;
+  const node = card.find(contentPathNames(next))!;
   assert.deepEqual([node.size, node.attributes, node.mtime], [jpeg.length, 0x20, 0x3e500000]);
   assert.equal(card.find(["DCIM", "101CANON"])!.children!.at(-1)!.name, "IMG_0103.JPG");
   assert.equal(card.nextImagePath(), "/DCIM/101CANON/IMG_0104.JPG");

@@ -49,7 +49,7 @@ export type {
   CardFileSpec,
   CardSnapshotEntry,
   MemoryCardOptions,
-} from "./card/memory_card.ts";
+} from "./card/card_content.ts";
 export { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card/card_model.ts";
 export type { CardFileSystem, CardNode } from "./card/card_model.ts";
 export { UmockdevTestbed, withEmulatedDevice } from "./umockdev/testbed.ts";
