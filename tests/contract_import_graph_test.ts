@@ -13,7 +13,6 @@ const KNOWN_UPWARD = [
   "src/protocol/mod.ts -> src/camera/models.ts",
   "src/protocol/mod.ts -> src/camera/storage.ts",
   "src/protocol/mod.ts -> src/camera/traits.ts",
-  "src/trace/recorder.ts -> src/emulator/engine/usb_function.ts",
 ];
 const KNOWN_CYCLES = [
   "src/usb/discovery.ts <-> src/usb/libusb_context.ts <-> src/usb/libusb_device.ts",

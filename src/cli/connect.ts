@@ -22,6 +22,7 @@ import type { VirtualCard } from "./virtual_card.ts";
 const emulator = () => import("../emulator/host/virtual_camera.ts");
 const umockdev = () => import("../emulator/umockdev/testbed.ts");
 const trace = () => import("../trace/recorder.ts");
+const recording = () => import("../emulator/umockdev/record_function.ts");
 
 /** The `--card DIR` card, loaded only when asked for. */
 async function virtualCard(
@@ -245,7 +246,7 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
       );
     }
     const device = testbed.attach(
-      recorder ? (await trace()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
+      recorder ? (await recording()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
       port ? { bus: port.bus, address: port.address } : {},
     );
     if (recorder) {

@@ -24,7 +24,8 @@
 import { emulatedModel } from "../emulator/engine/emulated_models.ts";
 import { UmockdevTestbed } from "../emulator/umockdev/testbed.ts";
 import { VirtualCamera } from "../emulator/host/virtual_camera.ts";
-import { recordFunction, UsbRecorder } from "../trace/recorder.ts";
+import { UsbRecorder } from "../trace/recorder.ts";
+import { recordFunction } from "../emulator/umockdev/record_function.ts";
 
 /** The parsed command line of `deno task emulate`. */
 export interface EmulateOptions {

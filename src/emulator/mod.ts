@@ -53,6 +53,7 @@ export type {
 export { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card/card_model.ts";
 export type { CardFileSystem, CardNode } from "./card/card_model.ts";
 export { UmockdevTestbed, withEmulatedDevice } from "./umockdev/testbed.ts";
+export { recordFunction } from "./umockdev/record_function.ts";
 export type {
   AttachOptions,
   EmulatedUsbDevice,

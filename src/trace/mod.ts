@@ -1,7 +1,7 @@
 /**
  * Traces of canon-remote: read and write pcapng captures (usbmon, as
- * Wireshark and tshark write them), record what a device or a USB function
- * exchanges, and decode a capture into Canon commands.
+ * Wireshark and tshark write them), record what a device exchanges, and
+ * decode a trace into Canon commands.
  *
  * ```ts ignore
  * import { decodeCanonCapture } from "@canon-remote/canon-remote/trace";
@@ -30,6 +30,6 @@ export {
   readCaptureStream,
 } from "./pcap.ts";
 export type { CapturedPacket, CaptureFile, PcapngWriterOptions } from "./pcap.ts";
-export { recordDevice, recordFunction, UsbRecorder } from "./recorder.ts";
+export { recordDevice, UsbRecorder } from "./recorder.ts";
 export type { PendingTransfer, RecorderOptions } from "./recorder.ts";
 export type { TransferType } from "./usbmon.ts";
