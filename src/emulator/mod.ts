@@ -25,12 +25,12 @@ export { CanonFunction } from "./engine/canon_function.ts";
 export type { CanonFunctionOptions, CommandRecord } from "./engine/canon_function.ts";
 export { ALL_QUIRKS } from "./engine/camera_state.ts";
 export type { CapturingCard, PowerState, RealCameraQuirks } from "./engine/camera_state.ts";
-export { CAMERA_STATUS, TRANSFER_MODE } from "./engine/commands.ts";
+export { CAMERA_STATUS } from "./engine/commands.ts";
 export { EMULATED_MODELS, emulatedModel } from "./engine/emulated_models.ts";
 export type {
+  AbilitiesEntry,
+  AbilitiesReply,
   EmulatedModel,
-  PictureAbilities,
-  PictureAbility,
   ReleaseLimits,
   UnsolicitedPacket,
   UsbProfile,

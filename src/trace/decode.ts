@@ -21,7 +21,7 @@ import {
   STATUS_MESSAGES,
 } from "../protocol/commands.ts";
 import { hexdump } from "../protocol/log.ts";
-import { type CapturedPacket, CaptureReader } from "./pcap.ts";
+import { type TracePacket, TraceReader } from "./pcap.ts";
 import {
   decodeUsbmon,
   LINKTYPE_USB_LINUX,
@@ -30,7 +30,7 @@ import {
   type UsbmonPacket,
 } from "./usbmon.ts";
 
-/** Options of {@link decodeCanonCapture}. */
+/** Options of {@link decodeCanonTrace}. */
 export interface DecodeOptions {
   /** Decode this device only (default: the first one that looks like a Canon camera). */
   device?: { bus: number; address: number };
@@ -41,7 +41,7 @@ export interface DecodeOptions {
 }
 
 /** A device seen in the capture. */
-export interface CapturedDevice {
+export interface TracedDevice {
   /** Bus number. */
   bus: number;
   /** Device address. */
@@ -74,14 +74,14 @@ export interface DecodedCommand {
   time: number;
 }
 
-/** What {@link decodeCanonCapture} found. */
+/** What {@link decodeCanonTrace} found. */
 export interface DecodedTrace {
   /** The file format. */
   format: "pcap" | "pcapng";
   /** Every USB device in the capture. */
-  devices: CapturedDevice[];
+  devices: TracedDevice[];
   /** The device decoded, or undefined when none had traffic. */
-  device: CapturedDevice | undefined;
+  device: TracedDevice | undefined;
   /** The conversation, one log line each. */
   lines: string[];
   /** The commands, in order. */
@@ -90,7 +90,7 @@ export interface DecodedTrace {
   warnings: string[];
 }
 
-/** Options of {@link decodeCanonCaptureStream}: where the lines and commands go. */
+/** Options of {@link decodeCanonTraceStream}: where the lines and commands go. */
 export interface StreamDecodeOptions extends DecodeOptions {
   /** Each log line, as soon as it is known. */
   onLine?: (line: string) => void;
@@ -98,14 +98,14 @@ export interface StreamDecodeOptions extends DecodeOptions {
   onCommand?: (command: DecodedCommand) => void;
 }
 
-/** What {@link decodeCanonCaptureStream} found, besides the lines and commands it handed over. */
+/** What {@link decodeCanonTraceStream} found, besides the lines and commands it handed over. */
 export interface TraceSummary {
   /** The file format. */
   format: "pcap" | "pcapng";
   /** Every USB device in the capture. */
-  devices: CapturedDevice[];
+  devices: TracedDevice[];
   /** The device decoded. */
-  device: CapturedDevice;
+  device: TracedDevice;
   /** How many commands were handed over. */
   commands: number;
   /** What was damaged or cut short in the capture (it is decoded up to there). */
@@ -710,12 +710,12 @@ function key(bus: number, address: number): string {
  */
 class TraceDecoder {
   #options: StreamDecodeOptions;
-  #devices = new Map<string, CapturedDevice>();
+  #devices = new Map<string, TracedDevice>();
   #setups = new Map<bigint, Uint8Array>();
   #otherTypes = new Set<number>();
   #events = 0;
   #tooMany = false;
-  #chosen: CapturedDevice | undefined;
+  #chosen: TracedDevice | undefined;
   #conversation: Conversation;
 
   constructor(options: StreamDecodeOptions) {
@@ -723,7 +723,7 @@ class TraceDecoder {
     this.#conversation = new Conversation(options);
   }
 
-  #event(packet: CapturedPacket): UsbmonPacket | undefined {
+  #event(packet: TracePacket): UsbmonPacket | undefined {
     if (packet.linkType !== LINKTYPE_USB_LINUX && packet.linkType !== LINKTYPE_USB_LINUX_MMAPPED) {
       if (this.#otherTypes.size < 16) this.#otherTypes.add(packet.linkType);
       return undefined;
@@ -737,7 +737,7 @@ class TraceDecoder {
   }
 
   /** First pass: one packet. */
-  scan(packet: CapturedPacket): void {
+  scan(packet: TracePacket): void {
     const event = this.#event(packet);
     if (!event) return;
     this.#events++;
@@ -782,7 +782,7 @@ class TraceDecoder {
   }
 
   /** Between the passes: the device to decode. */
-  choose(): { devices: CapturedDevice[]; device: CapturedDevice; warnings: string[] } {
+  choose(): { devices: TracedDevice[]; device: TracedDevice; warnings: string[] } {
     const options = this.#options;
     if (this.#events === 0) {
       const other = this.#otherTypes;
@@ -795,7 +795,7 @@ class TraceDecoder {
       );
     }
     const all = [...this.#devices.values()];
-    let chosen: CapturedDevice | undefined;
+    let chosen: TracedDevice | undefined;
     if (options.device) {
       chosen = this.#devices.get(key(options.device.bus, options.device.address));
       if (!chosen) {
@@ -826,7 +826,7 @@ class TraceDecoder {
   }
 
   /** Second pass: one packet. */
-  decode(packet: CapturedPacket): void {
+  decode(packet: TracePacket): void {
     const chosen = this.#chosen!;
     const event = this.#event(packet);
     if (event && event.bus === chosen.bus && event.device === chosen.address) {
@@ -847,16 +847,16 @@ class TraceDecoder {
  * @param bytes a pcap or pcapng file of usbmon packets
  * @param options which device, hex dumps, times
  * @returns the devices found and the conversation as log lines and commands
- * @throws {CaptureFormatError} when the file is not a capture
+ * @throws {TraceFormatError} when the file is not a capture
  * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
  * @example
  * ```ts ignore
- * import { decodeCanonCapture } from "./decode.ts";
- * const trace = decodeCanonCapture(await Deno.readFile("camera.pcapng"));
+ * import { decodeCanonTrace } from "./decode.ts";
+ * const trace = decodeCanonTrace(await Deno.readFile("camera.pcapng"));
  * for (const line of trace.lines) console.log(line);
  * ```
  */
-export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {}): DecodedTrace {
+export function decodeCanonTrace(bytes: Uint8Array, options: DecodeOptions = {}): DecodedTrace {
   const lines: string[] = [];
   const commands: DecodedCommand[] = [];
   const decoder = new TraceDecoder({
@@ -870,11 +870,11 @@ export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {
       yield bytes.subarray(offset, offset + (1 << 20));
     }
   };
-  const first = new CaptureReader();
+  const first = new TraceReader();
   for (const slice of slices()) for (const packet of first.push(slice)) decoder.scan(packet);
   first.finish();
   const { devices, device, warnings } = decoder.choose();
-  const second = new CaptureReader();
+  const second = new TraceReader();
   for (const slice of slices()) for (const packet of second.push(slice)) decoder.decode(packet);
   second.finish();
   decoder.finish();
@@ -896,17 +896,17 @@ export function decodeCanonCapture(bytes: Uint8Array, options: DecodeOptions = {
  * @param open opens the capture (called once per pass), e.g. `async () => (await Deno.open(path)).readable`
  * @param options which device, hex dumps, times; where lines and commands go
  * @returns the format, the devices, the command count and the warnings
- * @throws {CaptureFormatError} when the file is not a capture
+ * @throws {TraceFormatError} when the file is not a capture
  * @throws {TraceDecodeError} when it has no USB packets, or not of the device asked for
  * @example
  * ```ts ignore
- * import { decodeCanonCaptureStream } from "./decode.ts";
- * await decodeCanonCaptureStream(async () => (await Deno.open("camera.pcapng")).readable, {
+ * import { decodeCanonTraceStream } from "./decode.ts";
+ * await decodeCanonTraceStream(async () => (await Deno.open("camera.pcapng")).readable, {
  *   onLine: (line) => console.log(line),
  * });
  * ```
  */
-export async function decodeCanonCaptureStream(
+export async function decodeCanonTraceStream(
   open: () =>
     | AsyncIterable<Uint8Array>
     | Iterable<Uint8Array>
@@ -914,13 +914,13 @@ export async function decodeCanonCaptureStream(
   options: StreamDecodeOptions = {},
 ): Promise<TraceSummary> {
   const decoder = new TraceDecoder(options);
-  const first = new CaptureReader();
+  const first = new TraceReader();
   for await (const chunk of await open()) {
     for (const packet of first.push(chunk)) decoder.scan(packet);
   }
   first.finish();
   const { devices, device, warnings } = decoder.choose();
-  const second = new CaptureReader();
+  const second = new TraceReader();
   for await (const chunk of await open()) {
     for (const packet of second.push(chunk)) decoder.decode(packet);
   }

@@ -63,7 +63,7 @@ function statusOf(error: unknown): number {
 }
 
 /** One transfer between its submission and its completion. */
-export interface PendingTransfer {
+export interface RecordedTransfer {
   /** The URB id both events carry. */
   readonly id: bigint;
 }
@@ -154,7 +154,7 @@ export class UsbRecorder {
     length: number,
     setup?: Uint8Array,
     data: Uint8Array = new Uint8Array(0),
-  ): PendingTransfer {
+  ): RecordedTransfer {
     const id = this.#nextId++;
     const isIn = (endpoint & 0x80) !== 0;
     this.#write({
@@ -182,7 +182,7 @@ export class UsbRecorder {
    * @param length bytes transferred (default: `data.length`)
    */
   complete(
-    transfer: PendingTransfer,
+    transfer: RecordedTransfer,
     type: TransferType,
     endpoint: number,
     status: number,

@@ -11,19 +11,19 @@
  * @module
  */
 
-import type { EmulatedModel, PictureAbility, UsbProfile } from "./model_profile.ts";
+import type { AbilitiesEntry, EmulatedModel, UsbProfile } from "./model_profile.ts";
 
 export { CANON_VENDOR_ID, ENDPOINTS, usbDescriptors } from "./model_profile.ts";
 export type {
+  AbilitiesEntry,
+  AbilitiesReply,
   EmulatedModel,
-  PictureAbilities,
-  PictureAbility,
   ReleaseLimits,
   UnsolicitedPacket,
   UsbProfile,
 } from "./model_profile.ts";
 
-function g3Abilities(): PictureAbility[] {
+function g3Abilities(): AbilitiesEntry[] {
   const sizes: [string, number, number][] = [
     ["Large", 1536, 2048],
     ["Medium 1", 1200, 1600],
@@ -31,7 +31,7 @@ function g3Abilities(): PictureAbility[] {
     ["Small", 480, 640],
   ];
   const qualities: [string, number][] = [["SuperFine", 1], ["Fine", 2], ["Normal", 3]];
-  const table: PictureAbility[] = [];
+  const table: AbilitiesEntry[] = [];
   for (const [size, height, width] of sizes) {
     for (const [quality, compression] of qualities) {
       table.push({ name: `${size}:${quality}`, height, width, compression });
@@ -210,8 +210,8 @@ function abilityTable(
   sizes: readonly (readonly [string, number, number])[],
   qualities: readonly (readonly [string, number])[],
   raw?: readonly [string, number, number],
-): PictureAbility[] {
-  const table: PictureAbility[] = [];
+): AbilitiesEntry[] {
+  const table: AbilitiesEntry[] = [];
   for (const [size, height, width] of sizes) {
     for (const [quality, compression] of qualities) {
       table.push({ name: `${size}:${quality}`, height, width, compression });

@@ -13,7 +13,7 @@ import { putU16 } from "./wire.ts";
 export const CANON_VENDOR_ID = 0x04a9;
 
 /** One row of the picture-abilities table (§4.3.13). */
-export interface PictureAbility {
+export interface AbilitiesEntry {
   /** Up to 19 characters, e.g. `Large:SuperFine`. */
   readonly name: string;
   /** Image height in pixels. */
@@ -25,7 +25,7 @@ export interface PictureAbility {
 }
 
 /** The picture-abilities reply of an old-protocol camera (0x1F/0x12). */
-export interface PictureAbilities {
+export interface AbilitiesReply {
   /** Total reply length (G3: 0x394). */
   readonly replyLength: number;
   /** Structure size at 0x54 (G3: 0x340). */
@@ -35,7 +35,7 @@ export interface PictureAbilities {
   /** Name at 0x5A, padded with 0xFF. */
   readonly name: string;
   /** The table at 0x7E. */
-  readonly entries: readonly PictureAbility[];
+  readonly entries: readonly AbilitiesEntry[];
 }
 
 /** What a body accepts in its release parameters (byte codes of §6.4). */
@@ -112,7 +112,7 @@ export interface EmulatedModel {
   /** Whether 0x20/0x12 (generic lock keys) exists: classes 1, 2, 3, 5. */
   readonly genericLockKeys: boolean;
   /** The picture-abilities reply, for models that answer 0x1F/0x12. */
-  readonly pictureAbilities?: PictureAbilities;
+  readonly pictureAbilities?: AbilitiesReply;
   /** Maximum zoom position (RC 0x0B byte 0x5E; G3 0x11). */
   readonly zoomMax: number;
   /** The 0x30-byte release-parameter block after power-on (§6.3). */

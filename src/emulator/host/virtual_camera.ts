@@ -104,7 +104,8 @@ export interface VirtualCameraOptions {
   quirks?: Partial<RealCameraQuirks>;
 }
 
-const DEFAULT_TIMEOUT_MS = 5000;
+/** How long a transfer waits for the virtual camera unless told otherwise (as libusb's default). */
+const VIRTUAL_TRANSFER_TIMEOUT_MS = 5000;
 
 const TYPE_BITS: Record<string, number> = { standard: 0, class: 1, vendor: 2 };
 const RECIPIENT_BITS: Record<string, number> = { device: 0, interface: 1, endpoint: 2, other: 3 };
@@ -410,7 +411,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     if (this.#isBulk(endpointNumber, "in")) {
       let read: PendingTransfer;
       try {
-        read = this.#submitBulk(length, options?.timeout ?? DEFAULT_TIMEOUT_MS);
+        read = this.#submitBulk(length, options?.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -430,7 +431,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     const first = attempt();
     if (first) return Promise.resolve(first);
 
-    const timeout = options?.timeout ?? DEFAULT_TIMEOUT_MS;
+    const timeout = options?.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS;
     return new Promise<UsbInResult>((resolve, reject) => {
       let done = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -494,7 +495,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     if (!this.#isBulk(endpointNumber, "in")) {
       throw new UsbError("INVALID_PARAM", `Endpoint ${endpointNumber} is not a bulk IN endpoint`);
     }
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    const timeout = options.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS;
     yield* pipelineReads(
       {
         submit: (length) => Promise.resolve(this.#submitBulk(length, timeout)),

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PendingTransfer, UsbRecorder } from "../../trace/recorder.ts";
+import type { RecordedTransfer, UsbRecorder } from "../../trace/recorder.ts";
 import type { TransferType } from "../../trace/usbmon.ts";
 import type { FunctionRead, SetupPacket, UsbFunction } from "../engine/usb_function.ts";
 
@@ -62,7 +62,7 @@ function endpointTypes(configuration: Uint8Array): Map<number, TransferType> {
  */
 export function recordFunction(fn: UsbFunction, recorder: UsbRecorder): UsbFunction {
   const types = endpointTypes(fn.descriptors.configuration);
-  const waiting = new Map<number, PendingTransfer>();
+  const waiting = new Map<number, RecordedTransfer>();
   return {
     get descriptors() {
       return fn.descriptors;
