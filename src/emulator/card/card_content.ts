@@ -157,24 +157,6 @@ export function fileNumberDigits(name: string): string | undefined {
   return m?.[1];
 }
 
-/** `length` bytes of a local file from `offset` (fewer at its end). */
-export function readHostFile(path: string, offset: number, length: number): Uint8Array {
-  const file = Deno.openSync(path, { read: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const n = file.readSync(out.subarray(done));
-      if (n === null || n === 0) break;
-      done += n;
-    }
-    return done === length ? out : out.slice(0, done);
-  } finally {
-    file.close();
-  }
-}
-
 export function resolveKind(spec: CardFileSpec, name: string): CardFileKind {
   if (spec.kind !== undefined) return spec.kind;
   if (spec.hostFile !== undefined) return "host";

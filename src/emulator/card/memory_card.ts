@@ -33,7 +33,6 @@ import {
   fileNumberDigits,
   isCount,
   type MemoryCardOptions,
-  readHostFile,
   resolveKind,
   shortName,
 } from "./card_content.ts";
@@ -698,6 +697,24 @@ export class MemoryCard implements CardFileSystem {
         return lazy("avi", options, () => makeAvi(options));
       }
     }
+  }
+}
+
+/** `length` bytes of a local file from `offset` (fewer at its end). */
+function readHostFile(path: string, offset: number, length: number): Uint8Array {
+  const file = Deno.openSync(path, { read: true });
+  try {
+    file.seekSync(offset, Deno.SeekMode.Start);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = file.readSync(out.subarray(done));
+      if (n === null || n === 0) break;
+      done += n;
+    }
+    return done === length ? out : out.slice(0, done);
+  } finally {
+    file.close();
   }
 }
 
