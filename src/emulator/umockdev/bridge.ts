@@ -5,7 +5,7 @@
  * transfers) from a {@link UsbFunction}, with the kernel's semantics: URBs
  * complete per client and in order per endpoint, a read the function cannot
  * answer stays pending until the function notifies, an unplugged device
- * answers ENODEV. The umockdev testbed (`umockdev.ts`) routes each client's
+ * answers ENODEV. The umockdev testbed (`testbed.ts`) routes each client's
  * ioctls here.
  *
  * @module

@@ -15,7 +15,7 @@
  * handler runs on this thread).
  *
  * This module owns the testbed (sysfs records, device nodes, the ioctl
- * dispatcher, one testbed per process); `usbdevfs_bridge.ts` answers the
+ * dispatcher, one testbed per process); `bridge.ts` answers the
  * ioctls of each device.
  *
  * @example Emulate a device for a child process
