@@ -2,7 +2,7 @@
 // a card with big files, timing, medians, and child processes timed with
 // their CPU use.
 import process from "node:process";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
 
 /** Bytes in a mebibyte. */
 export const MIB = 1024 * 1024;

@@ -30,7 +30,7 @@
 // CPU figures are inflated alike for every tool, most with the bus model on.
 //
 //  6. the jobs users time, with the bus model and a real G3's per-command
-//     delay (src/emulator/timing.ts) on: whole-card import of JPEGs of 256 KiB
+//     delay (src/emulator/engine/timing.ts) on: whole-card import of JPEGs of 256 KiB
 //     to 2 MiB (`canon get --all` vs `gphoto2 --get-all-files`), all
 //     thumbnails (`canon thumbs` vs `--get-all-thumbnails`), a recursive
 //     listing of a 2,000-file card (`canon ls -R` vs `gphoto2 -L`, and the
@@ -56,12 +56,12 @@ import {
   timeIt,
 } from "./_lib.ts";
 import { Camera } from "../src/camera/camera.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
-import type { MemoryCard } from "../src/emulator/memory_card.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
+import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
 import { importCard, listingCard } from "./job_cards.ts";
-import { FULL_SPEED_BULK_LIMIT } from "../src/emulator/bus_model.ts";
-import { PatternFunction } from "../src/emulator/pattern_device.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { FULL_SPEED_BULK_LIMIT } from "../src/emulator/engine/bus_model.ts";
+import { PatternFunction } from "./pattern_device.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { COMMANDS } from "../src/protocol/commands.ts";
 import { decodeListing, encodeGetDirectory, toCameraPath } from "../src/protocol/storage_codec.ts";
 
@@ -554,7 +554,7 @@ async function memory(dir: string): Promise<void> {
 // ---- 6. the jobs users time ------------------------------------------------
 //
 // Each through the same emulated G3 behind umockdev, bus model and the G3's
-// per-command processing delay on (src/emulator/timing.ts), the `canon`
+// per-command processing delay on (src/emulator/engine/timing.ts), the `canon`
 // command bundled into one file vs gphoto2, wall time of the whole command.
 
 async function filesIn(dir: string): Promise<Map<string, number>> {

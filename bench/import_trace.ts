@@ -14,10 +14,10 @@
 //
 // (LD_PRELOAD is not needed: the testbed is opened in this process, the
 // clients are children with the testbed's environment.)
-import { FullSpeedBus } from "../src/emulator/bus_model.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { CommandRecord } from "../src/emulator/canon_function.ts";
+import { FullSpeedBus } from "../src/emulator/engine/bus_model.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type { CommandRecord } from "../src/emulator/engine/canon_function.ts";
 import { importCard } from "./job_cards.ts";
 import { fmt, median, runMeasured } from "./_lib.ts";
 

@@ -1,7 +1,7 @@
 // The cards of the jobs benchmark (bench/compare.ts, part 6) and of its
 // trace (bench/import_trace.ts): a whole card of camera JPEGs of 256 KiB to
 // 2 MiB, and a card of many small files for the recursive listing.
-import { MemoryCard } from "../src/emulator/memory_card.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
 
 /**
  * A camera JPEG (EXIF with its thumbnail) grown to `size` bytes with COM

@@ -4,9 +4,9 @@
 // `canon ls -R /` (the CLI, peak RSS from /usr/bin/time), alternating runs.
 //   deno run --allow-all bench/list_side_by_side.ts [--runs=5] ROOT_A ROOT_B
 import { median, MIB, runMeasured } from "./_lib.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 
 const runs = Number(Deno.args.find((a) => a.startsWith("--runs="))?.slice(7) ?? 5);
 const roots = Deno.args.filter((a) => !a.startsWith("--"));

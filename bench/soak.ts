@@ -16,8 +16,8 @@
 //   deno task soak --in-process          library and emulator in one process
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { libusbContextUsers } from "../src/usb/libusb_context.ts";
 
 const MIB = 1024 * 1024;

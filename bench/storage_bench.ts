@@ -8,7 +8,7 @@
 //  (bench/compare.ts puts these side by side with gphoto2 and node-usb.)
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { benchCard, mbps, median, MIB, nullSink as sink, timeIt } from "./_lib.ts";
 
 const quick = Deno.args.includes("--quick");

@@ -1,5 +1,5 @@
 // The USB layer alone, through this library's LibusbDevice, against the
-// pattern device (src/emulator/pattern_device.ts) that bench/compare.ts
+// pattern device (bench/pattern_device.ts) that bench/compare.ts
 // emulates: bulk IN throughput in 64 KiB reads (one at a time, then 8 in
 // flight) and the round trip of a small control transfer. Prints one JSON
 // line. bench/node/usb_layer.cjs does the same with node-usb.

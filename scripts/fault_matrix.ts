@@ -5,7 +5,7 @@
 //   deno run --allow-all scripts/fault_matrix.ts [OUT.jsonl]
 //   LD_PRELOAD=libumockdev-preload.so.0 deno run --allow-all scripts/fault_matrix.ts OUT.jsonl
 // Without OUT the lines go to standard output. The exit code is 1 when a cell failed.
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import {
   cells,
   inProcessTier,

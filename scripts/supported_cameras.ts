@@ -2,7 +2,7 @@
 //   deno run --allow-read --allow-write --allow-run scripts/supported_cameras.ts [--check]
 import { MODELS, REAL_BYTES_EVIDENCE } from "../src/protocol/models.ts";
 import { diskInfoUnitEvidence } from "../src/protocol/traits.ts";
-import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
+import { EMULATED_MODELS } from "../src/emulator/engine/emulated_models.ts";
 
 const BEGIN = "<!-- supported-cameras:begin -->";
 const END = "<!-- supported-cameras:end -->";

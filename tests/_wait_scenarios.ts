@@ -4,7 +4,7 @@
 //   deno run -A tests/_wait_scenarios.ts SCENARIO
 import { waitForCamera, type WaitForCameraOptions } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 
 const scenario = Deno.args[0];
 const testbed = UmockdevTestbed.open();

@@ -13,7 +13,7 @@ import type {
   UsbOutResult,
 } from "../src/usb/device.ts";
 import { UsbError } from "../src/usb/errors.ts";
-import type { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import type { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 
 /** A failure to inject into the next transfer. */
 export type WebUsbFailure = "NetworkError" | "InvalidStateError" | "TypeError";

@@ -85,12 +85,12 @@ Deno.test("the browser build: one API module and the app, without FFI, libusb, t
     const emulator = await Deno.readTextFile(`${dir}/emulator.js`);
     assert.doesNotMatch(emulator, /^import\b/m);
     assert.doesNotMatch(emulator, /dlopen|UnsafePointer|umockdev_testbed|usbdevfs/i);
-    assert.ok(modulesOf(emulator).has("src/emulator/virtual_camera.ts"));
+    assert.ok(modulesOf(emulator).has("src/emulator/host/virtual_camera.ts"));
     assert.deepEqual(denoReferences(emulator), [
       // A card file read from the host's disk (`--card DIR`); the page's card has none.
-      "src/emulator/memory_card.ts: Deno.SeekMode.Start",
-      "src/emulator/memory_card.ts: Deno.openSync",
-      "src/emulator/memory_card.ts: Deno.statSync",
+      "src/emulator/card/memory_card.ts: Deno.SeekMode.Start",
+      "src/emulator/card/memory_card.ts: Deno.openSync",
+      "src/emulator/card/memory_card.ts: Deno.statSync",
       "src/usb/pipeline.ts: Deno.refTimer",
       "src/usb/pipeline.ts: Deno.unrefTimer",
     ]);

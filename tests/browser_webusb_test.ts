@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { serveWebApp } from "../src/cli/web_command.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { openUsbDevice } from "../src/usb/discovery.ts";
 import { Browser, findChromium } from "./_cdp.ts";
 import {

@@ -8,9 +8,9 @@ import {
   FullSpeedBus,
   fullSpeedMinimumMs,
   PACKETS_PER_FRAME,
-} from "../src/emulator/bus_model.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+} from "../src/emulator/engine/bus_model.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const KIB = 1024;

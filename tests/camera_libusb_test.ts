@@ -11,8 +11,8 @@ import {
   ProtocolError,
 } from "../mod.ts";
 import { MemoryCard, VirtualCamera } from "../src/emulator/mod.ts";
-import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
+import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type { VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

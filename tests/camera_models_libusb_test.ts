@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Camera, CameraNotFoundError, listCameras } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 

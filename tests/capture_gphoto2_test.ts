@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { MemoryCard } from "../src/emulator/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
 import { gphoto2, hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 

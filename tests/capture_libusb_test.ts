@@ -8,9 +8,9 @@ import {
   PhotographicFailureError,
 } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
-import type { MemoryCard } from "../src/emulator/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type { VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
+import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 

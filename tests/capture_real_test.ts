@@ -13,12 +13,12 @@ import {
   type UsbDevice,
   type UsbInResult,
 } from "../src/usb/device.ts";
-import type { FunctionRead, UsbFunction } from "../src/emulator/usb_function.ts";
-import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
-import type { MemoryCard } from "../src/emulator/memory_card.ts";
-import { interruptPollPeriod } from "../src/emulator/canon_function.ts";
-import { emulatedModel } from "../src/emulator/emulated_models.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import type { FunctionRead, UsbFunction } from "../src/emulator/engine/usb_function.ts";
+import type { VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
+import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { interruptPollPeriod } from "../src/emulator/engine/endpoints.ts";
+import { emulatedModel } from "../src/emulator/engine/emulated_models.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { jpegSize } from "./_exif.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

@@ -13,11 +13,11 @@ import {
 } from "../mod.ts";
 import * as root from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import type { VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { renderPicture } from "../src/emulator/media/image.ts";
-import { encodeBaselineJpeg } from "../src/emulator/media/jpeg_encoder.ts";
-import { viewfinderFrame } from "../src/emulator/remote_capture.ts";
+import type { VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { renderPicture } from "../src/emulator/card/media/image.ts";
+import { encodeBaselineJpeg } from "../src/emulator/card/media/jpeg_encoder.ts";
+import { viewfinderFrame } from "../src/emulator/engine/remote_capture.ts";
 import { exifExposure, jpegSize } from "./_exif.ts";
 
 const RC = { init: 0x00, exit: 0x01, vfStop: 0x03, release: 0x04, set: 0x07, get: 0x0a };

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import { main } from "../src/cli/main.ts";
-import { CARD_STATE_FILE, DirectoryCard } from "../src/emulator/card_from_dir.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { CARD_STATE_FILE, DirectoryCard } from "../src/emulator/card/card_from_dir.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { extractThumbnail } from "../src/protocol/exif.ts";
 import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";
 

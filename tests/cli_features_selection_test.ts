@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { parseRanges, patternRegExp } from "../src/cli/selection.ts";
 import { cardFiles, withCamera } from "./_cli_features.ts";
 import { gphoto2, hasCommand, skipWithout, underUmockdev } from "./_support.ts";

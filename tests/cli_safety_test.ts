@@ -11,7 +11,7 @@ import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import { CardFileExistsError } from "../src/camera/storage.ts";
 import { MemoryCard } from "../src/emulator/mod.ts";
-import { DEFAULT_START_TIME } from "../src/emulator/memory_card.ts";
+import { DEFAULT_START_TIME } from "../src/emulator/card/card_content.ts";
 import type { CardFileSystem, CardNode } from "../src/emulator/mod.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
 import { main } from "../src/cli/main.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import { udevRules } from "../src/camera/udev.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { hasCommand, skipWithout } from "./_support.ts";
 
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Camera, CameraClosedError, findCameraDevice, type UsbDevice } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignoreTier3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

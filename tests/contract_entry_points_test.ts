@@ -60,7 +60,7 @@ Deno.test("entry points: plumbing is not in `.`, each layer has its own", async 
       "FaultInjector",
       "UsbFunction",
       "LibusbDevice",
-      "readCapture",
+      "readTrace",
     ]
   ) {
     assert.ok(!names.has(plumbing), `${plumbing} is not exported from mod.ts`);
@@ -77,7 +77,7 @@ Deno.test("entry points: plumbing is not in `.`, each layer has its own", async 
   assert.equal(typeof protocol.Session, "function");
   assert.equal(typeof protocol.traitsOf, "function");
   assert.equal(typeof protocol.hexdump, "function");
-  assert.equal(typeof trace.readCapture, "function");
+  assert.equal(typeof trace.readTrace, "function");
   assert.equal(typeof emulator.VirtualCamera, "function");
   // One error class, whichever entry point it is imported from.
   assert.equal(usb.CanonError, root.CanonError);

@@ -16,14 +16,14 @@ import {
   UsbError,
 } from "../mod.ts";
 import {
-  CaptureFormatError,
-  decodeCanonCapture,
+  decodeCanonTrace,
   PcapngWriter,
-  readCapture,
+  readTrace,
   TraceDecodeError,
+  TraceFormatError,
 } from "../src/trace/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const IDENTIFY = { cmd1: 0x01, cmd2: 0x12 };
@@ -118,11 +118,11 @@ Deno.test("errors: storage and capture failures are CanonErrors", async () => {
 Deno.test("errors: a damaged or foreign trace file is a CanonError", () => {
   let thrown: unknown;
   try {
-    readCapture(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    readTrace(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
   } catch (e) {
     thrown = e;
   }
-  assertKind(thrown, CaptureFormatError);
+  assertKind(thrown, TraceFormatError);
 
   const chunks: Uint8Array[] = [];
   new PcapngWriter((bytes) => chunks.push(bytes.slice()));
@@ -134,7 +134,7 @@ Deno.test("errors: a damaged or foreign trace file is a CanonError", () => {
   }
   thrown = undefined;
   try {
-    decodeCanonCapture(empty);
+    decodeCanonTrace(empty);
   } catch (e) {
     thrown = e;
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Camera } from "../mod.ts";
 import { modelByName } from "../src/protocol/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
 import { diskInfoUnitEvidence } from "../src/protocol/traits.ts";
 
 Deno.test("the model table says which disk-info units real bytes prove", () => {

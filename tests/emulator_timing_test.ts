@@ -2,8 +2,8 @@
 // there when switched on and gone when off, and the client sees it.
 import assert from "node:assert/strict";
 import { Camera } from "../src/camera/camera.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
-import { G3_DELAYS, G3_TIMING } from "../src/emulator/timing.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
+import { G3_DELAYS, G3_TIMING } from "../src/emulator/engine/timing.ts";
 
 async function timed<T>(body: () => Promise<T>): Promise<number> {
   const start = performance.now();

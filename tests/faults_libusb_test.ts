@@ -3,7 +3,7 @@
 // VirtualCamera, in this process. A cell plugs the camera into a fresh
 // testbed; after an unplug, the camera is powered on again (replug) and
 // plugged in anew (a new address), and Camera.open() must find it.
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { cells, libusbTier, runCell } from "./_fault_matrix.ts";
 import { tier3Test } from "./_support.ts";
 

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Camera, UnsupportedByCameraError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import type { MemoryCard } from "../src/emulator/memory_card.ts";
+import type { MemoryCard } from "../src/emulator/card/memory_card.ts";
 
 const FILE = "/DCIM/100CANON/IMG_0004.JPG";
 const segments = FILE.split("/").filter(Boolean);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { chmod } from "node:fs/promises";
 import { Camera, CameraClosedError, CameraNotFoundError, UsbError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { ACCESS_HINT, BUSY_HINT } from "../src/usb/errors.ts";
 import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 

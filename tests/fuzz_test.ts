@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { Camera } from "../mod.ts";
 import { COMMANDS } from "../src/protocol/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
-import { CaptureFormatError, CaptureReader, PcapngWriter, readCapture } from "../src/trace/pcap.ts";
+import { decodeCanonTrace, TraceDecodeError } from "../src/trace/decode.ts";
+import { PcapngWriter, readTrace, TraceFormatError, TraceReader } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";
 import {
   decodeUsbmon,
@@ -453,7 +453,7 @@ async function captureSamples(): Promise<Uint8Array[]> {
   header.setUint32(0, 0xa1b2c3d4, true); // microseconds
   header.setUint32(20, 220, true);
   parts.push(new Uint8Array(header.buffer));
-  const packets = readCapture(pcapng).packets.slice(0, 16);
+  const packets = readTrace(pcapng).packets.slice(0, 16);
   const short: Uint8Array[] = [];
   const writer = new PcapngWriter((bytes) => short.push(bytes));
   for (const packet of packets) {
@@ -488,17 +488,17 @@ function onlyCaptureErrors(read: () => unknown): void {
   try {
     read();
   } catch (error) {
-    if (error instanceof CaptureFormatError || error instanceof TraceDecodeError) return;
+    if (error instanceof TraceFormatError || error instanceof TraceDecodeError) return;
     throw new Error(`the trace reader threw ${describe(error)}`, { cause: error });
   }
 }
 
-Deno.test("fuzz readCapture: only CaptureFormatError, and never more bytes than the file holds", () => {
-  for (const sample of CAPTURES) assert.deepEqual(readCapture(sample).warnings, []);
+Deno.test("fuzz readTrace: only TraceFormatError, and never more bytes than the file holds", () => {
+  for (const sample of CAPTURES) assert.deepEqual(readTrace(sample).warnings, []);
   fc.assert(
     fc.property(captureInput, (bytes) =>
       onlyCaptureErrors(() => {
-        const { packets } = readCapture(bytes);
+        const { packets } = readTrace(bytes);
         // Nothing is made up from a length field: every packet's bytes are in the file.
         const held = packets.reduce((n, p) => n + p.data.length, 0);
         assert.ok(held <= bytes.length, `${held} bytes of packets from a file of ${bytes.length}`);
@@ -507,24 +507,24 @@ Deno.test("fuzz readCapture: only CaptureFormatError, and never more bytes than 
   );
 });
 
-Deno.test("fuzz decodeCanonCapture: only CaptureFormatError or TraceDecodeError", () => {
-  for (const sample of CAPTURES) assert.ok(decodeCanonCapture(sample).commands.length > 0);
+Deno.test("fuzz decodeCanonTrace: only TraceFormatError or TraceDecodeError", () => {
+  for (const sample of CAPTURES) assert.ok(decodeCanonTrace(sample).commands.length > 0);
   fc.assert(
-    fc.property(captureInput, (bytes) => onlyCaptureErrors(() => decodeCanonCapture(bytes))),
+    fc.property(captureInput, (bytes) => onlyCaptureErrors(() => decodeCanonTrace(bytes))),
     params(300),
   );
 });
 
-Deno.test("fuzz CaptureReader: a capture read in any pieces reads as at once", () => {
+Deno.test("fuzz TraceReader: a capture read in any pieces reads as at once", () => {
   fc.assert(
     fc.property(captureInput, fc.array(fc.nat({ max: 4096 }), { maxLength: 8 }), (bytes, cuts) => {
-      let whole: ReturnType<typeof readCapture> | undefined;
+      let whole: ReturnType<typeof readTrace> | undefined;
       try {
-        whole = readCapture(bytes);
+        whole = readTrace(bytes);
       } catch (error) {
-        if (!(error instanceof CaptureFormatError)) throw error;
+        if (!(error instanceof TraceFormatError)) throw error;
       }
-      const reader = new CaptureReader();
+      const reader = new TraceReader();
       const packets = [];
       try {
         let from = 0;
@@ -535,11 +535,11 @@ Deno.test("fuzz CaptureReader: a capture read in any pieces reads as at once", (
         packets.push(...reader.push(bytes.subarray(from)));
         reader.finish();
       } catch (error) {
-        if (!(error instanceof CaptureFormatError)) throw error;
+        if (!(error instanceof TraceFormatError)) throw error;
         assert.equal(whole, undefined, `in pieces: ${describe(error)}; at once it read`);
         return;
       }
-      if (bytes.length < 12) return; // readCapture refuses those before reading
+      if (bytes.length < 12) return; // readTrace refuses those before reading
       assert.ok(whole, "in pieces it read; at once it was refused");
       assert.deepEqual(packets, whole.packets);
       assert.deepEqual(reader.warnings, whole.warnings);
@@ -608,8 +608,8 @@ Deno.test("fuzz ListingDecoder: more entries than allowed are refused, as they a
   );
 });
 
-Deno.test("fuzz decodeUsbmon: only CaptureFormatError, and its data within the packet", () => {
-  const events = readCapture(CAPTURES[0]).packets.map((p) => p.data);
+Deno.test("fuzz decodeUsbmon: only TraceFormatError, and its data within the packet", () => {
+  const events = readTrace(CAPTURES[0]).packets.map((p) => p.data);
   fc.assert(
     fc.property(
       bytesLike(events, 0x80),

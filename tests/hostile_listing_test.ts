@@ -10,8 +10,12 @@
 import assert from "node:assert/strict";
 import { Camera, CameraDesyncError, ProtocolError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { FunctionRead, SetupPacket, UsbFunction } from "../src/emulator/usb_function.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type {
+  FunctionRead,
+  SetupPacket,
+  UsbFunction,
+} from "../src/emulator/engine/usb_function.ts";
 import type {
   UsbControlSetup,
   UsbData,

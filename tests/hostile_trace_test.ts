@@ -1,19 +1,19 @@
 // Hostile and broken captures (issue 14, points 4 and 8): blocks too short for
 // their kind, a capture cut short, lengths that claim gigabytes, a file that
-// never ends, and a big capture. The reader raises only CaptureFormatError
+// never ends, and a big capture. The reader raises only TraceFormatError
 // (and only for what is not a capture at all), decodes a damaged capture as far
 // as it is whole with a warning, and `canon decode` reads the file as a stream:
 // its memory does not grow with the file, and its exit code is 1 as documented.
 import assert from "node:assert/strict";
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { decodeCanonCapture, decodeCanonCaptureStream } from "../src/trace/decode.ts";
+import { decodeCanonTrace, decodeCanonTraceStream } from "../src/trace/decode.ts";
 import {
-  CaptureFormatError,
-  CaptureReader,
   MAX_CAPTURE_BLOCK,
   PcapngWriter,
-  readCapture,
+  readTrace,
+  TraceFormatError,
+  TraceReader,
 } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";
 
@@ -102,7 +102,7 @@ Deno.test("short simple-packet and interface blocks are skipped with a warning, 
   const shortSimple = joined([SECTION, INTERFACE, block(3, new Uint8Array(0))]);
   const shortInterface = joined([SECTION, block(1, Uint8Array.of(220, 0, 0, 0))]);
   for (const file of [shortSimple, shortInterface]) {
-    const read = readCapture(file);
+    const read = readTrace(file);
     assert.equal(read.format, "pcapng");
     assert.equal(read.packets.length, 0);
     assert.match(
@@ -134,10 +134,10 @@ Deno.test("canon decode of a crafted capture exits 1 with a message, not 2 (usag
 });
 
 Deno.test("a capture cut short decodes as far as it is whole, with a warning", async () => {
-  const whole = decodeCanonCapture(capture);
+  const whole = decodeCanonTrace(capture);
   assert.deepEqual(whole.warnings, []);
   const cut = capture.subarray(0, Math.floor(capture.length * 0.45));
-  const partial = decodeCanonCapture(cut);
+  const partial = decodeCanonTrace(cut);
   assert.match(partial.warnings.join("\n"), /cut short/);
   assert.ok(partial.commands.length > 2 && partial.commands.length < whole.commands.length);
   // Every line but the last reply (incomplete where it was cut) is as in the whole decode.
@@ -160,7 +160,7 @@ Deno.test("a capture cut short decodes as far as it is whole, with a warning", a
 });
 
 Deno.test("a block claiming gigabytes is refused before anything is allocated for it", () => {
-  const reader = new CaptureReader();
+  const reader = new TraceReader();
   const huge = new Uint8Array(16);
   const view = new DataView(huge.buffer);
   view.setUint32(0, 6, true);
@@ -177,16 +177,16 @@ Deno.test("a block claiming gigabytes is refused before anything is allocated fo
   p.setUint32(0, 0xa1b2c3d4, true);
   p.setUint32(20, 220, true);
   p.setUint32(24 + 8, MAX_CAPTURE_BLOCK + 1, true);
-  assert.match(readCapture(pcap).warnings[0], /packet 1 announces 16777217 bytes/);
+  assert.match(readTrace(pcap).warnings[0], /packet 1 announces 16777217 bytes/);
 });
 
 Deno.test("a capture fed a byte at a time reads the same as at once", () => {
-  const reader = new CaptureReader();
+  const reader = new TraceReader();
   const packets = [];
   for (let i = 0; i < capture.length; i++) packets.push(...reader.push(capture.subarray(i, i + 1)));
   reader.finish();
   assert.deepEqual(reader.warnings, []);
-  assert.deepEqual(packets, readCapture(capture).packets);
+  assert.deepEqual(packets, readTrace(capture).packets);
 });
 
 Deno.test("canon decode /dev/zero stops at once: it is not a capture", async () => {
@@ -200,7 +200,7 @@ Deno.test("canon decode /dev/zero stops at once: it is not a capture", async () 
 
 /** A pcapng file of `megabytes` made of the session's packets over and over. */
 async function bigCapture(megabytes: number): Promise<string> {
-  const packets = readCapture(capture).packets;
+  const packets = readTrace(capture).packets;
   const file = await Deno.makeTempFile({ suffix: ".pcapng" });
   using handle = await Deno.open(file, { write: true });
   const parts: Uint8Array[] = [];
@@ -252,14 +252,14 @@ Deno.test("canon decode reads a capture as a stream: memory does not grow with i
 Deno.test("the streaming decode tells the same as the in-memory one, JSON included", async () => {
   const lines: string[] = [];
   const commands: unknown[] = [];
-  const summary = await decodeCanonCaptureStream(
+  const summary = await decodeCanonTraceStream(
     () => [capture.subarray(0, 1000), capture.subarray(1000)],
     {
       onLine: (line) => lines.push(line),
       onCommand: (command) => commands.push(command),
     },
   );
-  const reference = decodeCanonCapture(capture);
+  const reference = decodeCanonTrace(capture);
   assert.deepEqual(lines, reference.lines);
   assert.deepEqual(commands, reference.commands);
   assert.equal(summary.commands, reference.commands.length);
@@ -279,10 +279,10 @@ Deno.test("the streaming decode tells the same as the in-memory one, JSON includ
   }
 });
 
-Deno.test("readCapture raises only CaptureFormatError, for what is no capture at all", () => {
-  assert.throws(() => readCapture(new Uint8Array(5)), CaptureFormatError);
-  assert.throws(() => readCapture(new Uint8Array(64)), CaptureFormatError);
+Deno.test("readTrace raises only TraceFormatError, for what is no capture at all", () => {
+  assert.throws(() => readTrace(new Uint8Array(5)), TraceFormatError);
+  assert.throws(() => readTrace(new Uint8Array(64)), TraceFormatError);
   const noMagic = SECTION.slice();
   noMagic[8] = 0;
-  assert.throws(() => readCapture(noMagic), /no byte-order magic/);
+  assert.throws(() => readTrace(noMagic), /no byte-order magic/);
 });

@@ -6,8 +6,8 @@
 // tier-3 tests never do. The client ends without Deno.exit(): if anything
 // (the event loop, a callback) were left keeping it alive, it would hang.
 import assert from "node:assert/strict";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

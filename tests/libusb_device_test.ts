@@ -3,14 +3,14 @@
 // LD_PRELOAD=libumockdev-preload.so.0 (as `deno task test` sets it); without
 // it these tests are reported as ignored.
 import assert from "node:assert/strict";
-import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import type {
   FunctionRead,
   FunctionWrite,
   SetupPacket,
   UsbDescriptorSet,
   UsbFunction,
-} from "../src/emulator/usb_function.ts";
+} from "../src/emulator/engine/usb_function.ts";
 import { listUsbDevices, openUsbDevice } from "../src/usb/discovery.ts";
 import { type LibusbDevice, UsbTimeoutError } from "../src/usb/libusb_device.ts";
 import { libusbContextUsers } from "../src/usb/libusb_context.ts";

@@ -7,16 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { makeAvi } from "../src/emulator/media/avi.ts";
-import { makeCrw } from "../src/emulator/media/crw.ts";
-import { CATALOG_SIZE, makeCatalog } from "../src/emulator/media/ctg.ts";
-import { makeDpofOrder } from "../src/emulator/media/dpof.ts";
-import { buildExifSegment, exifDateTime } from "../src/emulator/media/exif.ts";
-import { renderPicture } from "../src/emulator/media/image.ts";
-import { decodeJpeg, encodeJpeg } from "../src/emulator/media/jpeg.ts";
-import { makeJpeg } from "../src/emulator/media/photo.ts";
-import { createPrng, fillPattern, hashString } from "../src/emulator/media/prng.ts";
-import { makeThm } from "../src/emulator/media/thm.ts";
+import { makeAvi } from "../src/emulator/card/media/avi.ts";
+import { makeCrw } from "../src/emulator/card/media/crw.ts";
+import { CATALOG_SIZE, makeCatalog } from "../src/emulator/card/media/ctg.ts";
+import { makeDpofOrder } from "../src/emulator/card/media/dpof.ts";
+import { buildExifSegment, exifDateTime } from "../src/emulator/card/media/exif.ts";
+import { renderPicture } from "../src/emulator/card/media/image.ts";
+import { decodeJpeg, encodeJpeg } from "../src/emulator/card/media/jpeg.ts";
+import { makeJpeg } from "../src/emulator/card/media/photo.ts";
+import { createPrng, fillPattern, hashString } from "../src/emulator/card/media/prng.ts";
+import { makeThm } from "../src/emulator/card/media/thm.ts";
 
 const MODEL = "Canon PowerShot G3";
 const DATE = Date.UTC(2003, 1, 7, 17, 0, 52) / 1000; // camera-local seconds

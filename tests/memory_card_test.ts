@@ -5,9 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { CARD_STATUS, CardError } from "../src/emulator/card_model.ts";
-import { decodeJpeg } from "../src/emulator/media/jpeg.ts";
-import { DEFAULT_START_TIME, MemoryCard, splitCardPath } from "../src/emulator/memory_card.ts";
+import { CARD_STATUS, CardError } from "../src/emulator/card/card_model.ts";
+import { decodeJpeg } from "../src/emulator/card/media/jpeg.ts";
+import { contentPathNames, DEFAULT_START_TIME } from "../src/emulator/card/card_content.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
 
 const MiB = 1024 * 1024;
 
@@ -202,7 +203,7 @@ Deno.test("default content is byte-identical across processes (SHA-256 of every 
   // A fresh process generates everything from scratch (no shared cache, cold JIT).
   const script = `
     import { MemoryCard } from ${
-    JSON.stringify(new URL("../src/emulator/memory_card.ts", import.meta.url).href)
+    JSON.stringify(new URL("../src/emulator/card/memory_card.ts", import.meta.url).href)
   };
     const card = new MemoryCard();
     const out = {};
@@ -496,7 +497,7 @@ Deno.test("nextImagePath follows DCF numbering and addFile stores the capture", 
   assert.equal(next, "/DCIM/101CANON/IMG_0103.JPG");
   const jpeg = readAll(card, "/DCIM/101CANON/IMG_0101.JPG");
   card.addFile(next, jpeg, 0x3e500000);
-  const node = card.find(splitCardPath(next))!;
+  const node = card.find(contentPathNames(next))!;
   assert.deepEqual([node.size, node.attributes, node.mtime], [jpeg.length, 0x20, 0x3e500000]);
   assert.equal(card.find(["DCIM", "101CANON"])!.children!.at(-1)!.name, "IMG_0103.JPG");
   assert.equal(card.nextImagePath(), "/DCIM/101CANON/IMG_0104.JPG");

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { modelByName, MODELS, OTHER_MODE_IDS } from "../src/protocol/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { EMULATED_MODELS } from "../src/emulator/engine/emulated_models.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const noGphoto2 = skipWithout(await hasCommand("gphoto2"), "gphoto2");

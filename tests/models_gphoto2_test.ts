@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { modelByName } from "../src/protocol/mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 import { cardBytes, EXPECTED } from "./_models.ts";
 

@@ -10,10 +10,10 @@ import { UsbError } from "../src/usb/errors.ts";
 import { libusbContextUsers } from "../src/usb/libusb_context.ts";
 import type { LibusbDevice } from "../src/usb/libusb_device.ts";
 import { libusbTransfersInUse } from "../src/usb/libusb_pipeline.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { checkPattern, PatternFunction } from "../src/emulator/pattern_device.ts";
-import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev.ts";
-import type { UsbFunction } from "../src/emulator/usb_function.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { checkPattern, PatternFunction } from "../bench/pattern_device.ts";
+import { type EmulatedUsbDevice, UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import type { UsbFunction } from "../src/emulator/engine/usb_function.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

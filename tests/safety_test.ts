@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Camera, ProtocolError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import type { CardNode } from "../src/emulator/card_model.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import type { CardNode } from "../src/emulator/card/card_model.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignoreTier3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Camera } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { gphoto2, hasCommand, skipWithout, tier3Test, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(await hasCommand("gphoto2"), "gphoto2") ||

@@ -9,8 +9,8 @@ import {
   ProtocolError,
 } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import type { CardFileSystem, CardNode } from "../src/emulator/card_model.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import type { CardFileSystem, CardNode } from "../src/emulator/card/card_model.ts";
 
 const GET_FILE = { cmd1: 0x01, cmd2: 0x11 };
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Camera, setLogLevel, setLogSink } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { decodeCanonCapture, TraceDecodeError } from "../src/trace/decode.ts";
-import { CaptureFormatError, readCapture } from "../src/trace/pcap.ts";
+import { decodeCanonTrace, TraceDecodeError } from "../src/trace/decode.ts";
+import { readTrace, TraceFormatError } from "../src/trace/pcap.ts";
 import { recordDevice, UsbRecorder } from "../src/trace/recorder.ts";
 import { decodeUsbmon, encodeUsbmon, LINKTYPE_USB_LINUX_MMAPPED } from "../src/trace/usbmon.ts";
 import { hasCommand, skipWithout } from "./_support.ts";
@@ -51,7 +51,7 @@ const untimed = (line: string) => line.replace(/ in \d+\.\d+ s$/, "");
 const comparable = untimed;
 
 Deno.test("a recorded session decodes to the live log, line for line", () => {
-  const trace = decodeCanonCapture(session.capture);
+  const trace = decodeCanonTrace(session.capture);
   assert.equal(trace.format, "pcapng");
   assert.deepEqual(
     { bus: trace.device?.bus, address: trace.device?.address },
@@ -68,7 +68,7 @@ Deno.test("a recorded session decodes to the live log, line for line", () => {
 });
 
 Deno.test("decoding names the commands in order, with their arguments and status", () => {
-  const trace = decodeCanonCapture(session.capture);
+  const trace = decodeCanonTrace(session.capture);
   const names = trace.commands.map((c) => c.name);
   assert.equal(names[0], "IdentifyCamera");
   assert.ok(names.indexOf("LockKeys") < names.indexOf("SetOwner"));
@@ -101,11 +101,11 @@ Deno.test("decoding names the commands in order, with their arguments and status
 });
 
 Deno.test("hex dumps and times are added on request", () => {
-  const trace = decodeCanonCapture(session.capture, { hexdump: true, times: true });
+  const trace = decodeCanonTrace(session.capture, { hexdump: true, times: true });
   assert.match(trace.lines[0], /^\s+0\.\d{6} control_read \(0xc, 0x55\) got 1 \(0x1\) b/);
   // The identify reply, dumped: the model name starts at 0x5C.
   assert.ok(trace.lines.some((l) => /^\s+\d+\.\d{6}\s+0060 {2}6e 20 50 6f 77 65 72 53 /.test(l)));
-  assert.ok(!decodeCanonCapture(session.capture).lines.some((l) => /^\s+0060 {2}/.test(l)));
+  assert.ok(!decodeCanonTrace(session.capture).lines.some((l) => /^\s+0060 {2}/.test(l)));
 });
 
 const noTshark = skipWithout(await hasCommand("tshark", ["-v"]), "tshark");
@@ -127,7 +127,7 @@ Deno.test({
       stderr: "null",
     }).output();
     const count = new TextDecoder().decode(commands.stdout).trim().split("\n").length;
-    assert.equal(count, decodeCanonCapture(session.capture).commands.length);
+    assert.equal(count, decodeCanonTrace(session.capture).commands.length);
   } finally {
     await Deno.remove(file);
   }
@@ -143,7 +143,7 @@ function toClassicPcap(pcapng: Uint8Array, littleEndian: boolean): Uint8Array {
   header.setUint32(16, 262144, littleEndian);
   header.setUint32(20, 189, littleEndian);
   parts.push(new Uint8Array(header.buffer));
-  for (const packet of readCapture(pcapng).packets) {
+  for (const packet of readTrace(pcapng).packets) {
     const event = decodeUsbmon(packet.data, LINKTYPE_USB_LINUX_MMAPPED);
     const full = encodeUsbmon(event);
     const body = new Uint8Array(48 + event.data.length);
@@ -166,10 +166,10 @@ function toClassicPcap(pcapng: Uint8Array, littleEndian: boolean): Uint8Array {
 }
 
 Deno.test("classic pcap with the 48-byte header decodes the same, in either byte order", () => {
-  const reference = decodeCanonCapture(session.capture);
+  const reference = decodeCanonTrace(session.capture);
   for (const littleEndian of [true, false]) {
     const pcap = toClassicPcap(session.capture, littleEndian);
-    const trace = decodeCanonCapture(pcap);
+    const trace = decodeCanonTrace(pcap);
     assert.equal(trace.format, "pcap");
     assert.deepEqual(
       trace.commands.map((c) => [c.name, c.serial, c.arguments, c.status]),
@@ -187,17 +187,17 @@ Deno.test("a capture without USB packets, or not a capture at all, is refused cl
   view.setUint32(24 + 8, 60, true);
   view.setUint32(24 + 12, 60, true);
   assert.throws(
-    () => decodeCanonCapture(ethernet),
+    () => decodeCanonTrace(ethernet),
     (e: unknown) =>
       e instanceof TraceDecodeError &&
       /no Linux USB \(usbmon\) packets, only link type\(s\) 1/.test(e.message),
   );
   assert.throws(
-    () => decodeCanonCapture(new TextEncoder().encode("hello, this is no capture")),
-    CaptureFormatError,
+    () => decodeCanonTrace(new TextEncoder().encode("hello, this is no capture")),
+    TraceFormatError,
   );
   assert.throws(
-    () => decodeCanonCapture(session.capture, { device: { bus: 9, address: 9 } }),
+    () => decodeCanonTrace(session.capture, { device: { bus: 9, address: 9 } }),
     /no packets of device 9\.9; it has 3\.7/,
   );
 });
@@ -209,7 +209,7 @@ Deno.test({
 }, async () => {
   const file = await Deno.makeTempFile({ suffix: ".pcapng" });
   try {
-    const emulate = new URL("../src/emulator/emulate.ts", import.meta.url).pathname;
+    const emulate = new URL("../src/cli/emulate.ts", import.meta.url).pathname;
     const run = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -225,7 +225,7 @@ Deno.test({
       stdin: "null",
     }).output();
     assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
-    const trace = decodeCanonCapture(await Deno.readFile(file));
+    const trace = decodeCanonTrace(await Deno.readFile(file));
     // libusb reads the descriptors from sysfs: the Canon vendor requests tell the camera.
     assert.deepEqual({
       bus: trace.device?.bus,

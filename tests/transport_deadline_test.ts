@@ -15,8 +15,8 @@ import {
   CanonError,
 } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { MemoryCard } from "../src/emulator/memory_card.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { MemoryCard } from "../src/emulator/card/memory_card.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { callDeadline } from "../src/protocol/session.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 

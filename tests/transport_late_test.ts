@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Camera, CameraTimeoutError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { UmockdevTestbed } from "../src/emulator/umockdev.ts";
+import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");

@@ -9,12 +9,19 @@ import type {
   FunctionWrite,
   SetupPacket,
   UsbFunction,
-} from "../src/emulator/usb_function.ts";
-import { UmockdevError, UmockdevTestbed, withEmulatedDevice } from "../src/emulator/umockdev.ts";
+} from "../src/emulator/engine/usb_function.ts";
+import {
+  UmockdevError,
+  UmockdevTestbed,
+  withEmulatedDevice,
+} from "../src/emulator/umockdev/testbed.ts";
 import { listUsbDevices, openUsbDevice } from "../src/usb/discovery.ts";
 import type { LibusbDevice } from "../src/usb/libusb_device.ts";
 import { UsbError } from "../src/usb/errors.ts";
 import { skipWithout } from "./_support.ts";
+import { decodeCanonTrace } from "../src/trace/decode.ts";
+import { G3_DELAYS } from "../src/emulator/engine/timing.ts";
+import { parseEmulateArgs } from "../src/cli/emulate.ts";
 
 const VENDOR_ID = 0x1209;
 const PRODUCT_ID = 0x7e57;
@@ -229,7 +236,7 @@ Deno.test("a second open in the same isolate fails until the first testbed is cl
 Deno.test("a testbed opened in another isolate of the process waits for the first to close", async () => {
   // `deno test --parallel` runs test modules as isolates of one process, as this worker is.
   const testbed = UmockdevTestbed.open();
-  const module = new URL("../src/emulator/umockdev.ts", import.meta.url).href;
+  const module = new URL("../src/emulator/umockdev/testbed.ts", import.meta.url).href;
   const code = `
     import { UmockdevTestbed } from "${module}";
     self.postMessage("opening");
@@ -484,7 +491,7 @@ Deno.test("bulk IN moves 64 KiB transfers intact", async () => {
 
 // --- deno task emulate ---------------------------------------------------------
 
-const EMULATE = new URL("../src/emulator/emulate.ts", import.meta.url).pathname;
+const EMULATE = new URL("../src/cli/emulate.ts", import.meta.url).pathname;
 const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
 
 /** The environment of this process, minus the preload (a user's shell has none), with a private TMPDIR. */
@@ -609,4 +616,57 @@ Deno.test({
       assert.match(result.stdout, /Canon PowerShot G3 \(normal mode\)\s+usb:001,002/);
     });
   },
+});
+
+Deno.test({
+  name: "emulate --timing answers as slowly as a real G3: gphoto2 waits 50 ms for the disk name",
+  ignore: skipWithout(installed("gphoto2"), "gphoto2"),
+}, async () => {
+  await withTmpdir(async (tmpdir) => {
+    // The time from the flash-device-ident (disk name) command to gphoto2's next command, as
+    // the recording shows it.
+    const diskNameGaps = async (flags: string[]): Promise<number[]> => {
+      const file = await Deno.makeTempFile({ suffix: ".pcapng" });
+      try {
+        const result = await emulate(
+          [...flags, "--quiet", "--record", file, "--", "gphoto2", "--storage-info"],
+          tmpdir,
+        );
+        assert.equal(result.code, 0, result.stderr);
+        const { commands } = decodeCanonTrace(await Deno.readFile(file));
+        const gaps = commands.flatMap((command, i) =>
+          command.name === "FlashDeviceIdent" && commands[i + 1]
+            ? [commands[i + 1].time - command.time]
+            : []
+        );
+        assert.ok(
+          gaps.length > 0,
+          `no disk name asked for in ${commands.map((c) => c.name).join(", ")}`,
+        );
+        return gaps;
+      } finally {
+        await Deno.remove(file).catch(() => {});
+      }
+    };
+    const timed = await diskNameGaps(["--timing"]);
+    assert.ok(
+      timed.every((gap) => gap >= G3_DELAYS.disk / 1000),
+      `every disk name answered after ${G3_DELAYS.disk} ms or more: ${timed}`,
+    );
+    const untimed = await diskNameGaps([]);
+    assert.ok(
+      Math.min(...untimed) < Math.min(...timed),
+      `without --timing the camera answers sooner: ${untimed} vs ${timed}`,
+    );
+  });
+});
+
+Deno.test("emulate --help tells of --timing, and the flag parses", async () => {
+  await withTmpdir(async (tmpdir) => {
+    const help = await emulate(["--help"], tmpdir);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--timing +answer each command after the delay a real PowerShot G3/);
+  });
+  assert.equal(parseEmulateArgs(["--timing", "--", "true"]).timing, true);
+  assert.equal(parseEmulateArgs(["--", "true"]).timing, undefined);
 });

@@ -2,7 +2,7 @@
 // client sees them through the UsbDevice contract.
 
 import assert from "node:assert/strict";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { cat, commandBlock, Host, le32, openCamera, text, word } from "./virtual_camera_fixture.ts";
 
 const identify = (serial = 0) => commandBlock(0x01, 0x12, 0x201, undefined, serial);

@@ -7,13 +7,13 @@
  */
 
 import assert from "node:assert/strict";
-import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
+import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
 import {
   CARD_STATUS,
   CardError,
   type CardFileSystem,
   type CardNode,
-} from "../src/emulator/card_model.ts";
+} from "../src/emulator/card/card_model.ts";
 import type { UsbControlSetup } from "../src/usb/device.ts";
 
 /** Bytes from "02 00 0A ..." (spaces optional). */

@@ -3,9 +3,9 @@
 // and identify bytes, and the class-dependent command sets (class 1 lock
 // after abilities, class 4 EOS lock and body id, class 6 new protocol).
 import assert from "node:assert/strict";
-import { parseEmulateArgs } from "../src/emulator/emulate.ts";
-import { EMULATED_MODELS } from "../src/emulator/emulated_models.ts";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { parseEmulateArgs } from "../src/cli/emulate.ts";
+import { EMULATED_MODELS } from "../src/emulator/engine/emulated_models.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { cat, commandBlock, Host, le32, text, word } from "./virtual_camera_fixture.ts";
 
 /** Facts each model's virtual camera must show, from the reference (§1.2, §2.3, §4.3.1). */

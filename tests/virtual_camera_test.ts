@@ -2,7 +2,7 @@
 // with raw bytes built from the protocol reference's examples.
 
 import assert from "node:assert/strict";
-import { VirtualCamera } from "../src/emulator/virtual_camera.ts";
+import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import {
   appendixBlock,
   cat,
@@ -472,7 +472,7 @@ Deno.test("a release with transfer mode 0x08 stores a new JPEG on the default ca
 });
 
 Deno.test("transfer mode to the card on a full card answers 0x0200002A", async () => {
-  const { MemoryCard } = await import("../src/emulator/memory_card.ts");
+  const { MemoryCard } = await import("../src/emulator/card/memory_card.ts");
   await using camera = new VirtualCamera({ card: new MemoryCard({ capacity: 1024 * 1024 }) });
   const host = await new Host(camera).open();
   await host.dialogue(remote([0, 0]), 0x5c);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/virtual_camera.ts";
+import { VirtualCamera, type VirtualCameraOptions } from "../src/emulator/host/virtual_camera.ts";
 import type {
   UsbConfigurationInfo,
   UsbControlSetup,

@@ -36,7 +36,7 @@ export const camerasCommand: CommandDef = {
       supported: boolean;
     }[];
     if (options.emulate !== undefined) {
-      const { VirtualCamera } = await import("../emulator/virtual_camera.ts");
+      const { VirtualCamera } = await import("../emulator/host/virtual_camera.ts");
       const model = await virtualModel(options.emulate);
       const vc = new VirtualCamera(model ? { model } : {});
       await vc[Symbol.asyncDispose]();

@@ -11,16 +11,17 @@
 import { Camera, type CameraOpenOptions } from "../camera/camera.ts";
 import { findCameraDevice } from "../camera/discovery.ts";
 import { modelByName } from "../protocol/models.ts";
-import type { VirtualCamera } from "../emulator/virtual_camera.ts";
+import type { VirtualCamera } from "../emulator/host/virtual_camera.ts";
 import type { UsbRecorder } from "../trace/recorder.ts";
 import { UsageError } from "./exit.ts";
 import type { VirtualCard } from "./virtual_card.ts";
 
 // The virtual camera, umockdev and the recorder are loaded only by the
 // commands that use them (a plain `canon info` needs none of them).
-const emulator = () => import("../emulator/virtual_camera.ts");
-const umockdev = () => import("../emulator/umockdev.ts");
+const emulator = () => import("../emulator/host/virtual_camera.ts");
+const umockdev = () => import("../emulator/umockdev/testbed.ts");
 const trace = () => import("../trace/recorder.ts");
+const recording = () => import("../emulator/umockdev/record_function.ts");
 
 /** The `--card DIR` card, loaded only when asked for. */
 async function virtualCard(
@@ -112,8 +113,8 @@ export function parseCameraChoice(text: string): { productId?: number; model?: s
 }
 
 /** The virtual camera's model table: loaded by the commands that use the virtual camera only. */
-export function emulatedModels(): Promise<typeof import("../emulator/emulated_models.ts")> {
-  return import("../emulator/emulated_models.ts");
+export function emulatedModels(): Promise<typeof import("../emulator/engine/emulated_models.ts")> {
+  return import("../emulator/engine/emulated_models.ts");
 }
 
 /**
@@ -254,7 +255,7 @@ async function connectThroughUmockdev(selection: CameraSelection): Promise<Conne
       );
     }
     const device = testbed.attach(
-      recorder ? (await trace()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
+      recorder ? (await recording()).recordFunction(vc.usbFunction, recorder) : vc.usbFunction,
       port ? { bus: port.bus, address: port.address } : {},
     );
     if (recorder) {

@@ -77,7 +77,7 @@ export function exitCodeOf(error: unknown): number {
   // The camera answered fine: the path the user gave is not on its card.
   if (error instanceof CardPathNotFoundError) return EXIT.OTHER;
   // A capture file that cannot be read is the file's fault, not the camera's.
-  if (error instanceof Error && /^(CaptureFormatError|TraceDecodeError)$/.test(error.name)) {
+  if (error instanceof Error && /^(TraceFormatError|TraceDecodeError)$/.test(error.name)) {
     return EXIT.OTHER;
   }
   if (error instanceof CanonError || error instanceof UsbError) return EXIT.CAMERA;

@@ -11,7 +11,7 @@
 
 import type { DownloadResult, StorageEntry } from "../camera/storage.ts";
 import type { ShootOptions, Shot } from "../camera/capture.ts";
-import { VirtualCamera } from "../emulator/virtual_camera.ts";
+import { VirtualCamera } from "../emulator/host/virtual_camera.ts";
 import { CameraNotFoundError } from "../protocol/errors.ts";
 import { type LogLevel, setLogLevel } from "../protocol/log.ts";
 import { LibusbNotFoundError } from "../usb/errors.ts";

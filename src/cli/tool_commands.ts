@@ -6,7 +6,7 @@
  */
 
 import { udevRules } from "../camera/udev.ts";
-import { decodeCanonCaptureStream } from "../trace/decode.ts";
+import { decodeCanonTraceStream } from "../trace/decode.ts";
 import type { CommandDef } from "./command.ts";
 import { UsageError } from "./exit.ts";
 
@@ -56,7 +56,7 @@ export const decodeCommand: CommandDef = {
       let count = 0;
       // Opened only once the capture has proved readable, so that an error prints no JSON.
       const start = () => count === 0 && io.write(`{\n  "commands": [`);
-      const summary = await decodeCanonCaptureStream(open, {
+      const summary = await decodeCanonTraceStream(open, {
         ...options,
         onCommand: (command) => {
           start();
@@ -66,7 +66,7 @@ export const decodeCommand: CommandDef = {
       start();
       count = 0;
       io.write(`${summary.commands ? "\n  " : ""}],\n  "lines": [`);
-      await decodeCanonCaptureStream(open, {
+      await decodeCanonTraceStream(open, {
         ...options,
         onLine: (line) => item(line, count++ === 0),
       });
@@ -84,7 +84,7 @@ export const decodeCommand: CommandDef = {
       io.write(`${rest.slice(2)}\n`);
       return;
     }
-    const summary = await decodeCanonCaptureStream(open, {
+    const summary = await decodeCanonTraceStream(open, {
       ...options,
       onLine: (line) => context.print(line),
     });

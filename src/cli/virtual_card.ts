@@ -1,14 +1,14 @@
 /**
  * `--card DIR` and `--card-persist`: the virtual camera's card made from a
- * folder (see `src/emulator/card_from_dir.ts`).
+ * folder (see `src/emulator/card/card_from_dir.ts`).
  *
  * @module
  */
 
-import { DirectoryCard } from "../emulator/card_from_dir.ts";
-import { emulatedModel } from "../emulator/emulated_models.ts";
-import type { MemoryCard } from "../emulator/memory_card.ts";
-import type { VirtualCamera } from "../emulator/virtual_camera.ts";
+import { DirectoryCard } from "../emulator/card/card_from_dir.ts";
+import { emulatedModel } from "../emulator/engine/emulated_models.ts";
+import type { MemoryCard } from "../emulator/card/memory_card.ts";
+import type { VirtualCamera } from "../emulator/host/virtual_camera.ts";
 
 /** A folder's card for one connection. */
 export interface VirtualCard {

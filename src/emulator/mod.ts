@@ -15,46 +15,54 @@
  * @module
  */
 
-export { VirtualCamera } from "./virtual_camera.ts";
-export type { VirtualCameraOptions } from "./virtual_camera.ts";
-export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./bus_model.ts";
-export type { BusSlot, BusStats } from "./bus_model.ts";
-export { G3_DELAYS, G3_TIMING } from "./timing.ts";
-export type { CommandTiming, TimedCommand } from "./timing.ts";
-export { ALL_QUIRKS, CAMERA_STATUS, CanonFunction, TRANSFER_MODE } from "./canon_function.ts";
+export { VirtualCamera } from "./host/virtual_camera.ts";
+export type { VirtualCameraOptions } from "./host/virtual_camera.ts";
+export { FULL_SPEED_BULK_LIMIT, FullSpeedBus } from "./engine/bus_model.ts";
+export type { BusSlot, BusStats } from "./engine/bus_model.ts";
+export { G3_DELAYS, G3_TIMING } from "./engine/timing.ts";
+export type { CommandTiming, TimedCommand } from "./engine/timing.ts";
+export { CanonFunction } from "./engine/canon_function.ts";
+export type { CanonFunctionOptions, CommandRecord } from "./engine/canon_function.ts";
+export { ALL_QUIRKS } from "./engine/camera_state.ts";
+export type { CapturingCard, PowerState, RealCameraQuirks } from "./engine/camera_state.ts";
+export { CAMERA_STATUS } from "./engine/commands.ts";
+export { EMULATED_MODELS, emulatedModel } from "./engine/emulated_models.ts";
 export type {
-  CanonFunctionOptions,
-  CapturingCard,
-  CommandRecord,
-  PowerState,
-  RealCameraQuirks,
-} from "./canon_function.ts";
-export { EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
-export type {
+  AbilitiesEntry,
+  AbilitiesReply,
   EmulatedModel,
-  PictureAbilities,
-  PictureAbility,
   ReleaseLimits,
   UnsolicitedPacket,
   UsbProfile,
-} from "./emulated_models.ts";
-export { FaultInjector } from "./faults.ts";
-export type { CaptureFault, Fault, FaultCandidate, FaultOptions, FaultTarget } from "./faults.ts";
-export { MemoryCard } from "./memory_card.ts";
+} from "./engine/emulated_models.ts";
+export { FaultInjector } from "./engine/faults.ts";
+export type {
+  CaptureFault,
+  Fault,
+  FaultCandidate,
+  FaultOptions,
+  FaultTarget,
+} from "./engine/faults.ts";
+export { MemoryCard } from "./card/memory_card.ts";
 export type {
   CardFileKind,
   CardFileSpec,
   CardSnapshotEntry,
   MemoryCardOptions,
-} from "./memory_card.ts";
-export { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card_model.ts";
-export type { CardFileSystem, CardNode } from "./card_model.ts";
-export { UmockdevTestbed, withEmulatedDevice } from "./umockdev.ts";
-export type { AttachOptions, EmulatedUsbDevice, UmockdevTestbedOptions } from "./umockdev.ts";
+} from "./card/card_content.ts";
+export { CARD_ATTRIBUTE, CARD_STATUS, CardError } from "./card/card_model.ts";
+export type { CardFileSystem, CardNode } from "./card/card_model.ts";
+export { UmockdevTestbed, withEmulatedDevice } from "./umockdev/testbed.ts";
+export { recordFunction } from "./umockdev/record_function.ts";
+export type {
+  AttachOptions,
+  EmulatedUsbDevice,
+  UmockdevTestbedOptions,
+} from "./umockdev/testbed.ts";
 export type {
   FunctionRead,
   FunctionWrite,
   SetupPacket,
   UsbDescriptorSet,
   UsbFunction,
-} from "./usb_function.ts";
+} from "./engine/usb_function.ts";

@@ -1,35 +1,29 @@
 /**
  * Traces of canon-remote: read and write pcapng captures (usbmon, as
- * Wireshark and tshark write them), record what a device or a USB function
- * exchanges, and decode a capture into Canon commands.
+ * Wireshark and tshark write them), record what a device exchanges, and
+ * decode a trace into Canon commands.
  *
  * ```ts ignore
- * import { decodeCanonCapture } from "@canon-remote/canon-remote/trace";
+ * import { decodeCanonTrace } from "@canon-remote/canon-remote/trace";
  *
- * const trace = decodeCanonCapture(await Deno.readFile("camera.pcapng"));
+ * const trace = decodeCanonTrace(await Deno.readFile("camera.pcapng"));
  * for (const line of trace.lines) console.log(line);
  * ```
  *
  * @module
  */
 
-export { decodeCanonCapture, decodeCanonCaptureStream, TraceDecodeError } from "./decode.ts";
+export { decodeCanonTrace, decodeCanonTraceStream, TraceDecodeError } from "./decode.ts";
 export type {
-  CapturedDevice,
   DecodedCommand,
   DecodedTrace,
   DecodeOptions,
   StreamDecodeOptions,
+  TracedDevice,
   TraceSummary,
 } from "./decode.ts";
-export {
-  CaptureFormatError,
-  CaptureReader,
-  PcapngWriter,
-  readCapture,
-  readCaptureStream,
-} from "./pcap.ts";
-export type { CapturedPacket, CaptureFile, PcapngWriterOptions } from "./pcap.ts";
-export { recordDevice, recordFunction, UsbRecorder } from "./recorder.ts";
-export type { PendingTransfer, RecorderOptions } from "./recorder.ts";
+export { PcapngWriter, readTrace, readTraceStream, TraceFormatError, TraceReader } from "./pcap.ts";
+export type { PcapngWriterOptions, TraceFile, TracePacket } from "./pcap.ts";
+export { recordDevice, UsbRecorder } from "./recorder.ts";
+export type { RecordedTransfer, RecorderOptions } from "./recorder.ts";
 export type { TransferType } from "./usbmon.ts";

@@ -10,7 +10,7 @@
 
 import { CanonError } from "../usb/errors.ts";
 /** One packet of a capture. */
-export interface CapturedPacket {
+export interface TracePacket {
   /** The link type of the interface it was captured on (189/220 for usbmon). */
   linkType: number;
   /** Capture time in microseconds since 1970. */
@@ -24,17 +24,17 @@ export interface CapturedPacket {
 }
 
 /** A capture file, read. */
-export interface CaptureFile {
+export interface TraceFile {
   /** Which file format it was. */
   format: "pcap" | "pcapng";
   /** The packets, in file order. */
-  packets: CapturedPacket[];
+  packets: TracePacket[];
   /** What was damaged or cut short (the packets before it are all there). */
   warnings: string[];
 }
 
 /** The file is not a capture, or is damaged. */
-export class CaptureFormatError extends CanonError {
+export class TraceFormatError extends CanonError {
   /**
    * Make the error.
    *
@@ -42,7 +42,7 @@ export class CaptureFormatError extends CanonError {
    */
   constructor(message: string) {
     super(message);
-    this.name = "CaptureFormatError";
+    this.name = "TraceFormatError";
   }
 }
 
@@ -132,8 +132,8 @@ interface PcapngInterface {
  *
  * @example
  * ```ts ignore
- * import { CaptureReader } from "./pcap.ts";
- * const reader = new CaptureReader();
+ * import { TraceReader } from "./pcap.ts";
+ * const reader = new TraceReader();
  * for await (const chunk of (await Deno.open("camera.pcapng")).readable) {
  *   for (const packet of reader.push(chunk)) console.log(packet.data.length);
  * }
@@ -141,7 +141,7 @@ interface PcapngInterface {
  * console.log(reader.warnings);
  * ```
  */
-export class CaptureReader {
+export class TraceReader {
   #queue = new ByteQueue();
   #format: "pcap" | "pcapng" | undefined;
   #stopped = false;
@@ -188,12 +188,12 @@ export class CaptureReader {
    *
    * @param chunk bytes in file order (kept only until the blocks they complete are read)
    * @returns the packets completed by them
-   * @throws {CaptureFormatError} when the file does not start as a pcap or pcapng capture
+   * @throws {TraceFormatError} when the file does not start as a pcap or pcapng capture
    */
-  push(chunk: Uint8Array): CapturedPacket[] {
+  push(chunk: Uint8Array): TracePacket[] {
     if (this.#stopped) return [];
     this.#queue.push(chunk);
-    const out: CapturedPacket[] = [];
+    const out: TracePacket[] = [];
     if (this.#format === undefined && !this.#readFileHeader()) return out;
     if (this.#format === "pcap") this.#readPcap(out);
     else this.#readPcapng(out);
@@ -204,11 +204,11 @@ export class CaptureReader {
   /**
    * The file has ended: note a last block cut short.
    *
-   * @throws {CaptureFormatError} when the file was too short for a capture's header
+   * @throws {TraceFormatError} when the file was too short for a capture's header
    */
   finish(): void {
     if (this.#format === undefined) {
-      throw new CaptureFormatError("the file is too short to be a capture");
+      throw new TraceFormatError("the file is too short to be a capture");
     }
     if (!this.#stopped && this.#queue.length > 0) {
       this.#stop(`the capture is cut short: ${this.#queue.length} bytes of an unfinished block`);
@@ -229,7 +229,7 @@ export class CaptureReader {
     const magicBe = view.getUint32(0, false);
     const known = [0xa1b2c3d4, 0xa1b23c4d];
     if (!known.includes(magicLe) && !known.includes(magicBe)) {
-      throw new CaptureFormatError(
+      throw new TraceFormatError(
         "not a capture file (neither the pcap nor the pcapng magic number)",
       );
     }
@@ -243,7 +243,7 @@ export class CaptureReader {
     return true;
   }
 
-  #readPcap(out: CapturedPacket[]): void {
+  #readPcap(out: TracePacket[]): void {
     const queue = this.#queue;
     const le = this.#le;
     while (!this.#stopped && queue.length >= 16) {
@@ -272,7 +272,7 @@ export class CaptureReader {
     }
   }
 
-  #readPcapng(out: CapturedPacket[]): void {
+  #readPcapng(out: TracePacket[]): void {
     const queue = this.#queue;
     while (!this.#stopped && queue.length >= 12) {
       const head = queue.peek(12);
@@ -285,19 +285,19 @@ export class CaptureReader {
         else if (view.getUint32(8, false) === BYTE_ORDER_MAGIC) le = false;
         else {
           if (this.#offset === 0) {
-            throw new CaptureFormatError("a pcapng section header has no byte-order magic");
+            throw new TraceFormatError("a pcapng section header has no byte-order magic");
           }
           this.#stop(`the section header at offset ${this.#offset} has no byte-order magic`);
           return;
         }
       } else if (this.#offset === 0) {
-        throw new CaptureFormatError("not a capture file (no pcapng section header)");
+        throw new TraceFormatError("not a capture file (no pcapng section header)");
       }
       const length = view.getUint32(4, le);
       const minimum = type === PCAPNG_SHB ? 28 : 12;
       if (length < minimum || length % 4 !== 0 || length > MAX_CAPTURE_BLOCK) {
         if (this.#offset === 0) {
-          throw new CaptureFormatError(`the pcapng section header has a bad length ${length}`);
+          throw new TraceFormatError(`the pcapng section header has a bad length ${length}`);
         }
         this.#stop(`the block at offset ${this.#offset} has a bad length ${length}`);
         return;
@@ -315,7 +315,7 @@ export class CaptureReader {
   }
 
   /** One whole pcapng block (header and trailer included). */
-  #block(type: number, bytes: Uint8Array, out: CapturedPacket[]): void {
+  #block(type: number, bytes: Uint8Array, out: TracePacket[]): void {
     const le = this.#le;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const body = 8;
@@ -408,17 +408,17 @@ export class CaptureReader {
  *
  * @param bytes the whole file
  * @returns its packets with their link types and times, and what was damaged or cut short
- * @throws {CaptureFormatError} for something that is not a capture
+ * @throws {TraceFormatError} for something that is not a capture
  * @example
  * ```ts ignore
- * import { readCapture } from "./pcap.ts";
- * const capture = readCapture(await Deno.readFile("camera.pcapng"));
+ * import { readTrace } from "./pcap.ts";
+ * const capture = readTrace(await Deno.readFile("camera.pcapng"));
  * console.log(capture.format, capture.packets.length);
  * ```
  */
-export function readCapture(bytes: Uint8Array): CaptureFile {
-  if (bytes.length < 12) throw new CaptureFormatError("the file is too short to be a capture");
-  const reader = new CaptureReader();
+export function readTrace(bytes: Uint8Array): TraceFile {
+  if (bytes.length < 12) throw new TraceFormatError("the file is too short to be a capture");
+  const reader = new TraceReader();
   const packets = reader.push(bytes);
   reader.finish();
   return { format: reader.format!, packets, warnings: reader.warnings };
@@ -431,12 +431,12 @@ export function readCapture(bytes: Uint8Array): CaptureFile {
  * @param source the file's bytes in order
  * @param reader the reader to use (to see its format and warnings afterwards)
  * @returns the packets, in file order
- * @throws {CaptureFormatError} for something that is not a capture
+ * @throws {TraceFormatError} for something that is not a capture
  */
-export async function* readCaptureStream(
+export async function* readTraceStream(
   source: AsyncIterable<Uint8Array>,
-  reader: CaptureReader = new CaptureReader(),
-): AsyncGenerator<CapturedPacket> {
+  reader: TraceReader = new TraceReader(),
+): AsyncGenerator<TracePacket> {
   for await (const chunk of source) {
     for (const packet of reader.push(chunk)) yield packet;
   }

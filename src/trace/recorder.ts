@@ -6,8 +6,9 @@
  *
  * Two places to listen: the host side, by wrapping any {@link UsbDevice}
  * ({@link recordDevice}: the in-process virtual camera, or a real camera
- * through libusb), and the device side, by wrapping a {@link UsbFunction}
- * before it is plugged into the umockdev bridge ({@link recordFunction}).
+ * through libusb), and the device side of an emulated device, by wrapping
+ * its USB function before it is plugged into the umockdev bridge
+ * (`recordFunction` of the emulator, which feeds a {@link UsbRecorder}).
  *
  * @module
  */
@@ -23,8 +24,7 @@ import {
   type UsbTransferOptions,
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
-import { encodeSetupPacket, encodeWebUsbSetup } from "../usb/setup_packet.ts";
-import type { FunctionRead, SetupPacket, UsbFunction } from "../emulator/usb_function.ts";
+import { encodeWebUsbSetup } from "../usb/setup_packet.ts";
 import { PcapngWriter } from "./pcap.ts";
 import { encodeUsbmon, STATUS_IN_PROGRESS, type TransferType } from "./usbmon.ts";
 
@@ -61,7 +61,7 @@ function statusOf(error: unknown): number {
 }
 
 /** One transfer between its submission and its completion. */
-export interface PendingTransfer {
+export interface RecordedTransfer {
   /** The URB id both events carry. */
   readonly id: bigint;
 }
@@ -152,7 +152,7 @@ export class UsbRecorder {
     length: number,
     setup?: Uint8Array,
     data: Uint8Array = new Uint8Array(0),
-  ): PendingTransfer {
+  ): RecordedTransfer {
     const id = this.#nextId++;
     const isIn = (endpoint & 0x80) !== 0;
     this.#write({
@@ -180,7 +180,7 @@ export class UsbRecorder {
    * @param length bytes transferred (default: `data.length`)
    */
   complete(
-    transfer: PendingTransfer,
+    transfer: RecordedTransfer,
     type: TransferType,
     endpoint: number,
     status: number,
@@ -243,10 +243,6 @@ export class UsbRecorder {
 
 function setupBytes(setup: UsbControlSetup, directionIn: boolean, length: number): Uint8Array {
   return encodeWebUsbSetup(setup, directionIn ? "in" : "out", length);
-}
-
-function packetBytes(setup: SetupPacket): Uint8Array {
-  return encodeSetupPacket(setup);
 }
 
 function inBytes(result: UsbInResult): Uint8Array {
@@ -439,113 +435,4 @@ class RecordingDevice implements UsbDevice {
       throw error;
     }
   }
-}
-
-/** Endpoint types from a configuration descriptor, by endpoint address. */
-function endpointTypes(configuration: Uint8Array): Map<number, TransferType> {
-  const types = new Map<number, TransferType>();
-  for (let offset = 0; offset + 2 <= configuration.length;) {
-    const length = configuration[offset];
-    if (length < 2) break;
-    if (configuration[offset + 1] === 5 && length >= 7) {
-      const kind = configuration[offset + 3] & 3;
-      types.set(
-        configuration[offset + 2],
-        kind === 3 ? "interrupt" : kind === 1 ? "isochronous" : kind === 0 ? "control" : "bulk",
-      );
-    }
-    offset += length;
-  }
-  return types;
-}
-
-/**
- * Wrap the device side of an emulated device so that everything the host
- * does with it is recorded: plug the wrapper into the umockdev bridge
- * instead of the function. A read the function cannot answer yet is
- * recorded as submitted at the first attempt and completed when it is
- * answered.
- *
- * @param fn the device side (e.g. `virtualCamera.usbFunction`)
- * @param recorder where the events go
- * @returns the recording function
- * @example
- * ```ts ignore
- * using recorder = UsbRecorder.create("session.pcapng");
- * const device = testbed.attach(recordFunction(camera.usbFunction, recorder));
- * recorder.bus = device.bus;
- * recorder.device = device.address;
- * ```
- */
-export function recordFunction(fn: UsbFunction, recorder: UsbRecorder): UsbFunction {
-  const types = endpointTypes(fn.descriptors.configuration);
-  const waiting = new Map<number, PendingTransfer>();
-  return {
-    get descriptors() {
-      return fn.descriptors;
-    },
-    get connected() {
-      return fn.connected;
-    },
-    controlIn(setup: SetupPacket): Uint8Array | "stall" {
-      const urb = recorder.submit("control", 0x80, setup.wLength, packetBytes(setup));
-      const answer = fn.controlIn(setup);
-      if (answer === "stall") recorder.complete(urb, "control", 0x80, -ERRNO.EPIPE);
-      else recorder.complete(urb, "control", 0x80, 0, answer.subarray(0, setup.wLength));
-      return answer;
-    },
-    controlOut(setup: SetupPacket, data: Uint8Array) {
-      const urb = recorder.submit("control", 0x00, data.length, packetBytes(setup), data);
-      const answer = fn.controlOut(setup, data);
-      recorder.complete(
-        urb,
-        "control",
-        0x00,
-        answer === "stall" ? -ERRNO.EPIPE : 0,
-        undefined,
-        answer === "stall" ? 0 : data.length,
-      );
-      return answer;
-    },
-    read(endpointAddress: number, maxLength: number): FunctionRead {
-      const type = types.get(endpointAddress) ?? "bulk";
-      const answer = fn.read(endpointAddress, maxLength);
-      let urb = waiting.get(endpointAddress);
-      if (answer === null) {
-        if (!urb) waiting.set(endpointAddress, recorder.submit(type, endpointAddress, maxLength));
-        return answer;
-      }
-      waiting.delete(endpointAddress);
-      urb ??= recorder.submit(type, endpointAddress, maxLength);
-      if (answer === "stall") recorder.complete(urb, type, endpointAddress, -ERRNO.EPIPE);
-      else recorder.complete(urb, type, endpointAddress, 0, answer);
-      return answer;
-    },
-    write(endpointAddress: number, data: Uint8Array) {
-      const type = types.get(endpointAddress) ?? "bulk";
-      const urb = recorder.submit(type, endpointAddress, data.length, undefined, data);
-      const answer = fn.write(endpointAddress, data);
-      recorder.complete(
-        urb,
-        type,
-        endpointAddress,
-        answer === "stall" ? -ERRNO.EPIPE : 0,
-        undefined,
-        answer === "stall" ? 0 : data.length,
-      );
-      return answer;
-    },
-    clearHalt(endpointAddress: number): void {
-      fn.clearHalt(endpointAddress);
-    },
-    reset(): void {
-      fn.reset();
-    },
-    subscribe(listener: () => void): () => void {
-      return fn.subscribe(listener);
-    },
-    // A bus model paces the recorded function as it would the function itself.
-    bus: fn.bus,
-    ...(fn.available ? { available: (address: number) => fn.available!(address) } : {}),
-  };
 }

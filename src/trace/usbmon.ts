@@ -9,7 +9,7 @@
  * @module
  */
 
-import { CaptureFormatError } from "./pcap.ts";
+import { TraceFormatError } from "./pcap.ts";
 import { decodeSetupPacket } from "../usb/setup_packet.ts";
 
 /** Link type of usbmon packets with the 48-byte header. */
@@ -107,7 +107,7 @@ export function setupFields(setup: Uint8Array): SetupFields {
  * @param linkType {@link LINKTYPE_USB_LINUX} or {@link LINKTYPE_USB_LINUX_MMAPPED}
  * @param littleEndian byte order of the header (that of the machine that captured it)
  * @returns the event
- * @throws {CaptureFormatError} for a packet shorter than its header or another link type
+ * @throws {TraceFormatError} for a packet shorter than its header or another link type
  */
 export function decodeUsbmon(
   bytes: Uint8Array,
@@ -120,10 +120,10 @@ export function decodeUsbmon(
     ? 48
     : 0;
   if (headerLength === 0) {
-    throw new CaptureFormatError(`link type ${linkType} is not a usbmon link type`);
+    throw new TraceFormatError(`link type ${linkType} is not a usbmon link type`);
   }
   if (bytes.length < headerLength) {
-    throw new CaptureFormatError(
+    throw new TraceFormatError(
       `a usbmon packet of ${bytes.length} bytes is shorter than its header`,
     );
   }

@@ -31,23 +31,24 @@ import type {
   UsbInResult,
   UsbOutResult,
   UsbTransferOptions,
-} from "../usb/device.ts";
-import { toBytes } from "../usb/device.ts";
-import { UsbError } from "../usb/errors.ts";
-import type { CardFileSystem } from "./card_model.ts";
+} from "../../usb/device.ts";
+import { toBytes } from "../../usb/device.ts";
+import { UsbError } from "../../usb/errors.ts";
+import type { CardFileSystem } from "../card/card_model.ts";
+import { CanonFunction, type CommandRecord } from "../engine/canon_function.ts";
+import type { PowerState, RealCameraQuirks } from "../engine/camera_state.ts";
 import {
-  CanonFunction,
-  type CommandRecord,
-  type PowerState,
-  type RealCameraQuirks,
-} from "./canon_function.ts";
-import { DEFAULT_EMULATED_MODEL, EMULATED_MODELS, emulatedModel } from "./emulated_models.ts";
-import { FaultInjector } from "./faults.ts";
-import { MemoryCard } from "./memory_card.ts";
-import type { UsbFunction } from "./usb_function.ts";
-import { FullSpeedBus, releasePaced, servicePaced } from "./bus_model.ts";
-import { type CommandTiming, G3_TIMING } from "./timing.ts";
-import { type PendingTransfer, pipelineReads, type TransferEnd } from "../usb/pipeline.ts";
+  DEFAULT_EMULATED_MODEL,
+  EMULATED_MODELS,
+  emulatedModel,
+} from "../engine/emulated_models.ts";
+import { FaultInjector } from "../engine/faults.ts";
+import { MemoryCard } from "../card/memory_card.ts";
+import type { UsbFunction } from "../engine/usb_function.ts";
+import { FullSpeedBus } from "../engine/bus_model.ts";
+import { type CommandTiming, G3_TIMING } from "../engine/timing.ts";
+import { type PendingTransfer, pipelineReads } from "../../usb/pipeline.ts";
+import { BulkInQueue, type Waiter } from "./bulk_in_queue.ts";
 
 /** How a {@link VirtualCamera} starts. */
 export interface VirtualCameraOptions {
@@ -103,24 +104,11 @@ export interface VirtualCameraOptions {
   quirks?: Partial<RealCameraQuirks>;
 }
 
-const DEFAULT_TIMEOUT_MS = 5000;
+/** How long a transfer waits for the virtual camera unless told otherwise (as libusb's default). */
+const VIRTUAL_TRANSFER_TIMEOUT_MS = 5000;
 
 const TYPE_BITS: Record<string, number> = { standard: 0, class: 1, vendor: 2 };
 const RECIPIENT_BITS: Record<string, number> = { device: 0, interface: 1, endpoint: 2, other: 3 };
-
-/** One transfer waiting for the camera. */
-interface Waiter {
-  fail(error: UsbError): void;
-}
-
-/** A bulk IN read waiting in the camera's queue (in submission order). */
-interface BulkRead extends Waiter {
-  readonly length: number;
-  readonly submittedAt: number;
-  slot?: { start: number; end: number; bytes: number };
-  /** Taken off the queue with this result. */
-  finish(end: TransferEnd): void;
-}
 
 /**
  * A Canon camera in software, usable wherever a {@link UsbDevice} is.
@@ -154,8 +142,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   readonly #claimed = new Set<number>();
   readonly #waiters = new Set<Waiter>();
   /** Bulk IN reads waiting, oldest first. */
-  readonly #bulkReads: BulkRead[] = [];
-  #paceTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  readonly #bulkIn: BulkInQueue;
   readonly #unsubscribe: () => void;
 
   /**
@@ -195,7 +182,13 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
       quirks: options.quirks,
     });
     this.usbFunction = this.#engine;
-    this.#unsubscribe = this.#engine.subscribe(() => this.#serviceBulk());
+    this.#bulkIn = new BulkInQueue(this.#engine, {
+      alive: () => this.#sessionAlive(),
+      error: () => this.#sessionError(),
+      track: (waiter) => this.#waiters.add(waiter),
+      untrack: (waiter) => this.#waiters.delete(waiter),
+    });
+    this.#unsubscribe = this.#engine.subscribe(() => this.#bulkIn.service());
     this.vendorId = 0x04a9;
     this.productId = model.productId;
     this.productName = model.usb.product;
@@ -418,7 +411,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     if (this.#isBulk(endpointNumber, "in")) {
       let read: PendingTransfer;
       try {
-        read = this.#submitBulk(length, options?.timeout ?? DEFAULT_TIMEOUT_MS);
+        read = this.#submitBulk(length, options?.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -438,7 +431,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     const first = attempt();
     if (first) return Promise.resolve(first);
 
-    const timeout = options?.timeout ?? DEFAULT_TIMEOUT_MS;
+    const timeout = options?.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS;
     return new Promise<UsbInResult>((resolve, reject) => {
       let done = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -502,7 +495,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
     if (!this.#isBulk(endpointNumber, "in")) {
       throw new UsbError("INVALID_PARAM", `Endpoint ${endpointNumber} is not a bulk IN endpoint`);
     }
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    const timeout = options.timeout ?? VIRTUAL_TRANSFER_TIMEOUT_MS;
     yield* pipelineReads(
       {
         submit: (length) => Promise.resolve(this.#submitBulk(length, timeout)),
@@ -560,7 +553,7 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   /** Close the session and cancel the camera's timers. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-    this.#armPace(undefined);
+    this.#bulkIn.stopPacing();
     this.#unsubscribe();
     this.#engine.dispose();
   }
@@ -639,129 +632,13 @@ export class VirtualCamera implements UsbDevice, AsyncDisposable {
   /** Queue a bulk IN read on endpoint 1; it completes in order (and, with a bus model, in time). */
   #submitBulk(length: number, timeout: number): PendingTransfer {
     this.#checkSession();
-    let resolveEnd!: (end: TransferEnd) => void;
-    const done = new Promise<TransferEnd>((resolve) => resolveEnd = resolve);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let ended = false;
-    const read: BulkRead = {
-      length,
-      submittedAt: performance.now(),
-      finish: (end) => {
-        if (ended) return;
-        ended = true;
-        clearTimeout(timer);
-        this.#waiters.delete(read);
-        resolveEnd(end);
-      },
-      fail: (error) => {
-        this.#dequeueBulk(read);
-        read.finish({ status: "error", error, data: new Uint8Array(0) });
-      },
-    };
-    this.#waiters.add(read);
-    this.#bulkReads.push(read);
-    if (timeout > 0) {
-      timer = setTimeout(() => {
-        read.fail(new UsbError("TIMEOUT", `Nothing arrived on endpoint 0x81 within ${timeout} ms`));
-      }, timeout);
-    }
-    this.#serviceBulk();
-    return {
-      done,
-      cancel: () => {
-        if (this.#dequeueBulk(read)) {
-          read.finish({ status: "cancelled", data: new Uint8Array(0) });
-        }
-        return Promise.resolve();
-      },
-    };
-  }
-
-  /** Take a read out of the queue before it completed; false when it was not there. */
-  #dequeueBulk(read: BulkRead): boolean {
-    const index = this.#bulkReads.indexOf(read);
-    if (index < 0) return false;
-    this.#bulkReads.splice(index, 1);
-    const bus = this.#engine.bus;
-    if (read.slot && bus) {
-      // The reads behind it go back on the bus from now.
-      releasePaced(bus, this.#bulkReads, performance.now());
-      queueMicrotask(() => this.#serviceBulk());
-    }
-    return true;
-  }
-
-  /** Complete the bulk IN reads the camera has data for (no faster than the bus, if modelled). */
-  #serviceBulk(): void {
-    const reads = this.#bulkReads;
-    if (reads.length === 0) return this.#armPace(undefined);
-    if (!this.#sessionAlive()) {
-      const error = this.#sessionError();
-      for (const read of reads.splice(0)) {
-        read.finish({ status: "error", error, data: new Uint8Array(0) });
-      }
-      return this.#armPace(undefined);
-    }
-    const complete = (read: BulkRead, result: Uint8Array | "stall" | Error): void => {
-      if (result instanceof Error) {
-        read.finish({
-          status: "error",
-          error: new UsbError("IO", "The virtual camera failed to send", { cause: result }),
-          data: new Uint8Array(0),
-        });
-      } else if (result === "stall") {
-        read.finish({ status: "stall", data: new Uint8Array(0) });
-      } else if (result.length > read.length) {
-        // A full packet did not fit the room left in the transfer: babble.
-        read.finish({ status: "babble", data: result.subarray(0, read.length) });
-      } else {
-        read.finish({ status: "ok", data: result });
-      }
-    };
-    const engine = this.#engine;
-    const bus = engine.bus;
-    if (bus) {
-      const next = servicePaced(bus, reads, {
-        available: () => engine.available(ENDPOINT_BULK_IN),
-        read: (n) => engine.read(ENDPOINT_BULK_IN, n),
-      }, complete);
-      return this.#armPace(next);
-    }
-    while (reads.length > 0) {
-      const head = reads[0];
-      let result: Uint8Array | "stall" | null | Error;
-      try {
-        result = engine.read(ENDPOINT_BULK_IN, head.length);
-      } catch (error) {
-        result = error instanceof Error ? error : new Error(String(error));
-      }
-      if (result === null) break;
-      reads.shift();
-      complete(head, result);
-    }
-  }
-
-  /** Run {@link VirtualCamera.#serviceBulk} when the next paced read is due. */
-  #armPace(at: number | undefined): void {
-    if (this.#paceTimer && this.#paceTimer.at === at) return;
-    if (this.#paceTimer) clearTimeout(this.#paceTimer.timer);
-    this.#paceTimer = undefined;
-    if (at === undefined) return;
-    const delay = Math.max(0, Math.ceil(at - performance.now()));
-    const timer = setTimeout(() => {
-      if (this.#paceTimer?.timer !== timer) return;
-      this.#paceTimer = undefined;
-      this.#serviceBulk();
-    }, delay);
-    this.#paceTimer = { at, timer };
+    return this.#bulkIn.submit(length, timeout);
   }
 
   #failAll(error: UsbError): void {
     for (const waiter of [...this.#waiters]) waiter.fail(error);
   }
 }
-
-const ENDPOINT_BULK_IN = 0x81;
 
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

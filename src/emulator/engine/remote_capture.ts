@@ -8,9 +8,9 @@
  * @module
  */
 
-import { encodeBaselineJpeg } from "./media/jpeg_encoder.ts";
-import { renderPicture } from "./media/image.ts";
-import { makeJpeg, THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from "./media/photo.ts";
+import { encodeBaselineJpeg } from "../card/media/jpeg_encoder.ts";
+import { renderPicture } from "../card/media/image.ts";
+import { makeJpeg, THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH } from "../card/media/photo.ts";
 import { putU32 } from "./wire.ts";
 
 /** Block offsets the camera reads when it takes a picture (§6.3). */

@@ -5,20 +5,13 @@
  * transfers) from a {@link UsbFunction}, with the kernel's semantics: URBs
  * complete per client and in order per endpoint, a read the function cannot
  * answer stays pending until the function notifies, an unplugged device
- * answers ENODEV. The umockdev testbed (`umockdev.ts`) routes each client's
+ * answers ENODEV. The umockdev testbed (`testbed.ts`) routes each client's
  * ioctls here.
  *
  * @module
  */
 
-import type { FunctionRead, FunctionWrite, SetupPacket, UsbFunction } from "./usb_function.ts";
-import {
-  type BusSlot,
-  type FullSpeedBus,
-  type PacedRead,
-  releasePaced,
-  servicePaced,
-} from "./bus_model.ts";
+import type { SetupPacket, UsbFunction } from "../engine/usb_function.ts";
 import {
   BULKTRANSFER,
   CONNECTINFO,
@@ -26,7 +19,6 @@ import {
   ERRNO,
   SETINTERFACE,
   URB,
-  URB_FLAG,
   URB_TYPE,
   urbStatusName,
   urbTypeName,
@@ -43,7 +35,23 @@ import {
   resolveIoctlData,
   UmockdevError,
   type UmockdevLibrary,
-} from "./umockdev_ffi.ts";
+} from "./ffi.ts";
+import { checkUrb, type DeviceLayout, endpointExists } from "./layout.ts";
+import { PendingReads } from "./pending_reads.ts";
+import {
+  ClientState,
+  ErrorReporter,
+  FunctionFault,
+  IoctlCall,
+  noDevice,
+  type Outcome,
+  preview,
+  readOutcome,
+  SyncBulkRead,
+  u32,
+  Urb,
+  writeOutcome,
+} from "./transfers.ts";
 
 const hex = (value: number, digits: number): string => value.toString(16).padStart(digits, "0");
 const dec3 = (value: number): string => String(value).padStart(3, "0");
@@ -76,124 +84,6 @@ export interface EmulatedUsbDevice {
   detach(): void;
 }
 
-// ---------------------------------------------------------------------------
-// Descriptors
-
-/** The parts of the descriptors that sysfs shows and the bridge checks against. */
-export interface DeviceLayout {
-  /** bcdUSB. */
-  bcdUSB: number;
-  /** bDeviceClass. */
-  deviceClass: number;
-  /** bDeviceSubClass. */
-  deviceSubClass: number;
-  /** bDeviceProtocol. */
-  deviceProtocol: number;
-  /** bMaxPacketSize0. */
-  maxPacketSize0: number;
-  /** idVendor. */
-  vendorId: number;
-  /** idProduct. */
-  productId: number;
-  /** bcdDevice. */
-  bcdDevice: number;
-  /** iManufacturer. */
-  iManufacturer: number;
-  /** iProduct. */
-  iProduct: number;
-  /** iSerialNumber. */
-  iSerialNumber: number;
-  /** bNumConfigurations. */
-  numConfigurations: number;
-  /** bConfigurationValue of the (one) configuration. */
-  configurationValue: number;
-  /** bNumInterfaces. */
-  numInterfaces: number;
-  /** The configuration's bmAttributes. */
-  configAttributes: number;
-  /** bMaxPower (units of 2 mA at full and high speed). */
-  maxPower: number;
-  /** Interface number -> alternate settings. */
-  interfaces: Map<number, Set<number>>;
-  /** Endpoint address -> transfer type (bmAttributes & 3: 1 iso, 2 bulk, 3 interrupt). */
-  endpoints: Map<number, number>;
-}
-
-const ENDPOINT_ISO = 1;
-const ENDPOINT_BULK = 2;
-const ENDPOINT_INTERRUPT = 3;
-
-/**
- * Read the descriptors of a function.
- *
- * @param device the 18-byte device descriptor
- * @param configuration the whole configuration descriptor
- * @returns what sysfs shows and the bridge checks against
- * @throws {UmockdevError} when the descriptors are malformed
- */
-export function parseLayout(device: Uint8Array, configuration: Uint8Array): DeviceLayout {
-  if (device.length !== 18 || device[0] !== 18 || device[1] !== 1) {
-    throw new UmockdevError("the function's device descriptor is not an 18-byte device descriptor");
-  }
-  if (configuration.length < 9 || configuration[0] !== 9 || configuration[1] !== 2) {
-    throw new UmockdevError(
-      "the function's configuration descriptor does not start with a configuration descriptor",
-    );
-  }
-  const dev = new DataView(device.buffer, device.byteOffset, device.byteLength);
-  const cfg = new DataView(
-    configuration.buffer,
-    configuration.byteOffset,
-    configuration.byteLength,
-  );
-  const totalLength = cfg.getUint16(2, true);
-  if (totalLength !== configuration.length) {
-    throw new UmockdevError(
-      `the configuration descriptor's wTotalLength (${totalLength}) is not its length (${configuration.length})`,
-    );
-  }
-  const interfaces = new Map<number, Set<number>>();
-  const endpoints = new Map<number, number>();
-  for (let offset = 9; offset < configuration.length;) {
-    const length = configuration[offset];
-    if (length < 2 || offset + length > configuration.length) {
-      throw new UmockdevError(
-        `malformed descriptor at offset ${offset} of the configuration descriptor`,
-      );
-    }
-    const type = configuration[offset + 1];
-    if (type === 4 && length >= 9) {
-      const number = configuration[offset + 2];
-      const alternates = interfaces.get(number) ?? new Set<number>();
-      alternates.add(configuration[offset + 3]);
-      interfaces.set(number, alternates);
-    } else if (type === 5 && length >= 7) {
-      endpoints.set(configuration[offset + 2], configuration[offset + 3] & 3);
-    }
-    offset += length;
-  }
-  return {
-    bcdUSB: dev.getUint16(2, true),
-    deviceClass: device[4],
-    deviceSubClass: device[5],
-    deviceProtocol: device[6],
-    maxPacketSize0: device[7],
-    vendorId: dev.getUint16(8, true),
-    productId: dev.getUint16(10, true),
-    bcdDevice: dev.getUint16(12, true),
-    iManufacturer: device[14],
-    iProduct: device[15],
-    iSerialNumber: device[16],
-    numConfigurations: device[17],
-    configurationValue: configuration[5],
-    numInterfaces: configuration[4],
-    configAttributes: configuration[7],
-    maxPower: configuration[8],
-    interfaces,
-    endpoints,
-  };
-}
-
 /** What a device bridge needs from its testbed. */
 export interface BridgeHost {
   /** The umockdev symbols. */
@@ -204,194 +94,6 @@ export interface BridgeHost {
   setAttribute(sysfsPath: string, name: string, value: string): void;
   /** Take the device out of the testbed (sysfs, device node, ioctl socket). */
   unplug(bridge: DeviceBridge): void;
-}
-
-/** An ioctl being answered: completes its client exactly once. */
-class IoctlCall {
-  readonly request: number;
-  #lib: UmockdevLibrary;
-  #client: Deno.PointerObject;
-  #settled = false;
-
-  constructor(lib: UmockdevLibrary, client: Deno.PointerObject) {
-    this.#lib = lib;
-    this.#client = client;
-    this.request = Number(lib.umockdev.umockdev_ioctl_client_get_request(client));
-  }
-
-  get settled(): boolean {
-    return this.#settled;
-  }
-
-  /** The ioctl's argument block (the argument value itself; resolve it to reach memory). */
-  arg(): Deno.PointerObject {
-    const arg = this.#lib.umockdev.umockdev_ioctl_client_get_arg(this.#client);
-    if (!arg) throw new UmockdevError("ioctl without argument block");
-    return arg;
-  }
-
-  complete(result: number): void {
-    this.#finish(result, 0);
-  }
-
-  fail(errno: number): void {
-    this.#finish(-1, errno);
-  }
-
-  #finish(result: number, errno: number): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#lib.umockdev.umockdev_ioctl_client_complete(this.#client, BigInt(result), errno);
-  }
-}
-
-/** One open file descriptor on the device node (a umockdev ioctl client). */
-class ClientState {
-  readonly key: bigint;
-  readonly pointer: Deno.PointerObject;
-  /** Finished URBs, in completion order, waiting to be reaped. */
-  readonly completed: Urb[] = [];
-  readonly claimed = new Set<number>();
-  /** A REAPURB (blocking) waiting for a URB to finish. */
-  reaper: { call: IoctlCall; target: Deno.PointerObject } | undefined;
-  #lib: UmockdevLibrary;
-
-  constructor(lib: UmockdevLibrary, pointer: Deno.PointerObject) {
-    this.#lib = lib;
-    this.key = Deno.UnsafePointer.value(pointer) as bigint;
-    this.pointer = lib.gobject.g_object_ref(pointer)!;
-  }
-
-  get connected(): boolean {
-    return this.#lib.umockdev.umockdev_ioctl_client_get_connected(this.pointer) !== 0;
-  }
-}
-
-/** How a transfer ended: a URB status (0 or -errno) and the bytes that moved. */
-interface Outcome {
-  status: number;
-  /** Bytes transferred. */
-  actual: number;
-  /** For IN transfers: the data to hand to the client. */
-  data?: Uint8Array;
-}
-
-const noDevice: Outcome = { status: -ERRNO.ENODEV, actual: 0 };
-
-/** A transfer waiting for the function to produce data on an IN endpoint. */
-interface PendingRead extends PacedRead {
-  readonly client: ClientState;
-  readonly endpoint: number;
-  readonly length: number;
-  /** Finished: record the outcome and let the client see it. */
-  settle(outcome: Outcome): void;
-  /** The client went away: free what is held, tell no one. */
-  abandon(): void;
-}
-
-/** A submitted URB. Owns its references to the client's URB and buffer blocks. */
-class Urb implements PendingRead {
-  readonly submittedAt: number = performance.now();
-  slot?: BusSlot & { bytes: number };
-  status = 0;
-  actual = 0;
-  data: Uint8Array | undefined;
-  #onSettled: (urb: Urb) => void;
-
-  constructor(
-    readonly id: number,
-    readonly client: ClientState,
-    readonly block: Deno.PointerObject,
-    readonly buffer: Deno.PointerObject | null,
-    readonly type: number,
-    readonly endpoint: number,
-    readonly flags: number,
-    readonly length: number,
-    readonly clientAddress: bigint,
-    readonly release: (urb: Urb) => void,
-    onSettled: (urb: Urb) => void,
-  ) {
-    this.#onSettled = onSettled;
-  }
-
-  settle(outcome: Outcome): void {
-    this.status = outcome.status;
-    this.actual = outcome.actual;
-    this.data = outcome.data;
-    const short = (this.endpoint & 0x80) !== 0 && this.actual < this.length;
-    if (this.status === 0 && short && (this.flags & URB_FLAG.SHORT_NOT_OK)) {
-      this.status = -ERRNO.EREMOTEIO;
-    }
-    this.#onSettled(this);
-  }
-
-  abandon(): void {
-    this.release(this);
-  }
-}
-
-/** A synchronous USBDEVFS_BULK read waiting for data. */
-class SyncBulkRead implements PendingRead {
-  readonly submittedAt: number = performance.now();
-  slot?: BusSlot & { bytes: number };
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    readonly client: ClientState,
-    readonly call: IoctlCall,
-    readonly endpoint: number,
-    readonly length: number,
-    readonly block: Deno.PointerObject,
-    readonly unref: (block: Deno.PointerObject) => void,
-  ) {}
-
-  startTimer(ms: number, onTimeout: () => void): void {
-    if (ms > 0) this.#timer = setTimeout(onTimeout, ms);
-  }
-
-  settle(outcome: Outcome): void {
-    clearTimeout(this.#timer);
-    if (outcome.data) ioctlDataBytes(this.block).set(outcome.data);
-    if (outcome.status === 0) this.call.complete(outcome.actual);
-    else this.call.fail(-outcome.status);
-    this.unref(this.block);
-  }
-
-  abandon(): void {
-    clearTimeout(this.#timer);
-    this.unref(this.block);
-  }
-}
-
-/** The function threw: the ioctl fails with EIO. */
-class FunctionFault extends Error {
-  constructor(what: string, cause: unknown) {
-    super(`the USB function threw in ${what}`, { cause });
-    this.name = "FunctionFault";
-  }
-}
-
-function readOutcome(result: FunctionRead, length: number): Outcome | null {
-  if (result === null) return null;
-  if (result === "stall") return { status: -ERRNO.EPIPE, actual: 0 };
-  if (result.length > length) {
-    // The device sent more than the host asked for: babble.
-    return { status: -ERRNO.EOVERFLOW, actual: length, data: result.subarray(0, length) };
-  }
-  return { status: 0, actual: result.length, data: result };
-}
-
-function writeOutcome(result: FunctionWrite, length: number): Outcome {
-  return result === "stall" ? { status: -ERRNO.EPIPE, actual: 0 } : { status: 0, actual: length };
-}
-
-function u32(bytes: Uint8Array, offset = 0): number {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true);
-}
-
-function preview(bytes: Uint8Array): string {
-  const shown = Array.from(bytes.subarray(0, 16), (b) => hex(b, 2)).join(" ");
-  return bytes.length > 16 ? `${shown} ...` : shown;
 }
 
 /** Where a device is plugged in. */
@@ -433,19 +135,12 @@ export class DeviceBridge implements EmulatedUsbDevice {
   #attached = true;
   #configuration: number;
   #clients = new Map<bigint, ClientState>();
-  /** Pending reads per IN endpoint, in submission order. */
-  #pending = new Map<number, PendingRead[]>();
-  /** With a bus model: when each paced endpoint's next read completes. */
-  #paceTimers = new Map<number, { at: number; timer: ReturnType<typeof setTimeout> }>();
+  /** The reads waiting for the function. */
+  readonly #reads: PendingReads;
   /** Which client holds each claimed interface. */
   #claims = new Map<number, ClientState>();
   #unsubscribe: (() => void) | undefined;
-  #inHandler = false;
-  #pumping = false;
-  #pumpRequested = false;
-  #pumpScheduled = false;
-  #faults = 0;
-  #internalErrors = 0;
+  #reporter: ErrorReporter;
   #nextUrbId = 1;
   #readiness: { ready(): void; idle(): void } | undefined;
 
@@ -480,7 +175,18 @@ export class DeviceBridge implements EmulatedUsbDevice {
     this.devnode = place.devnode;
     this.sysfsPath = place.sysfsPath;
     this.#tag = `[umockdev ${dec3(place.bus)}:${dec3(place.address)}]`;
-    this.#unsubscribe = fn.subscribe(() => this.#requestPump());
+    this.#reporter = new ErrorReporter(this.#tag, (line) => host.log?.(line));
+    const attached = () => this.#attached;
+    this.#reads = new PendingReads(fn, layout.endpoints, {
+      get attached() {
+        return attached();
+      },
+      detach: () => this.detach(),
+      sweepClients: () => this.#sweepClients(),
+      reportFault: (fault) => this.#reportFault(fault),
+      reportInternal: (what, error) => this.#reportInternal(what, error),
+    });
+    this.#unsubscribe = fn.subscribe(() => this.#reads.requestPump());
   }
 
   /**
@@ -505,9 +211,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
     this.#attached = false;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    const pending = [...this.#pending.values()].flat();
-    this.#pending.clear();
-    this.#clearPaceTimers();
+    const pending = this.#reads.takeAll();
     for (const read of pending) read.settle(noDevice);
     for (const client of this.#clients.values()) this.#serveReaper(client);
     this.#readiness?.ready();
@@ -522,7 +226,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
 
   /** Free everything held (the testbed is closing). */
   release(): void {
-    this.#clearPaceTimers();
+    this.#reads.clearTimers();
     for (const client of this.#clients.values()) this.#dropClient(client);
     this.#clients.clear();
     if (this.#handler) this.#lib.gobject.g_object_unref(this.#handler);
@@ -536,17 +240,15 @@ export class DeviceBridge implements EmulatedUsbDevice {
    */
   handle(clientPointer: Deno.PointerObject): void {
     const call = new IoctlCall(this.#lib, clientPointer);
-    this.#inHandler = true;
-    try {
-      this.#dispatch(call, this.#client(clientPointer));
-    } catch (error) {
-      if (error instanceof FunctionFault) this.#reportFault(error);
-      else this.#reportInternal(`answering ${usbdevfsName(call.request)}`, error);
-      call.fail(ERRNO.EIO);
-    } finally {
-      this.#inHandler = false;
-    }
-    if (this.#pumpRequested) this.#pump();
+    this.#reads.holdingPump(() => {
+      try {
+        this.#dispatch(call, this.#client(clientPointer));
+      } catch (error) {
+        if (error instanceof FunctionFault) this.#reportFault(error);
+        else this.#reportInternal(`answering ${usbdevfsName(call.request)}`, error);
+        call.fail(ERRNO.EIO);
+      }
+    });
   }
 
   #client(pointer: Deno.PointerObject): ClientState {
@@ -695,22 +397,11 @@ export class DeviceBridge implements EmulatedUsbDevice {
   }
 
   #endpointExists(endpoint: number): boolean {
-    if ((endpoint & 0x7f) === 0) return true;
-    return this.#configuration !== 0 && this.#layout.endpoints.has(endpoint);
+    return endpointExists(this.#layout, this.#configuration, endpoint);
   }
 
-  /** 0, or the errno that the kernel gives for a URB of `type` on `endpoint`. */
   #checkUrb(type: number, endpoint: number): number {
-    if (type === URB_TYPE.CONTROL) return (endpoint & 0x7f) === 0 ? 0 : ERRNO.EINVAL;
-    if (type === URB_TYPE.ISO) return ERRNO.EINVAL; // no isochronous endpoints emulated
-    if ((endpoint & 0x7f) === 0 || !this.#endpointExists(endpoint)) return ERRNO.ENOENT;
-    const kind = this.#layout.endpoints.get(endpoint);
-    if (kind === ENDPOINT_ISO) return ERRNO.EINVAL;
-    if (type === URB_TYPE.INTERRUPT && kind !== ENDPOINT_INTERRUPT) return ERRNO.EINVAL;
-    if (type === URB_TYPE.BULK && kind !== ENDPOINT_BULK && kind !== ENDPOINT_INTERRUPT) {
-      return ERRNO.EINVAL;
-    }
-    return 0;
+    return checkUrb(this.#layout, this.#configuration, type, endpoint);
   }
 
   // --- URBs
@@ -797,7 +488,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
         );
         call.complete(0);
         handedOver = true;
-        this.#queueRead(urb);
+        this.#reads.add(urb);
       } else {
         const data = bytes.slice();
         log?.(
@@ -817,18 +508,6 @@ export class DeviceBridge implements EmulatedUsbDevice {
         if (buffer) this.#unref(buffer);
         this.#unref(block);
       }
-    }
-  }
-
-  #queueRead(read: PendingRead): void {
-    const queue = this.#pending.get(read.endpoint);
-    if (queue) {
-      queue.push(read);
-      // On a paced endpoint a queued read goes on the bus now, behind the others.
-      if (this.#busFor(read.endpoint)) this.#serviceEndpoint(read.endpoint);
-    } else {
-      this.#pending.set(read.endpoint, [read]);
-      this.#serviceEndpoint(read.endpoint);
     }
   }
 
@@ -902,18 +581,14 @@ export class DeviceBridge implements EmulatedUsbDevice {
 
   #discard(call: IoctlCall, client: ClientState): void {
     const address = ioctlArgValue(call.arg());
-    for (const [endpoint, queue] of this.#pending) {
-      const index = queue.findIndex((read) =>
-        read instanceof Urb && read.client === client && read.clientAddress === address
-      );
-      if (index < 0) continue;
-      const [urb] = queue.splice(index, 1) as Urb[];
-      if (urb.slot) this.#unpace(endpoint, queue);
-      if (!queue.length) this.#pending.delete(endpoint);
+    const urb = this.#reads.remove((read) =>
+      read instanceof Urb && read.client === client && read.clientAddress === address
+    ) as Urb | undefined;
+    if (urb) {
       this.#host.log?.(`${this.#tag} DISCARD #${urb.id}`);
       call.complete(0);
       urb.settle({ status: -ERRNO.ENOENT, actual: 0 });
-      this.#requestPump();
+      this.#reads.requestPump();
       return;
     }
     // Already finished (or never submitted): the kernel says EINVAL and the URB is reaped as it is.
@@ -998,15 +673,10 @@ export class DeviceBridge implements EmulatedUsbDevice {
         const read = new SyncBulkRead(client, call, endpoint, length, data, (b) => this.#unref(b));
         queued = true;
         read.startTimer(timeout, () => {
-          const queue = this.#pending.get(endpoint);
-          const index = queue?.indexOf(read) ?? -1;
-          if (index < 0) return;
-          queue!.splice(index, 1);
-          if (read.slot) this.#unpace(endpoint, queue!);
-          if (!queue!.length) this.#pending.delete(endpoint);
+          if (!this.#reads.remove((waiting) => waiting === read)) return;
           read.settle({ status: -ERRNO.ETIMEDOUT, actual: 0 });
         });
-        this.#queueRead(read);
+        this.#reads.add(read);
       } else {
         const bytes = data ? ioctlDataBytes(data).slice() : new Uint8Array(0);
         const outcome = writeOutcome(
@@ -1022,145 +692,6 @@ export class DeviceBridge implements EmulatedUsbDevice {
     }
   }
 
-  // --- waiting reads
-
-  /**
-   * Run the pump soon: at the end of the ioctl being answered, or in a
-   * microtask (after the function's notifying call has returned, so the
-   * function is never re-entered from its own notification).
-   */
-  #requestPump(): void {
-    if (this.#inHandler || this.#pumping) {
-      this.#pumpRequested = true;
-      return;
-    }
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => {
-      this.#pumpScheduled = false;
-      this.#pump();
-    });
-  }
-
-  /** Retry every waiting read, in order per endpoint, until the function has nothing more. */
-  #pump(): void {
-    if (this.#pumping) {
-      this.#pumpRequested = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpRequested = false;
-        if (!this.#attached) return;
-        if (!this.usbFunction.connected) {
-          this.#pumping = false;
-          this.detach();
-          return;
-        }
-        this.#sweepClients();
-        for (const endpoint of [...this.#pending.keys()]) this.#serviceEndpoint(endpoint);
-      } while (this.#pumpRequested);
-    } catch (error) {
-      this.#reportInternal("while completing pending reads", error);
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  #serviceEndpoint(endpoint: number): void {
-    const queue = this.#pending.get(endpoint);
-    if (!queue) return;
-    const bus = this.#busFor(endpoint);
-    if (bus) return this.#servicePaced(endpoint, queue, bus);
-    while (queue.length) {
-      const read = queue[0];
-      if (!read.client.connected) {
-        queue.shift();
-        read.abandon();
-        continue;
-      }
-      let outcome: Outcome | null;
-      try {
-        outcome = readOutcome(this.usbFunction.read(endpoint, read.length), read.length);
-      } catch (error) {
-        this.#reportFault(new FunctionFault("read", error));
-        outcome = { status: -ERRNO.EIO, actual: 0 };
-      }
-      if (!outcome) break;
-      queue.shift();
-      read.settle(outcome);
-    }
-    if (!queue.length && this.#pending.get(endpoint) === queue) this.#pending.delete(endpoint);
-  }
-
-  // --- the bus model
-
-  /** The function's bus model, if it has one and `endpoint` is a bulk IN endpoint. */
-  #busFor(endpoint: number): FullSpeedBus | undefined {
-    const fn = this.usbFunction;
-    if (!fn.bus || !fn.available || !(endpoint & 0x80)) return undefined;
-    return this.#layout.endpoints.get(endpoint) === ENDPOINT_BULK ? fn.bus : undefined;
-  }
-
-  /** Complete the reads of a paced endpoint no faster than the bus allows. */
-  #servicePaced(endpoint: number, queue: PendingRead[], bus: FullSpeedBus): void {
-    const fn = this.usbFunction;
-    let abandoned = false;
-    for (let i = queue.length - 1; i >= 0; i--) {
-      const read = queue[i];
-      if (read.client.connected) continue;
-      queue.splice(i, 1);
-      abandoned ||= read.slot !== undefined;
-      read.abandon();
-    }
-    if (abandoned) releasePaced(bus, queue, performance.now());
-    const next = servicePaced(
-      bus,
-      queue,
-      { available: () => fn.available!(endpoint), read: (n) => fn.read(endpoint, n) },
-      (read, result) => {
-        if (result instanceof Error) {
-          this.#reportFault(new FunctionFault("read", result));
-          read.settle({ status: -ERRNO.EIO, actual: 0 });
-        } else {
-          read.settle(readOutcome(result, read.length)!);
-        }
-      },
-    );
-    if (!queue.length && this.#pending.get(endpoint) === queue) this.#pending.delete(endpoint);
-    this.#armPaceTimer(endpoint, next);
-  }
-
-  /** Wake the pump when the paced endpoint's next read is due. */
-  #armPaceTimer(endpoint: number, at: number | undefined): void {
-    const armed = this.#paceTimers.get(endpoint);
-    if (armed && armed.at === at) return;
-    if (armed) clearTimeout(armed.timer);
-    this.#paceTimers.delete(endpoint);
-    if (at === undefined) return;
-    // Timers count whole milliseconds: round up, never complete early.
-    const delay = Math.max(0, Math.ceil(at - performance.now()));
-    const timer = setTimeout(() => {
-      if (this.#paceTimers.get(endpoint)?.timer !== timer) return;
-      this.#paceTimers.delete(endpoint);
-      this.#requestPump();
-    }, delay);
-    this.#paceTimers.set(endpoint, { at, timer });
-  }
-
-  /** A read on the bus left the queue early: the others go back on the bus afresh. */
-  #unpace(endpoint: number, queue: readonly PendingRead[]): void {
-    const bus = this.#busFor(endpoint);
-    if (bus) releasePaced(bus, queue, performance.now());
-    this.#requestPump();
-  }
-
-  #clearPaceTimers(): void {
-    for (const { timer } of this.#paceTimers.values()) clearTimeout(timer);
-    this.#paceTimers.clear();
-  }
-
   // --- clients
 
   /** Forget clients whose file descriptor is closed (the kernel frees their URBs and claims). */
@@ -1173,18 +704,7 @@ export class DeviceBridge implements EmulatedUsbDevice {
   }
 
   #dropClient(client: ClientState): void {
-    for (const [endpoint, queue] of this.#pending) {
-      let paced = false;
-      const keep = queue.filter((read) => {
-        if (read.client !== client) return true;
-        paced ||= read.slot !== undefined;
-        read.abandon();
-        return false;
-      });
-      if (paced) this.#unpace(endpoint, keep);
-      if (keep.length) this.#pending.set(endpoint, keep);
-      else this.#pending.delete(endpoint);
-    }
+    this.#reads.dropClient(client);
     for (const urb of client.completed.splice(0)) this.#releaseUrb(urb);
     if (client.reaper) this.#unref(client.reaper.target);
     client.reaper = undefined;
@@ -1206,24 +726,11 @@ export class DeviceBridge implements EmulatedUsbDevice {
   }
 
   #reportInternal(what: string, error: unknown): void {
-    this.#internalErrors++;
-    if (this.#internalErrors === 1) {
-      console.error(`${this.#tag} internal error ${what}; the client gets EIO:`, error);
-    } else {
-      this.#host.log?.(`${this.#tag} internal error ${what}: ${error}`);
-    }
+    this.#reporter.internal(what, error);
   }
 
   #reportFault(fault: FunctionFault): void {
-    this.#faults++;
-    if (this.#faults === 1) {
-      console.error(
-        `${this.#tag} ${fault.message}; the client gets EIO (further errors are only traced):`,
-        fault.cause,
-      );
-    } else {
-      this.#host.log?.(`${this.#tag} ${fault.message}: ${fault.cause}`);
-    }
+    this.#reporter.fault(fault);
   }
 
   #readU32(call: IoctlCall): number {

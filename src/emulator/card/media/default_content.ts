@@ -24,7 +24,7 @@
  * @module
  */
 
-import type { CardFileSpec } from "../memory_card.ts";
+import type { CardFileSpec } from "../card_content.ts";
 import { makeCatalog } from "./ctg.ts";
 import { makeDpofOrder } from "./dpof.ts";
 

@@ -1,7 +1,7 @@
 /**
  * `deno task emulate`: run a command with a virtual Canon camera plugged in.
  *
- *     deno task emulate [--model NAME] [--bus-model] [--verbose] [--quiet] -- COMMAND [ARGS...]
+ *     deno task emulate [--model NAME] [--record FILE] [--bus-model] [--timing] [--verbose] [--quiet] -- COMMAND [ARGS...]
  *
  * The camera ({@link VirtualCamera}) is put in front of the real libusb
  * through umockdev ({@link UmockdevTestbed}); COMMAND (gphoto2, a script of
@@ -21,10 +21,12 @@
  * @module
  */
 
-import { emulatedModel } from "./emulated_models.ts";
-import { UmockdevTestbed } from "./umockdev.ts";
-import { VirtualCamera } from "./virtual_camera.ts";
-import { recordFunction, UsbRecorder } from "../trace/recorder.ts";
+import { emulatedModel } from "../emulator/engine/emulated_models.ts";
+import { UmockdevTestbed } from "../emulator/umockdev/testbed.ts";
+import { VirtualCamera } from "../emulator/host/virtual_camera.ts";
+import { G3_TIMING } from "../emulator/engine/timing.ts";
+import { UsbRecorder } from "../trace/recorder.ts";
+import { recordFunction } from "../emulator/umockdev/record_function.ts";
 
 /** The parsed command line of `deno task emulate`. */
 export interface EmulateOptions {
@@ -38,6 +40,11 @@ export interface EmulateOptions {
   record?: string;
   /** Deliver bulk data no faster than a USB 1.1 full-speed bus (`VirtualCamera`'s `busModel`). */
   busModel?: boolean;
+  /**
+   * Answer each command only after the processing delay a real PowerShot G3
+   * takes (`VirtualCamera`'s `timing`: {@link G3_TIMING}).
+   */
+  timing?: boolean;
   /** Print the usage text and exit 0. */
   help: boolean;
   /** The command and its arguments. */
@@ -60,7 +67,8 @@ export class EmulateUsageError extends Error {
 /** The usage text. */
 export function emulateUsage(): string {
   return [
-    "Usage: deno task emulate [--model NAME] [--record FILE] [--bus-model] [--verbose] [--quiet] -- COMMAND [ARGS...]",
+    "Usage: deno task emulate [--model NAME] [--record FILE] [--bus-model] [--timing] [--verbose]",
+    "                         [--quiet] -- COMMAND [ARGS...]",
     "",
     "Runs COMMAND with a virtual Canon camera plugged in. The camera is emulated through",
     "umockdev, so libusb in COMMAND (gphoto2, this project's tools) sees a real USB device.",
@@ -70,6 +78,9 @@ export function emulateUsage(): string {
     `  --model NAME   the camera to emulate, one of: ${VirtualCamera.models.join(", ")}`,
     "  --record FILE  record the USB conversation to FILE (pcapng: Wireshark, canon decode)",
     "  --bus-model    deliver bulk data no faster than a USB 1.1 full-speed bus (1,216,000 B/s)",
+    "  --timing       answer each command after the delay a real PowerShot G3 takes to process",
+    "                 it (e.g. 50 ms for disk info, 2.7 s to enter remote mode; measured from a",
+    "                 real G3's gphoto2 log, docs/real-cameras/timing.md)",
     "  -v, --verbose  trace every USB request on stderr",
     "  -q, --quiet    do not say which camera is attached where",
     "  -h, --help     show this text",
@@ -100,6 +111,7 @@ export function parseEmulateArgs(args: readonly string[]): EmulateOptions {
     else if (arg === "-q" || arg === "--quiet") options.quiet = true;
     else if (arg === "-h" || arg === "--help") options.help = true;
     else if (arg === "--bus-model") options.busModel = true;
+    else if (arg === "--timing") options.timing = true;
     else if (arg === "--model" || arg.startsWith("--model=")) {
       const value = arg === "--model" ? args[++i] : arg.slice("--model=".length);
       if (value === undefined || value === "") {
@@ -194,6 +206,7 @@ export async function emulate(args: readonly string[]): Promise<number> {
   const camera = new VirtualCamera({
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.busModel ? { busModel: true } : {}),
+    ...(options.timing ? { timing: G3_TIMING } : {}),
   });
   let testbed: UmockdevTestbed | undefined;
   let recorder: UsbRecorder | undefined;

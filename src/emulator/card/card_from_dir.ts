@@ -23,9 +23,9 @@
  * @module
  */
 
-import { basename, join, relative } from "../camera/host_path.ts";
+import { basename, join, relative } from "node:path";
 import { MemoryCard } from "./memory_card.ts";
-import type { CardFileSpec } from "./memory_card.ts";
+import type { CardFileSpec } from "./card_content.ts";
 
 /** The state file in the folder. */
 export const CARD_STATE_FILE = ".canon-card.json";

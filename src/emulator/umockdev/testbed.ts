@@ -15,7 +15,7 @@
  * handler runs on this thread).
  *
  * This module owns the testbed (sysfs records, device nodes, the ioctl
- * dispatcher, one testbed per process); `usbdevfs_bridge.ts` answers the
+ * dispatcher, one testbed per process); `bridge.ts` answers the
  * ioctls of each device.
  *
  * @example Emulate a device for a child process
@@ -36,8 +36,8 @@
  * @module
  */
 
-import type { UsbFunction } from "./usb_function.ts";
-import { markIoctlsAnsweredInProcess } from "../../ffi/libusb.ts";
+import type { UsbFunction } from "../engine/usb_function.ts";
+import { markIoctlsAnsweredInProcess } from "../../../ffi/libusb.ts";
 import {
   createDirectory,
   cString,
@@ -49,26 +49,21 @@ import {
   UMOCKDEV_PRELOAD,
   UmockdevError,
   type UmockdevLibrary,
-} from "./umockdev_ffi.ts";
-import {
-  type BridgeHost,
-  DeviceBridge,
-  type DeviceLayout,
-  type EmulatedUsbDevice,
-  parseLayout,
-} from "./usbdevfs_bridge.ts";
+} from "./ffi.ts";
+import { type BridgeHost, DeviceBridge, type EmulatedUsbDevice } from "./bridge.ts";
+import { type DeviceLayout, parseLayout } from "./layout.ts";
 import { ERRNO } from "./usbdevfs.ts";
 import { FifoNode } from "./fifo_node.ts";
 
-export { UmockdevError, UmockdevNotFoundError } from "./umockdev_ffi.ts";
-export type { EmulatedUsbDevice } from "./usbdevfs_bridge.ts";
+export { UmockdevError, UmockdevNotFoundError } from "./ffi.ts";
+export type { EmulatedUsbDevice } from "./bridge.ts";
 export type {
   FunctionRead,
   FunctionWrite,
   SetupPacket,
   UsbDescriptorSet,
   UsbFunction,
-} from "./usb_function.ts";
+} from "../engine/usb_function.ts";
 
 /** Options of {@link UmockdevTestbed.open}. */
 export interface UmockdevTestbedOptions {

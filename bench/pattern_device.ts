@@ -15,8 +15,13 @@
  * @module
  */
 
-import type { FunctionRead, SetupPacket, UsbDescriptorSet, UsbFunction } from "./usb_function.ts";
-import type { FullSpeedBus } from "./bus_model.ts";
+import type {
+  FunctionRead,
+  SetupPacket,
+  UsbDescriptorSet,
+  UsbFunction,
+} from "../src/emulator/engine/usb_function.ts";
+import type { FullSpeedBus } from "../src/emulator/engine/bus_model.ts";
 
 /** How a {@link PatternFunction} behaves. */
 export interface PatternFunctionOptions {
