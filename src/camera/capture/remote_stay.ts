@@ -54,17 +54,6 @@ export function remote(
   );
 }
 
-/** Join the chunks of a long reply, `total` bytes in all. */
-export function join2(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * One stay in remote mode, from `cam.capture.start()` to its end
  * ({@link RemoteMode.stop}, `cam.capture.stop()` or `cam.close()`): the

@@ -7,7 +7,7 @@
  */
 
 import { basename, dirname, join } from "../host_path.ts";
-import { readU32, words } from "../../protocol/bytes.ts";
+import { joinBytes, readU32, words } from "../../protocol/bytes.ts";
 import {
   advanceCapture,
   CAPTURED_IMAGE_TYPE,
@@ -30,7 +30,7 @@ import {
   PhotographicFailureError,
   UnsupportedSettingError,
 } from "./errors.ts";
-import { join2, newProtocol, RC_INIT_TIMEOUT, remote, type RemoteStay } from "./remote_stay.ts";
+import { newProtocol, RC_INIT_TIMEOUT, remote, type RemoteStay } from "./remote_stay.ts";
 import { changeSettings } from "./settings.ts";
 import type { CaptureTarget, ShootOptions, Shot } from "./types.ts";
 
@@ -221,10 +221,10 @@ async function fetchToMemory(
   onProgress?: (done: number, total: number) => void,
 ): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  const size = await fetchCaptured(stay, type, descriptor, (chunk) => {
+  await fetchCaptured(stay, type, descriptor, (chunk) => {
     parts.push(chunk.slice());
   }, onProgress);
-  return join2(parts, size);
+  return joinBytes(parts);
 }
 
 async function lockForCapture(stay: RemoteStay): Promise<boolean> {

@@ -5,11 +5,12 @@
  * @module
  */
 
+import { readAll } from "../../protocol/reply_stream.ts";
 import { encodePreviewRequest } from "../../protocol/capture_codec.ts";
 import { COMMANDS, hex } from "../../protocol/commands.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
 import { log } from "../../protocol/log.ts";
-import { join2, remote, type RemoteStay } from "./remote_stay.ts";
+import { remote, type RemoteStay } from "./remote_stay.ts";
 import type { PreviewOptions } from "./types.ts";
 
 const MAX_PREVIEW = 4 * 1024 * 1024;
@@ -35,16 +36,13 @@ async function viewfinderOff(stay: RemoteStay): Promise<void> {
 }
 
 async function fetchFrame(stay: RemoteStay): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const size = await stay.wire.longCommand(
-    COMMANDS.retrievePreview,
-    encodePreviewRequest(),
-    (chunk) => {
-      parts.push(chunk.slice());
-    },
-    { maxLength: MAX_PREVIEW, label: "RetrievePreview" },
+  const frame = await readAll(
+    stay.wire.longReply(COMMANDS.retrievePreview, encodePreviewRequest(), {
+      maxLength: MAX_PREVIEW,
+      label: "RetrievePreview",
+    }),
   );
-  const frame = join2(parts, size);
+  const size = frame.length;
   if (size === 0 || frame[0] !== 0xff || frame[1] !== 0xd8) {
     throw new ProtocolError(
       size === 0
