@@ -30,8 +30,8 @@ export { EMULATED_MODELS, emulatedModel } from "./engine/emulated_models.ts";
 export type {
   AbilitiesEntry,
   AbilitiesReply,
+  AcceptedReleaseBytes,
   EmulatedModel,
-  ReleaseLimits,
   UnsolicitedPacket,
   UsbProfile,
 } from "./engine/emulated_models.ts";

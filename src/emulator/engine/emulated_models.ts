@@ -17,8 +17,8 @@ export { CANON_VENDOR_ID, ENDPOINTS, usbDescriptors } from "./model_profile.ts";
 export type {
   AbilitiesEntry,
   AbilitiesReply,
+  AcceptedReleaseBytes,
   EmulatedModel,
-  ReleaseLimits,
   UnsolicitedPacket,
   UsbProfile,
 } from "./model_profile.ts";

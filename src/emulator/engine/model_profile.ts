@@ -39,7 +39,7 @@ export interface AbilitiesReply {
 }
 
 /** What a body accepts in its release parameters (byte codes of §6.4). */
-export interface ReleaseLimits {
+export interface AcceptedReleaseBytes {
   /** ISO bytes (block 0x1A) the body takes. */
   readonly iso: readonly number[];
   /** Aperture bytes (block 0x1C): widest and narrowest. */
@@ -122,7 +122,7 @@ export interface EmulatedModel {
    * command keeps the old byte for any other value, so the host's read-back
    * shows the refusal, as on a real body. Undefined: every byte is taken.
    */
-  readonly releaseLimits?: ReleaseLimits;
+  readonly releaseLimits?: AcceptedReleaseBytes;
   /** The extended release-parameter block (RC 0x10/0x12, §6.7), first word = its size. */
   readonly extendedParams: readonly number[];
   /**
