@@ -168,3 +168,53 @@ Deno.test("pipeline: a transfer that never ends fails the read within its bound 
   assert.ok(ms < 2000, `${ms} ms`);
   assert.equal(backend.closed, true, "told that a transfer was left behind");
 });
+
+Deno.test("pipeline: the backend is closed only after every cancel call has returned", async () => {
+  // libusb's cancel runs on a worker thread: the transfer may end (and the
+  // loop go on) before the call returns. Freeing the transfers then crashed
+  // the process in libusb (usbi_mutex_lock) about one abort in ten.
+  let running = 0;
+  let closedWhileCancelling = -1;
+  const backend: TransferSubmitter = {
+    submit(length) {
+      let resolve!: (end: TransferEnd) => void;
+      const done = new Promise<TransferEnd>((r) => resolve = r);
+      let ended = false;
+      if (length === 1) {
+        ended = true;
+        resolve({ status: "ok", data: new Uint8Array(1) });
+      }
+      return Promise.resolve({
+        done,
+        cancel: async () => {
+          running++;
+          if (!ended) {
+            ended = true;
+            resolve({ status: "cancelled", data: new Uint8Array(0) });
+          }
+          await new Promise((r) => setTimeout(r, 30)); // the call returns late
+          running--;
+        },
+      });
+    },
+    close() {
+      closedWhileCancelling = running;
+    },
+  };
+  const stop = new AbortController();
+  const got: number[] = [];
+  await assert.rejects(async () => {
+    for await (
+      const result of pipelineReads(backend, [1, 64, 64, 64], {
+        inFlight: 4,
+        signal: stop.signal,
+        bound: 5000,
+      })
+    ) {
+      got.push(inResultBytes(result).length);
+      stop.abort(new Error("stop"));
+    }
+  }, /stop/);
+  assert.deepEqual(got, [1]);
+  assert.equal(closedWhileCancelling, 0, "no cancel call was still running at close");
+});

@@ -122,9 +122,20 @@ export async function* pipelineReads(
   let failure: Error | undefined;
   let leaked = false;
 
+  // Every cancel call still running. A backend's cancel may run on another
+  // thread while this loop goes on (the abort listener does not wait for it);
+  // the transfers are released to the backend only once all have returned, or
+  // a late cancel would touch a transfer already freed (libusb: a crash).
+  const cancelling = new Set<Promise<void>>();
+  const cancel = (transfer: PendingTransfer): Promise<void> => {
+    const call = transfer.cancel().catch(() => undefined);
+    cancelling.add(call);
+    void call.finally(() => cancelling.delete(call));
+    return call;
+  };
   const cancelAll = async (): Promise<void> => {
     for (const entry of [...queue]) {
-      if (!entry.ended) await entry.transfer.cancel().catch(() => undefined);
+      if (!entry.ended) await cancel(entry.transfer);
     }
   };
   const stop = (): Promise<void> => {
@@ -201,7 +212,7 @@ export async function* pipelineReads(
         };
         queue.push(entry);
         // Aborted while submitting: this one is cancelled too.
-        if (stopped) await transfer.cancel().catch(() => undefined);
+        if (stopped) await cancel(transfer);
       }
       const head = queue[0];
       if (!head) break;
@@ -244,6 +255,7 @@ export async function* pipelineReads(
       if (!entry.ended) await waitFor(entry);
     }
     clearInterval(watchdog);
+    while (cancelling.size > 0) await Promise.all([...cancelling]);
     await submitter.close(leaked);
   }
 }
