@@ -23,7 +23,7 @@
  * @module
  */
 
-import { basename, join, relative } from "node:path";
+import { basename, join, relative } from "../../camera/host_path.ts";
 import { MemoryCard } from "./memory_card.ts";
 import type { CardFileSpec } from "./card_content.ts";
 
