@@ -45,8 +45,8 @@ const GUARDED = [
   "src/protocol/log.ts: Deno.env.get",
   // Asked only where Deno exists, before reading CANON_LOG quietly.
   "src/protocol/log.ts: Deno.permissions.querySync",
-  "src/protocol/session.ts: Deno.refTimer",
-  "src/protocol/session.ts: Deno.unrefTimer",
+  "src/usb/watchdog.ts: Deno.refTimer",
+  "src/usb/watchdog.ts: Deno.unrefTimer",
 ];
 
 const HOST_ONLY =
@@ -91,8 +91,8 @@ Deno.test("the browser build: one API module and the app, without FFI, libusb, t
       "src/emulator/card/memory_card.ts: Deno.SeekMode.Start",
       "src/emulator/card/memory_card.ts: Deno.openSync",
       "src/emulator/card/memory_card.ts: Deno.statSync",
-      "src/usb/pipeline.ts: Deno.refTimer",
-      "src/usb/pipeline.ts: Deno.unrefTimer",
+      "src/usb/watchdog.ts: Deno.refTimer",
+      "src/usb/watchdog.ts: Deno.unrefTimer",
     ]);
     const page = await Deno.readTextFile(`${dir}/index.html`);
     assert.match(page, /<script type="module" src="app.js">/);

@@ -19,6 +19,7 @@ import {
 } from "../usb/device.ts";
 import { UsbError } from "../usb/errors.ts";
 import { canPipeline } from "../usb/pipeline.ts";
+import { type Watchdog, watchEvery, watchOnce } from "../usb/watchdog.ts";
 import { nextChunkLength, queuedChunkLengths } from "./chunk_plan.ts";
 import { concat, joinBytes, readU16, readU32 } from "./bytes.ts";
 import { replyStream } from "./reply_stream.ts";
@@ -182,6 +183,11 @@ export class Session {
   #stuck = false;
   /** The device was seen not to honour transfer timeouts (a WebUSB device): no probing reads. */
   #noTimeouts = false;
+  /**
+   * The device ends every transfer by its timeout itself, and a pending
+   * transfer keeps the process alive: the backstop timers need not.
+   */
+  readonly #quietTimers: boolean;
   /** The interrupt read in progress, kept across calls of {@link Session.readInterrupt}. */
   #interrupt: Promise<{ result?: UsbInResult; error?: unknown }> | undefined;
   /** Serial numbers of dialogues whose reply may still come (the host gave up on them). */
@@ -195,6 +201,7 @@ export class Session {
    */
   constructor(device: UsbDevice, options: SessionOptions) {
     this.device = device;
+    this.#quietTimers = device.enforcesTimeouts === true;
     this.newProtocol = options.newProtocol;
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     this.callTimeout = options.callTimeout;
@@ -299,23 +306,23 @@ export class Session {
   async #guard<T>(what: string, timeout: number, transfer: Promise<T>): Promise<T> {
     // The device honours `timeout` itself when it can; this guard bounds the
     // wait for devices that cannot (a plain WebUSB device).
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let watchdog: Watchdog | undefined;
     const guard = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      watchdog = watchOnce(timeout + 1000, () => {
         // The transfer is still pending on the device and would take the
         // next bytes meant for someone else: reopen the device before the
         // next dialogue.
         this.#stuck = true;
         this.#noTimeouts = true;
         reject(new CameraTimeoutError(what, timeout));
-      }, timeout + 1000);
+      }, this.#quietTimers);
     });
     try {
       return await Promise.race([transfer, guard]);
     } catch (error) {
       throw this.#translate(what, timeout, error);
     } finally {
-      clearTimeout(timer);
+      watchdog?.cancel();
     }
   }
 
@@ -512,14 +519,14 @@ export class Session {
     this.#interrupt ??= this.device.transferIn(this.endpoints.interruptIn, 0x40, { timeout })
       .then((result) => ({ result }), (error) => ({ error }));
     const pending = this.#interrupt;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let watchdog: Watchdog | undefined;
     // A device that honours the timeout answers first (TIMEOUT); one that
     // cannot is left waiting, its read kept for the next call.
     const late = new Promise<"late">((resolve) =>
-      timer = setTimeout(resolve, timeout + 50, "late")
+      watchdog = watchOnce(timeout + 50, () => resolve("late"), this.#quietTimers)
     );
     const outcome = await Promise.race([pending, late]);
-    clearTimeout(timer);
+    watchdog?.cancel();
     if (outcome === "late") return null;
     if (this.#interrupt === pending) this.#interrupt = undefined;
     if (outcome.error !== undefined) {
@@ -1038,13 +1045,17 @@ export class Session {
     else signal?.addEventListener("abort", onAbort, { once: true });
     const transferTimeout = this.#bounded(what, timeout);
     // The call's deadline ends the transfers in flight, as an abort does.
-    const deadline = this.#deadlineAt === undefined ? undefined : setTimeout(() => {
-      stop.abort(
-        new CameraTimeoutError(`${what}: the call did not finish`, this.#deadlineMs, {
-          hint: "The camera is sending too slowly; pass a longer timeout if it is just slow",
-        }),
-      );
-    }, Math.max(0, this.#deadlineAt - performance.now()));
+    const deadline = this.#deadlineAt === undefined ? undefined : watchOnce(
+      Math.max(0, this.#deadlineAt - performance.now()),
+      () => {
+        stop.abort(
+          new CameraTimeoutError(`${what}: the call did not finish`, this.#deadlineMs, {
+            hint: "The camera is sending too slowly; pass a longer timeout if it is just slow",
+          }),
+        );
+      },
+      this.#quietTimers,
+    );
     const reads = this.device.readBulkChunks(
       this.endpoints.bulkIn,
       lengths,
@@ -1057,20 +1068,20 @@ export class Session {
     // moved for well over a transfer's timeout.
     let waiting: ((error: Error) => void) | undefined;
     let moved = performance.now();
-    const watchdog = setInterval(() => {
+    const watchdog = watchEvery(1000, () => {
       if (waiting && performance.now() - moved > timeout + 3000) {
         stuck = true;
         const error = new CameraTimeoutError(what, timeout);
         stop.abort(error);
         waiting(error);
       }
-    }, 1000);
-    Deno.unrefTimer(watchdog);
+    }, this.#quietTimers);
+    watchdog.unref();
     try {
       for (;;) {
         let step: IteratorResult<UsbInResult>;
         try {
-          Deno.refTimer(watchdog);
+          watchdog.ref();
           step = await new Promise<IteratorResult<UsbInResult>>((resolve, reject) => {
             waiting = reject;
             reads.next().then(resolve, reject);
@@ -1080,7 +1091,7 @@ export class Session {
           if (stop.signal.aborted && error === stop.signal.reason) throw error;
           throw this.#translate(what, timeout, error);
         } finally {
-          Deno.unrefTimer(watchdog);
+          watchdog.unref();
           waiting = undefined;
           moved = performance.now();
         }
@@ -1109,8 +1120,8 @@ export class Session {
         await take(chunk);
       }
     } finally {
-      clearInterval(watchdog);
-      clearTimeout(deadline);
+      watchdog.cancel();
+      deadline?.cancel();
       signal?.removeEventListener("abort", onAbort);
       if (stuck) reads.return?.().catch(() => undefined);
       else await reads.return?.();

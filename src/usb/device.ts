@@ -138,6 +138,14 @@ export interface UsbDevice {
   readonly configuration?: UsbConfigurationInfo | null | undefined;
   /** Whether {@link UsbDevice.open} has succeeded and `close` has not run. */
   readonly opened: boolean;
+  /**
+   * Optional extension (not WebUSB): `true` when the backend itself ends
+   * every transfer by its `timeout` and a pending transfer keeps the process
+   * alive (libusb). The protocol layer's backstops over such a device then
+   * use timers that do not keep the process alive and cost nothing to load;
+   * they still fail a transfer that outlives its timeout.
+   */
+  readonly enforcesTimeouts?: boolean;
   /** Open a session with the device. */
   open(): Promise<void>;
   /** End the session; safe to call twice. */

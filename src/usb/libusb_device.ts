@@ -234,6 +234,12 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     return this.#configuration;
   }
 
+  /**
+   * `true`: libusb ends every transfer by its timeout, and a transfer in
+   * flight (a pending FFI call or a referenced callback) keeps the process alive.
+   */
+  readonly enforcesTimeouts = true;
+
   /** Whether `open()` has succeeded and `close()` has not started. */
   get opened(): boolean {
     return this.#handle !== null && this.#closing === null;
@@ -566,6 +572,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
         inFlight: options.inFlight,
         signal: stop.signal,
         bound: timeout + 2000,
+        quiet: true,
       });
     } finally {
       options.signal?.removeEventListener("abort", onAbort);

@@ -24,6 +24,7 @@
 
 import type { UsbDevice, UsbInResult } from "./device.ts";
 import { UsbError } from "./errors.ts";
+import { watchEvery } from "./watchdog.ts";
 
 /** The default number of transfers kept in flight. */
 export const DEFAULT_IN_FLIGHT = 8;
@@ -87,6 +88,12 @@ export interface PipelineOptions {
    * up on it: a backstop for a backend whose own timeout failed to fire.
    */
   bound: number;
+  /**
+   * The submitter's transfers keep the process alive by themselves and end
+   * by their own timeouts (libusb): the backstop then needs no timer that
+   * keeps the process alive (see `watchdog.ts`).
+   */
+  quiet?: boolean;
 }
 
 interface Entry {
@@ -151,7 +158,7 @@ export async function* pipelineReads(
   // running `bound` ms after its submission is cancelled with the rest and
   // the pipeline fails; one that does not end even 1 s after that is given
   // up on (left to the backend, never freed).
-  const watchdog = setInterval(() => {
+  const watchdog = watchEvery(Math.max(50, Math.min(1000, options.bound / 4)), () => {
     const now = performance.now();
     for (const entry of queue) {
       if (entry.ended || now - entry.submittedAt <= options.bound) continue;
@@ -168,16 +175,16 @@ export async function* pipelineReads(
         entry.force({ status: "error", error: failure!, data: new Uint8Array(0) });
       }
     }
-  }, Math.max(50, Math.min(1000, options.bound / 4)));
+  }, options.quiet === true);
   // It keeps the process alive only while the pipeline waits for a transfer,
   // not while the iterator sits at a yield (it may have been dropped unfinished).
-  Deno.unrefTimer(watchdog);
+  watchdog.unref();
   const waitFor = async (entry: Entry): Promise<TransferEnd> => {
-    Deno.refTimer(watchdog);
+    watchdog.ref();
     try {
       return await entry.done;
     } finally {
-      Deno.unrefTimer(watchdog);
+      watchdog.unref();
     }
   };
 
@@ -254,7 +261,7 @@ export async function* pipelineReads(
     for (const entry of queue) {
       if (!entry.ended) await waitFor(entry);
     }
-    clearInterval(watchdog);
+    watchdog.cancel();
     while (cancelling.size > 0) await Promise.all([...cancelling]);
     await submitter.close(leaked);
   }
