@@ -37,6 +37,39 @@ interface CdpMessage {
   error?: { message: string };
 }
 
+/** How long one DevTools command may take before the test fails instead of hanging. */
+const COMMAND_TIMEOUT_MS = 60_000;
+/** How long a fresh Chromium may take to load its first page before it is started again. */
+const FIRST_PAGE_MS = 15_000;
+/** Starts tried before {@link Browser.launch} gives up. */
+const LAUNCH_ATTEMPTS = 4;
+
+/**
+ * The processes of one Chromium: every process whose session is the browser's
+ * (it is started as a session leader through `setsid`) or whose command line
+ * names its private profile. Chromium's helpers (zygotes, GPU, renderers)
+ * outlive a killed browser for a while, and a forked child that never reached
+ * `exec` (see {@link Browser.launch}) lives on until killed; each of them
+ * holds the browser's stderr open.
+ */
+function processTree(sessionId: number, profile: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const session = Number(fields[3]); // field 6: session id
+      const cmdline = session === sessionId ? "" : Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      if (session === sessionId || cmdline.includes(profile)) pids.push(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
 /** A headless Chromium with one page, driven through the DevTools protocol. */
 export class Browser implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
@@ -47,12 +80,22 @@ export class Browser implements AsyncDisposable {
   /** Console lines and uncaught exceptions of the page, in order. */
   readonly console: string[] = [];
   readonly #listeners = new Set<(message: CdpMessage) => void>();
-  readonly #stderr: Promise<string>;
+  readonly #stderrChunks: string[] = [];
+  readonly #stderrReader: ReadableStreamDefaultReader<string>;
+  readonly #stderrDone: Promise<void>;
 
   private constructor(child: Deno.ChildProcess, profile: string) {
     this.#child = child;
     this.#profile = profile;
-    this.#stderr = new Response(child.stderr).text().catch(() => "");
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    this.#stderrReader = reader;
+    this.#stderrDone = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        this.#stderrChunks.push(value);
+      }
+    })().catch(() => undefined);
   }
 
   /** The browser's process id. */
@@ -60,18 +103,65 @@ export class Browser implements AsyncDisposable {
     return this.#child.pid;
   }
 
+  /** What Chromium has written to stderr so far (its last 4 000 characters). */
+  get stderr(): string {
+    return this.#stderrChunks.join("").slice(-4000);
+  }
+
   /**
-   * Start Chromium headless on a fresh profile and attach to its page.
+   * Start Chromium headless on a fresh profile and attach to its page, once the
+   * page has loaded.
+   *
+   * A start is tried again when the page does not load: under
+   * `libumockdev-preload` (the WebUSB tests) Chromium's browser process, which
+   * forks its helpers from a busy multi-threaded process, now and then forks
+   * while another of its threads holds the preload's path lock
+   * (`trap_path_lock`, taken by every wrapped `open`/`stat`). The child then
+   * waits for that lock forever in `open64` before it can `exec`, the helper
+   * never starts and the page never loads. Seen here in about 1 start in 10
+   * (3 of 30 in a loop, `gdb` on the stuck child); it is umockdev's, not the
+   * web app's, and a new start does not inherit it.
    *
    * @param binary the Chromium binary
    * @param options page, environment, switches
    */
   static async launch(binary: string, options: LaunchOptions): Promise<Browser> {
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= LAUNCH_ATTEMPTS; attempt++) {
+      const browser = await Browser.#start(binary, options);
+      try {
+        await browser.#attach(options.url);
+        await browser.#waitForFirstPage(options.url);
+        if (failures.length > 0) {
+          console.warn(`Chromium started on attempt ${attempt}; before: ${failures.join("; ")}`);
+        }
+        return browser;
+      } catch (error) {
+        const stuck = browser.#stuckForks();
+        failures.push(
+          `${(error as Error).message}${stuck ? ` (${stuck})` : ""}`,
+        );
+        await browser.close();
+        if (attempt === LAUNCH_ATTEMPTS) {
+          throw new Error(
+            `Chromium did not start in ${LAUNCH_ATTEMPTS} attempts: ${failures.join("; ")}\n` +
+              `chromium said:\n${browser.stderr}`,
+          );
+        }
+      }
+    }
+    throw new Error("unreachable");
+  }
+
+  static async #start(binary: string, options: LaunchOptions): Promise<Browser> {
     const profile = await Deno.makeTempDir({ prefix: "canon-chromium-" });
     const env: Record<string, string> = { ...Deno.env.toObject(), ...options.env };
     for (const name of options.unsetEnv ?? []) delete env[name];
-    const child = new Deno.Command(binary, {
+    // setsid makes the browser a session leader (same pid: it execs in place),
+    // so that close() finds and kills every process it started.
+    const child = new Deno.Command("setsid", {
       args: [
+        binary,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -93,14 +183,44 @@ export class Browser implements AsyncDisposable {
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const browser = new Browser(child, profile);
-    try {
-      await browser.#attach(options.url);
-    } catch (error) {
-      await browser.close();
-      throw new Error(`${(error as Error).message}\nchromium said:\n${await browser.#stderr}`);
+    return new Browser(child, profile);
+  }
+
+  /** Wait until the first page has committed and loaded (bounded: see launch). */
+  async #waitForFirstPage(url: string): Promise<void> {
+    const base = JSON.stringify(url.split("?")[0]);
+    const deadline = Date.now() + FIRST_PAGE_MS;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      last = await this.evaluate(
+        `location.href.startsWith(${base}) && document.readyState === "complete"`,
+        false,
+        5_000,
+      ).catch((e) => (e as Error).message);
+      if (last === true) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
-    return browser;
+    throw new Error(
+      `the page did not load within ${FIRST_PAGE_MS} ms (last: ${JSON.stringify(last)})`,
+    );
+  }
+
+  /** A description of this browser's forked children stuck before exec, if any. */
+  #stuckForks(): string {
+    const stuck: number[] = [];
+    for (const pid of processTree(this.#child.pid, this.#profile)) {
+      if (pid === this.#child.pid) continue;
+      try {
+        const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+        // A fork that has not exec'd still has the browser's own command line.
+        if (!cmdline.includes("--type=") && cmdline.includes(this.#profile)) stuck.push(pid);
+      } catch {
+        // gone
+      }
+    }
+    return stuck.length > 0
+      ? `${stuck.length} forked child(ren) of the browser stuck before exec: ${stuck.join(", ")}`
+      : "";
   }
 
   async #attach(url: string): Promise<void> {
@@ -116,7 +236,9 @@ export class Browser implements AsyncDisposable {
     if (!port) throw new Error("Chromium did not open its DevTools port within 15 s");
     let target: { type: string; url: string; webSocketDebuggerUrl: string } | undefined;
     for (let i = 0; i < 100 && !target; i++) {
-      const list = await fetch(`http://127.0.0.1:${port}/json/list`).then((r) => r.json())
+      const list = await fetch(`http://127.0.0.1:${port}/json/list`, {
+        signal: AbortSignal.timeout(2_000),
+      }).then((r) => r.json())
         .catch(() => []) as { type: string; url: string; webSocketDebuggerUrl: string }[];
       target = list.find((t) => t.type === "page" && t.url.startsWith(url.split("?")[0]));
       if (!target) await new Promise((r) => setTimeout(r, 100));
@@ -124,8 +246,18 @@ export class Browser implements AsyncDisposable {
     if (!target) throw new Error(`no page target for ${url}`);
     const ws = new WebSocket(target.webSocketDebuggerUrl);
     await new Promise<void>((resolve, reject) => {
-      ws.onopen = () => resolve();
-      ws.onerror = (e) => reject(new Error(`DevTools WebSocket: ${(e as ErrorEvent).message}`));
+      const timer = setTimeout(
+        () => reject(new Error("the DevTools WebSocket did not open")),
+        10_000,
+      );
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      ws.onerror = (e) => {
+        clearTimeout(timer);
+        reject(new Error(`DevTools WebSocket: ${(e as ErrorEvent).message}`));
+      };
     });
     ws.onmessage = (event) => {
       const message = JSON.parse(event.data) as CdpMessage;
@@ -162,9 +294,14 @@ export class Browser implements AsyncDisposable {
    *
    * @param method e.g. "Runtime.evaluate"
    * @param params its parameters
+   * @param timeoutMs how long the answer may take (a test fails, never hangs)
    * @returns its result
    */
-  send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  send(
+    method: string,
+    params: Record<string, unknown> = {},
+    timeoutMs = COMMAND_TIMEOUT_MS,
+  ): Promise<Record<string, unknown>> {
     const ws = this.#ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new Error(`${method}: the DevTools connection is closed`));
@@ -172,7 +309,12 @@ export class Browser implements AsyncDisposable {
     const id = ++this.#next;
     ws.send(JSON.stringify({ id, method, params }));
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${method}: no answer from Chromium within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.#pending.set(id, (message) => {
+        clearTimeout(timer);
         if (message.error) reject(new Error(`${method}: ${message.error.message}`));
         else resolve(message.result ?? {});
       });
@@ -184,15 +326,20 @@ export class Browser implements AsyncDisposable {
    *
    * @param expression JavaScript
    * @param userGesture run it as if the user had clicked (for requestDevice, downloads)
+   * @param timeoutMs how long the answer may take
    * @returns the value, as JSON carries it
    */
-  async evaluate<T = unknown>(expression: string, userGesture = false): Promise<T> {
+  async evaluate<T = unknown>(
+    expression: string,
+    userGesture = false,
+    timeoutMs = COMMAND_TIMEOUT_MS,
+  ): Promise<T> {
     const result = await this.send("Runtime.evaluate", {
       expression,
       awaitPromise: true,
       returnByValue: true,
       userGesture,
-    });
+    }, timeoutMs);
     const exception = result.exceptionDetails as
       | { exception?: { description?: string }; text?: string }
       | undefined;
@@ -284,13 +431,23 @@ export class Browser implements AsyncDisposable {
     } catch {
       // already closed
     }
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // already gone
+    // The browser and everything it started: helpers, and any fork stuck before exec.
+    for (const pid of new Set([this.#child.pid, ...processTree(this.#child.pid, this.#profile)])) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
-    await this.#child.status;
-    await this.#stderr;
+    const bounded = async (promise: Promise<unknown>, ms: number) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([promise, new Promise((r) => timer = setTimeout(r, ms))]);
+      clearTimeout(timer);
+    };
+    await bounded(this.#child.status, 5_000);
+    // A helper that escaped the kill must not hold the test up on its stderr.
+    await bounded(this.#stderrDone, 2_000);
+    await this.#stderrReader.cancel().catch(() => undefined);
     await Deno.remove(this.#profile, { recursive: true }).catch(() => undefined);
   }
 

@@ -222,11 +222,22 @@ function isUnplugged(error: unknown): boolean {
 // ---------------------------------------------------------------------------
 // Connecting
 
+/** Which call of {@link listGranted} is the newest: only it may fill the list. */
+let grantedListing = 0;
+
 async function listGranted(): Promise<void> {
   const granted = $("granted");
+  const call = ++grantedListing;
+  if (!usb) {
+    granted.textContent = "";
+    return;
+  }
+  const devices = await usb.getDevices();
+  // A connect event during the page's first listing starts a second one: the
+  // older answer must not add its buttons beside the newer one's.
+  if (call !== grantedListing) return;
   granted.textContent = "";
-  if (!usb) return;
-  for (const d of await usb.getDevices()) {
+  for (const d of devices) {
     if (d.vendorId !== CANON_VENDOR_ID) continue;
     const button = document.createElement("button");
     button.type = "button";
