@@ -52,3 +52,30 @@ Deno.test("deno task repl connects cam and offers ls, get, shoot, trace and help
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the REPL's helpers print a hostile file name with its control characters escaped", async () => {
+  const { startRepl } = await import("../src/cli/repl.ts");
+  const { VirtualCamera } = await import("../src/emulator/host/virtual_camera.ts");
+  const lines: string[] = [];
+  const repl = await startRepl({}, (line) => lines.push(line), {
+    virtualCamera: new VirtualCamera(),
+  });
+  try {
+    // A name that would clear the screen and retitle the terminal if printed as is, as a
+    // hostile camera could list it (the virtual card itself takes 8.3 names only).
+    const hostile = "\x1b[2J\x1b]0;owned\x07.JPG";
+    const storage = repl.cam.storage;
+    const list = storage.list.bind(storage);
+    storage.list = async (path, options) =>
+      (await list(path, options)).map((e, i) => i === 0 ? { ...e, name: hostile } : e);
+    await repl.ls("/DCIM/100CANON");
+    const listed = lines.find((line) => line.includes("owned"));
+    assert.ok(listed, lines.join("\n"));
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(lines.join("\n"), /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    assert.match(listed, /^\\u001b\[2J\\u001b\]0;owned\\u0007\.JPG\s/);
+    assert.match(lines[0], /^cam: Canon PowerShot G3, the virtual camera given to startRepl$/);
+  } finally {
+    await repl.disconnect();
+  }
+});

@@ -18,6 +18,7 @@ import { LibusbNotFoundError } from "../usb/errors.ts";
 import { Camera } from "../camera/camera.ts";
 import { connectCamera, type Connection, connectVirtual } from "./connect.ts";
 import { formatDate, table } from "./format.ts";
+import { escapeControls } from "./command.ts";
 
 /** What {@link startRepl} puts in the REPL's global scope. */
 export interface ReplScope {
@@ -52,7 +53,21 @@ const HELP = [
   "Camera, VirtualCamera  the classes (await Camera.open(), new VirtualCamera({ model }))",
 ];
 
-async function connect(write: (line: string) => void): Promise<Connection> {
+/** Options of {@link startRepl}. */
+export interface ReplOptions {
+  /** Use this virtual camera (instead of a camera on USB, or a new virtual one). */
+  virtualCamera?: VirtualCamera;
+}
+
+async function connect(
+  write: (line: string) => void,
+  options: ReplOptions,
+): Promise<Connection> {
+  if (options.virtualCamera) {
+    const connection = await connectVirtual({}, options.virtualCamera);
+    write(`cam: ${connection.camera.modelName}, the virtual camera given to startRepl`);
+    return connection;
+  }
   const forced = Deno.env.get("CANON_EMULATE");
   if (forced === undefined || forced === "") {
     try {
@@ -79,8 +94,13 @@ async function connect(write: (line: string) => void): Promise<Connection> {
  * Connect the camera and put `cam` and the helpers into `scope` (the REPL's
  * `globalThis`).
  *
+ * Everything the helpers print is shown with its control characters escaped
+ * (`\u001b`): a file name or model name from the camera cannot clear or
+ * retitle the terminal.
+ *
  * @param scope where the names go
- * @param write where messages go (default: console.log)
+ * @param sink where messages go (default: console.log)
+ * @param options a virtual camera of your own
  * @returns the scope's new names
  * @example
  * ```ts ignore
@@ -89,9 +109,11 @@ async function connect(write: (line: string) => void): Promise<Connection> {
  */
 export async function startRepl(
   scope: object,
-  write: (line: string) => void = (line) => console.log(line),
+  sink: (line: string) => void = (line) => console.log(line),
+  options: ReplOptions = {},
 ): Promise<ReplScope> {
-  const connection = await connect(write);
+  const write = (line: string) => sink(escapeControls(line));
+  const connection = await connect(write, options);
   const helpers: ReplScope = {
     get cam() {
       return connection.camera;
