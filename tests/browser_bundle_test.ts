@@ -41,7 +41,6 @@ const GUARDED = [
   "src/camera/storage.ts: Deno.errors.AlreadyExists",
   // download(path, "dir/") makes the directory: a path destination, never a browser's.
   "src/camera/storage.ts: Deno.mkdir",
-  "src/camera/storage.ts: Deno.readFile",
   "src/protocol/log.ts: Deno.env.get",
   // Asked only where Deno exists, before reading CANON_LOG quietly.
   "src/protocol/log.ts: Deno.permissions.querySync",

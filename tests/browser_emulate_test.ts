@@ -81,10 +81,18 @@ Deno.test({
           let refused = "";
           await cam.storage.download("/DCIM/101CANON/IMG_0101.JPG", "/tmp/x.jpg")
             .catch((e) => refused = e.name);
+          let uploadRefused = "";
+          await cam.storage.upload("/tmp/IMG_0200.JPG", "/DCIM/101CANON")
+            .catch((e) => uploadRefused = e.name + ": " + e.message);
           await cam.close();
           return { model: id.modelName, owner: id.owner, files: files.map((f) => f.name),
-            deno: typeof Deno, refused };
+            deno: typeof Deno, refused, uploadRefused };
         })()`);
+        assert.match(
+          String(got.uploadRefused),
+          /^HostPathUnavailableError: \/tmp\/IMG_0200\.JPG: a page cannot read host files; upload the bytes/,
+        );
+        delete got.uploadRefused;
         assert.deepEqual(got, {
           model: "Canon PowerShot G3",
           owner: "Page",

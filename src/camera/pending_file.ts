@@ -29,6 +29,16 @@ export async function pathExists(path: string): Promise<boolean> {
 }
 
 /**
+ * The whole of a host file (what `storage.upload(path)` sends).
+ *
+ * @param path the path
+ * @returns its bytes
+ */
+export function readHostFile(path: string): Promise<Uint8Array> {
+  return Deno.readFile(path);
+}
+
+/**
  * Whether `path` is a directory (following symlinks).
  *
  * @param path the path

@@ -42,7 +42,7 @@ import {
 } from "../protocol/storage_codec.ts";
 import { fromCameraTime, toCameraTime } from "../protocol/clock.ts";
 import type { CameraModel } from "../protocol/models.ts";
-import { isDirectory, pathExists, PendingFile } from "./pending_file.ts";
+import { isDirectory, pathExists, PendingFile, readHostFile } from "./pending_file.ts";
 import { type CameraTraits, diskInfoUnitEvidence, traitsOf } from "../protocol/traits.ts";
 
 /** What the EOS 350D answers to delete and set-attributes (gphoto2 issue #92, pibooth #613). */
@@ -955,7 +955,7 @@ export class Storage {
       "user",
     );
     options.signal?.throwIfAborted();
-    const bytes = typeof source === "string" ? await Deno.readFile(source) : source;
+    const bytes = typeof source === "string" ? await readHostFile(source) : source;
     const segments = [...dirSegments, name];
     return await this.#host.run(async () => {
       const siblings = await this.#listRaw(dirSegments, 0);

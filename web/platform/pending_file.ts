@@ -15,11 +15,15 @@ export class HostPathUnavailableError extends Error {
 
   /**
    * @param path the host path
+   * @param reading whether it was to be read (an upload) rather than written
    */
-  constructor(path: string) {
+  constructor(path: string, reading = false) {
     super(
-      `${path}: a page cannot write host files; download to a WritableStream ` +
-        "(a FileSystemWritableFileStream, or a stream into a Blob) or take the bytes instead",
+      reading
+        ? `${path}: a page cannot read host files; upload the bytes instead ` +
+          "(`new Uint8Array(await file.arrayBuffer())` of a File the user picked)"
+        : `${path}: a page cannot write host files; download to a WritableStream ` +
+          "(a FileSystemWritableFileStream, or a stream into a Blob) or take the bytes instead",
     );
     this.name = "HostPathUnavailableError";
     this.path = path;
@@ -34,6 +38,16 @@ export class HostPathUnavailableError extends Error {
  */
 export function pathExists(path: string): Promise<boolean> {
   return Promise.reject(new HostPathUnavailableError(path));
+}
+
+/**
+ * Refuses: there are no host files in a browser.
+ *
+ * @param path the host path
+ * @returns never
+ */
+export function readHostFile(path: string): Promise<Uint8Array> {
+  return Promise.reject(new HostPathUnavailableError(path, true));
 }
 
 /**
