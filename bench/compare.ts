@@ -566,7 +566,7 @@ function memoryRows(m: MemoryRuns, indent = ""): void {
   const g = m.growth;
   const mid = (key: keyof MemoryRuns["growth"][number]) => fmt(median(g.map((x) => x[key])));
   row(
-    `${indent}  growth to the end: anonymous / file pages / V8 heap, MiB (median)`,
+    `${indent}  growth to the end, MiB: anon / file pages / V8 heap`,
     `${mid("anon")} / ${mid("file")} / ${mid("heapTotal")}`,
     "",
     "",
@@ -749,7 +749,7 @@ async function jobs(bundle: string, dir: string): Promise<void> {
       jobRow(`list ${CONFIG.listFiles} files recursively: ls -R vs gphoto2 -L`, o.ms, t.ms);
       row("  files listed", String(ourFiles), String(theirFiles), "");
       row(
-        `  peak RSS above idle (Storage.list, fresh process), MiB, median of ${m.runs.length}`,
+        `  peak RSS above idle (Storage.list, fresh), MiB, median of ${m.runs.length}`,
         fmt(above),
         "",
         `max ${fmt(m.max)}`,
