@@ -964,20 +964,23 @@ export class Session {
       while (received < total) {
         options.signal?.throwIfAborted();
         const remaining = total - received;
-        if (canPipeline(this.device)) {
-          // Several transfers in flight, of whole packets only; a short read
-          // ends them and the loop plans again from what really arrived (the
-          // 20D ends transfers early). A partial-packet read only at the end.
-          const queued = queuedChunkLengths(
+        // Several transfers in flight, of whole packets only; a short read
+        // ends them and the loop plans again from what really arrived (the
+        // 20D ends transfers early). A partial-packet read only at the end,
+        // and alone: one transfer goes the plain way below, which reaches
+        // the next command sooner (a thumbnail's 35-byte tail, a 4-byte
+        // drive name: 3-4 ms less each through umockdev).
+        const queued = canPipeline(this.device)
+          ? queuedChunkLengths(
             remaining,
             this.transferLength,
             this.newProtocol,
             this.bulkInPacketSize,
-          );
-          const first = queued.next();
-          const lengths = first.done
-            ? [nextChunkLength(remaining, this.transferLength, this.newProtocol)]
-            : prepend(first.value, queued);
+          )
+          : undefined;
+        const first = queued?.next();
+        if (queued && first && !first.done) {
+          const lengths = prepend(first.value, queued);
           await this.#readPipelined(
             label,
             remaining,

@@ -25,9 +25,18 @@
  * ready: there a round that completed nothing (and saw no submission) is
  * followed by a pause of 1 ms, cut short by the next submission, so that
  * the loop does not spin ioctls at the emulator while a reply is on its
- * way. (Spinning on for a while after each completion, as a synchronous
- * libusb call does, was measured: it cost the emulator CPU and bought no
- * throughput; {@link SPIN_MS} is 0.)
+ * way. A lone transfer in flight is the exception: for {@link SPIN_MS}
+ * after the last completion or submission the loop goes round without
+ * pausing, as a synchronous libusb call (gphoto2's) does the whole time.
+ * Without that, every reply to a lone read reached JS 2-4 ms after the
+ * emulator had sent it (the pause, its timer and a worker hop), which
+ * bounded exchanges that wait on each reply: a thumbnail is a header read
+ * after the camera's 17 ms delay, a 4352-byte read and a 35-byte tail, and
+ * took 37-39 ms against gphoto2's 27.5; it takes 28 with the spin
+ * (bench/import_trace.ts --thumbs). With several transfers queued (a
+ * download) the queue hides the pause, and spinning there was measured to
+ * cost client and emulator CPU for no throughput, so those rounds still
+ * pause.
  *
  * @module
  */
@@ -49,9 +58,12 @@ const EVENT_WAIT_US = 50_000n;
 
 /**
  * For how long (ms) after the last completion or submission the event loop
- * goes round without pausing (see the module notes).
+ * goes round without pausing while a single transfer is in flight (see the
+ * module notes): longer than a G3's 17 ms processing delay, so a reply
+ * header is seen as soon as it is sent; longer waits (a capture's) pause
+ * again.
  */
-export const SPIN_MS = 0;
+export const SPIN_MS = 30;
 
 /**
  * After that, how long (ms) the loop waits after a round that completed
@@ -253,7 +265,8 @@ export class LibusbEventLoop {
             this.#failAll(); // the event loop itself failed (should not happen)
           }
           const idle = this.#lastActivity === before;
-          if (idle && this.#handlers.size > 0 && performance.now() - before > SPIN_MS) {
+          const spin = this.#handlers.size === 1 && performance.now() - before <= SPIN_MS;
+          if (idle && this.#handlers.size > 0 && !spin) {
             await this.#idlePause();
           }
         }
