@@ -45,6 +45,28 @@ const FIRST_PAGE_MS = 15_000;
 const LAUNCH_ATTEMPTS = 4;
 
 /**
+ * The fields of `/proc/PID/stat` after the command name (which may hold
+ * spaces and parentheses): index 0 is field 3 (state), 3 is the session id,
+ * 11 and 12 are utime and stime.
+ *
+ * @param pid the process
+ * @returns its fields from the third on
+ */
+export async function procStat(pid: number): Promise<string[]> {
+  return statFields(await Deno.readTextFile(`/proc/${pid}/stat`));
+}
+
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** One process of a Chromium, as {@link processTree} finds it. */
+interface ChromiumProcess {
+  pid: number;
+  cmdline: string;
+}
+
+/**
  * The processes of one Chromium: every process whose session is the browser's
  * (it is started as a session leader through `setsid`) or whose command line
  * names its private profile. Chromium's helpers (zygotes, GPU, renderers)
@@ -52,22 +74,20 @@ const LAUNCH_ATTEMPTS = 4;
  * `exec` (see {@link Browser.launch}) lives on until killed; each of them
  * holds the browser's stderr open.
  */
-function processTree(sessionId: number, profile: string): number[] {
-  const pids: number[] = [];
+function processTree(sessionId: number, profile: string): ChromiumProcess[] {
+  const found: ChromiumProcess[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid) || pid === Deno.pid) continue;
     try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const session = Number(fields[3]); // field 6: session id
-      const cmdline = session === sessionId ? "" : Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-      if (session === sessionId || cmdline.includes(profile)) pids.push(pid);
+      const session = Number(statFields(Deno.readTextFileSync(`/proc/${pid}/stat`))[3]);
+      const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+      if (session === sessionId || cmdline.includes(profile)) found.push({ pid, cmdline });
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
-  return pids;
+  return found;
 }
 
 /** A headless Chromium with one page, driven through the DevTools protocol. */
@@ -207,17 +227,13 @@ export class Browser implements AsyncDisposable {
 
   /** A description of this browser's forked children stuck before exec, if any. */
   #stuckForks(): string {
-    const stuck: number[] = [];
-    for (const pid of processTree(this.#child.pid, this.#profile)) {
-      if (pid === this.#child.pid) continue;
-      try {
-        const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-        // A fork that has not exec'd still has the browser's own command line.
-        if (!cmdline.includes("--type=") && cmdline.includes(this.#profile)) stuck.push(pid);
-      } catch {
-        // gone
-      }
-    }
+    // A fork that has not exec'd still has the browser's own command line.
+    const stuck = processTree(this.#child.pid, this.#profile)
+      .filter((p) =>
+        p.pid !== this.#child.pid && !p.cmdline.includes("--type=") &&
+        p.cmdline.includes(this.#profile)
+      )
+      .map((p) => p.pid);
     return stuck.length > 0
       ? `${stuck.length} forked child(ren) of the browser stuck before exec: ${stuck.join(", ")}`
       : "";
@@ -432,7 +448,8 @@ export class Browser implements AsyncDisposable {
       // already closed
     }
     // The browser and everything it started: helpers, and any fork stuck before exec.
-    for (const pid of new Set([this.#child.pid, ...processTree(this.#child.pid, this.#profile)])) {
+    const tree = processTree(this.#child.pid, this.#profile).map((p) => p.pid);
+    for (const pid of new Set([this.#child.pid, ...tree])) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch {

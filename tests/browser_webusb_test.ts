@@ -9,7 +9,7 @@ import { serveWebApp } from "../src/cli/web_command.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { openUsbDevice } from "../src/usb/discovery.ts";
-import { Browser, findChromium } from "./_cdp.ts";
+import { Browser, findChromium, procStat } from "./_cdp.ts";
 import {
   checkCameraPanel,
   checkCapture,
@@ -52,8 +52,7 @@ if (chromium && !canGrant) {
 
 /** CPU seconds a process has used (user + system), from /proc. */
 async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = await procStat(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
 }
 
