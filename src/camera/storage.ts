@@ -15,7 +15,7 @@ import {
 } from "../protocol/errors.ts";
 import { extractThumbnail } from "../protocol/exif.ts";
 import { log } from "../protocol/log.ts";
-import { readAll, replyStream } from "../protocol/reply_stream.ts";
+import { replyBytes, replyStream } from "../protocol/reply_stream.ts";
 import type { Session } from "../protocol/session.ts";
 import {
   ATTRIBUTE,
@@ -251,10 +251,12 @@ export class Storage {
 
   async #driveName(): Promise<string> {
     if (this.#drive) return this.#drive;
-    const reply = this.#session.longReply(this.#host.spec("flashDeviceIdent"), new Uint8Array(0), {
-      maxLength: 1024,
-    });
-    this.#drive = decodeDriveName(await readAll(reply));
+    const reply = await this.#session.longReplyBytes(
+      this.#host.spec("flashDeviceIdent"),
+      new Uint8Array(0),
+      { maxLength: 1024 },
+    );
+    this.#drive = decodeDriveName(reply);
     return this.#drive;
   }
 
@@ -365,12 +367,10 @@ export class Storage {
   #directoryBytes(segments: string[]): Promise<Uint8Array> {
     return this.#host.run(async () => {
       const drive = await this.#driveName();
-      const data = await readAll(
-        this.#session.longReply(
-          COMMANDS.getDirectory,
-          encodeGetDirectory(toCameraPath(drive, segments), 0),
-          { maxLength: SINGLE_LISTING_LIMIT },
-        ),
+      const data = await this.#session.longReplyBytes(
+        COMMANDS.getDirectory,
+        encodeGetDirectory(toCameraPath(drive, segments), 0),
+        { maxLength: SINGLE_LISTING_LIMIT },
       );
       if (data.length < 11 || data.subarray(0, 11).every((b) => b === 0)) {
         throw new CardPathNotFoundError(toHostPath(segments), "directory");
@@ -611,7 +611,7 @@ export class Storage {
    * @returns its bytes
    */
   async read(path: string): Promise<Uint8Array> {
-    return await readAll(this.#reply(splitCardPath(path), false, {}));
+    return await this.#replyBytes(splitCardPath(path), false);
   }
 
   /**
@@ -656,6 +656,13 @@ export class Storage {
   ): ReadableStream<Uint8Array> {
     return replyStream((sink, stop) =>
       this.#produce(segments, thumbnail, sink, options, stop, onLength, maxLength)
+    );
+  }
+
+  /** A file's or thumbnail's whole reply, in one buffer (no stream: see `replyBytes`). */
+  #replyBytes(segments: string[], thumbnail: boolean, maxLength?: number): Promise<Uint8Array> {
+    return replyBytes((sink, stop) =>
+      this.#produce(segments, thumbnail, sink, {}, stop, undefined, maxLength)
     );
   }
 
@@ -734,12 +741,12 @@ export class Storage {
       }
       return bytes;
     }
-    return extractThumbnail(await readAll(this.#reply(segments, true, {}))).slice();
+    return extractThumbnail(await this.#replyBytes(segments, true)).slice();
   }
 
   /** A small file's bytes, refused before any data when the camera announces more than `limit`. */
   async #readWhole(segments: string[], limit: number): Promise<Uint8Array> {
-    return await readAll(this.#reply(segments, false, {}, undefined, limit));
+    return await this.#replyBytes(segments, false, limit);
   }
 
   /**

@@ -47,7 +47,7 @@ export {
   decodeListing,
 } from "./storage_codec.ts";
 export { fromCameraTime, toCameraTime } from "./clock.ts";
-export { readAll, type ReplyProducer, replyStream } from "./reply_stream.ts";
+export { readAll, replyBytes, type ReplyProducer, replyStream } from "./reply_stream.ts";
 export type { DiskInfoValues, ListingEntry, RawDirectoryEntry } from "./storage_codec.ts";
 export {
   APERTURES,

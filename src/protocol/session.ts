@@ -22,7 +22,7 @@ import { canPipeline } from "../usb/pipeline.ts";
 import { type Watchdog, watchEvery, watchOnce } from "../usb/watchdog.ts";
 import { nextChunkLength, queuedChunkLengths } from "./chunk_plan.ts";
 import { concat, joinBytes, readU16, readU32 } from "./bytes.ts";
-import { replyStream } from "./reply_stream.ts";
+import { replyBytes, replyStream } from "./reply_stream.ts";
 import {
   announcedLength,
   decodeFixedReply,
@@ -892,6 +892,24 @@ export class Session {
       options.deadline ?? this.callTimeout ?? callDeadline(timeout),
       () => this.#longCommand(spec, payload, sink, options),
     );
+  }
+
+  /**
+   * Send a command whose reply is long (§3.4) and return its data whole, in
+   * one buffer: {@link Session.longReply} read to its end, without the
+   * stream (see `replyBytes`). For replies that are small and wanted whole.
+   *
+   * @param spec the command
+   * @param payload its arguments
+   * @param options as {@link Session.longCommand}
+   * @returns the reply's data
+   */
+  longReplyBytes(
+    spec: CommandSpec,
+    payload: Uint8Array,
+    options: LongDialogueOptions = {},
+  ): Promise<Uint8Array> {
+    return replyBytes((sink) => this.longCommand(spec, payload, sink, options));
   }
 
   /**

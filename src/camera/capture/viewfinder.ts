@@ -5,7 +5,6 @@
  * @module
  */
 
-import { readAll } from "../../protocol/reply_stream.ts";
 import { encodePreviewRequest } from "../../protocol/capture_codec.ts";
 import { COMMANDS, hex } from "../../protocol/commands.ts";
 import { ProtocolError } from "../../protocol/errors.ts";
@@ -36,12 +35,10 @@ async function viewfinderOff(stay: RemoteStay): Promise<void> {
 }
 
 async function fetchFrame(stay: RemoteStay): Promise<Uint8Array> {
-  const frame = await readAll(
-    stay.wire.longReply(COMMANDS.retrievePreview, encodePreviewRequest(), {
-      maxLength: MAX_PREVIEW,
-      label: "RetrievePreview",
-    }),
-  );
+  const frame = await stay.wire.longReplyBytes(COMMANDS.retrievePreview, encodePreviewRequest(), {
+    maxLength: MAX_PREVIEW,
+    label: "RetrievePreview",
+  });
   const size = frame.length;
   if (size === 0 || frame[0] !== 0xff || frame[1] !== 0xd8) {
     throw new ProtocolError(
