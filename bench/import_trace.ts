@@ -8,9 +8,11 @@
 // the file, marking it, progress, anything else between two files).
 //
 // With --thumbs, the same for every thumbnail of the card (`canon thumbs` vs
-// `gphoto2 --get-all-thumbnails`).
+// `gphoto2 --get-all-thumbnails`). With --preamble, also every command
+// before the first file's, timed (opening, identification, the listing).
 //
-//   deno run --allow-all bench/import_trace.ts [FILES] [--thumbs] [--only=canon|gphoto2] [--json]
+//   deno run --allow-all bench/import_trace.ts [FILES] [--thumbs] [--preamble]
+//     [--only=canon|gphoto2] [--json]
 //
 // (LD_PRELOAD is not needed: the testbed is opened in this process, the
 // clients are children with the testbed's environment.)
@@ -25,6 +27,7 @@ const count = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 12);
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7);
 const asJson = Deno.args.includes("--json");
 const thumbs = Deno.args.includes("--thumbs");
+const preamble = Deno.args.includes("--preamble");
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A bus transfer as the camera put it on the bus. */
@@ -110,6 +113,17 @@ async function trace(client: "canon" | "gphoto2"): Promise<FileTiming[]> {
   const t0 = commands[0]?.t ?? 0;
   const out: FileTiming[] = [];
   const gets = commands.filter((c) => c.cmd1 === 0x01 && c.cmd2 === 0x11);
+  if (preamble) {
+    // Every command before the first file's, with the time since the one before.
+    const first = gets.length ? commands.indexOf(gets[0]) : commands.length;
+    console.error(`[trace] ${client}: ${first} commands before the first file`);
+    commands.slice(0, first).forEach((c, k) => {
+      const gap = k ? c.t - commands[k - 1].t : 0;
+      console.error(
+        `  ${fmt(c.t - t0, 1).padStart(8)} ms  +${fmt(gap, 1).padStart(6)}  ${name(c)}`,
+      );
+    });
+  }
   for (const get of gets) {
     const i = commands.indexOf(get);
     const next = commands[i + 1];
