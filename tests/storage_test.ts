@@ -120,6 +120,23 @@ Deno.test("download: bytes identical to the card, progress reaches the total, no
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("download: files of several write blocks, and of an exact number of them, arrive byte for byte", async () => {
+  // Storage.download gathers chunks into 256 KiB blocks before writing: sizes
+  // around the block boundaries, a remainder of one byte, and a whole number of blocks.
+  const sizes = [2_000_003, 512 * 1024, 256 * 1024 + 1, 256 * 1024 - 1, 1];
+  const content = sizes.map((size, i) => ({ path: `/DCIM/100CANON/MVI_000${i}.AVI`, size }));
+  const { vc, cam } = await connect(new MemoryCard({ content }));
+  await using _ = cam;
+  const dir = await Deno.makeTempDir();
+  for (const { path, size } of content) {
+    const result = await cam.storage.download(path, `${dir}/`);
+    assert.equal(result.size, size);
+    assert.deepEqual(await Deno.readFile(result.file!), cardBytes(vc.card!, path));
+  }
+  assert.equal([...Deno.readDirSync(dir)].length, sizes.length);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("open: a file as a stream of its bytes, identical to the card", async () => {
   const { vc, cam } = await connect(
     new MemoryCard({ content: [{ path: "/DCIM/100CANON/MVI_0001.AVI", size: 2_000_000 }] }),

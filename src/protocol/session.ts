@@ -1005,10 +1005,10 @@ export class Session {
             lengths,
             timeout,
             options.signal,
-            async (chunk) => {
+            (chunk) => {
               received += chunk.length;
               // Bytes that arrive after an abort are counted (not drained twice), not delivered.
-              if (!options.signal?.aborted) await sink(chunk);
+              return options.signal?.aborted ? undefined : sink(chunk);
             },
           );
           options.signal?.throwIfAborted();
@@ -1053,7 +1053,7 @@ export class Session {
     lengths: Iterable<number>,
     timeout: number,
     signal: AbortSignal | undefined,
-    take: (chunk: Uint8Array) => Promise<void>,
+    take: (chunk: Uint8Array) => void | Promise<void>,
   ): Promise<void> {
     if (!canPipeline(this.device)) return;
     const depth = this.pipelineDepth;
@@ -1138,7 +1138,9 @@ export class Session {
           throw new ProtocolError(`${label}: the camera sent more than it announced`);
         }
         got += chunk.length;
-        await take(chunk);
+        // A sink that took the chunk at once returns nothing to wait for.
+        const taken = take(chunk);
+        if (taken) await taken;
       }
     } finally {
       watchdog.cancel();
