@@ -865,6 +865,54 @@ export function fillBulkTransfer(
   view.setInt32(TRANSFER.numIsoPackets, 0, true);
 }
 
+/**
+ * Make a transfer filled by {@link fillBulkTransfer} ready to be submitted
+ * again with a new length (at most its buffer's): handle, endpoint,
+ * callback, user data and buffer stay as they were, so nothing is allocated.
+ *
+ * @param view the transfer's {@link transferView}
+ * @param length bytes to ask for
+ * @param timeout timeout in ms
+ */
+export function rearmTransfer(view: DataView, length: number, timeout: number): void {
+  view.setUint32(TRANSFER.timeout, timeout, true);
+  view.setInt32(TRANSFER.status, 0, true);
+  view.setInt32(TRANSFER.length, length, true);
+  view.setInt32(TRANSFER.actualLength, 0, true);
+}
+
+/**
+ * A finished transfer's `enum libusb_transfer_status`, read through its view.
+ *
+ * @param view the transfer's {@link transferView}
+ * @returns the status ({@link LIBUSB_TRANSFER_STATUS})
+ */
+export function transferStatus(view: DataView): number {
+  return view.getInt32(TRANSFER.status, true);
+}
+
+/**
+ * A finished transfer's `actual_length`, read through its view.
+ *
+ * @param view the transfer's {@link transferView}
+ * @returns bytes transferred
+ */
+export function transferActualLength(view: DataView): number {
+  return view.getInt32(TRANSFER.actualLength, true);
+}
+
+/**
+ * The `user_data` of a transfer the callback received, without reading the
+ * rest of the struct.
+ *
+ * @param transfer the `struct libusb_transfer *`
+ * @returns the user data given to {@link fillBulkTransfer}
+ */
+export function transferUserData(transfer: Deno.PointerObject): number {
+  const view = new Deno.UnsafePointerView(transfer);
+  return view.getUint32(TRANSFER.userData) + view.getUint32(TRANSFER.userData + 4) * TWO_32;
+}
+
 /** How a transfer ended, as its struct says after the callback. */
 export interface TransferResult {
   /** `enum libusb_transfer_status` ({@link LIBUSB_TRANSFER_STATUS}). */

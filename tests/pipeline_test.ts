@@ -24,9 +24,17 @@ class ScriptedBackend implements TransferSubmitter {
   closed: boolean | undefined;
   #open = 0;
 
-  constructor(readonly cancellable = true) {}
+  /** Transfers given up on through `abandon` (tracking backends only). */
+  abandoned = 0;
 
-  submit(length: number): Promise<PendingTransfer> {
+  /**
+   * @param cancellable a cancel ends the transfer
+   * @param tracking submit at once and offer `ended` and `abandon`, as the
+   *   libusb backend does (the pipeline then makes no promise of its own)
+   */
+  constructor(readonly cancellable = true, readonly tracking = false) {}
+
+  submit(length: number): PendingTransfer | Promise<PendingTransfer> {
     let resolve!: (end: TransferEnd) => void;
     const done = new Promise<TransferEnd>((r) => resolve = r);
     let ended = false;
@@ -43,14 +51,25 @@ class ScriptedBackend implements TransferSubmitter {
     this.submitted.push(scripted);
     this.#open++;
     this.maxInFlight = Math.max(this.maxInFlight, this.#open);
-    return Promise.resolve({
+    const pending: PendingTransfer = {
       done,
       cancel: () => {
         scripted.cancelled = true;
         if (this.cancellable) scripted.end({ status: "cancelled", data: bytes(0) });
         return Promise.resolve();
       },
-    });
+    };
+    if (!this.tracking) return Promise.resolve(pending);
+    return {
+      ...pending,
+      get ended() {
+        return ended;
+      },
+      abandon: (end) => {
+        this.abandoned++;
+        scripted.end(end);
+      },
+    };
   }
 
   close(leaked: boolean): void {
@@ -63,6 +82,22 @@ function bytes(n: number, fill = 1): Uint8Array {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * Register a test twice: with a backend the pipeline wraps (a promise per
+ * transfer) and with one that tracks its transfers itself.
+ */
+function bothBackends(
+  name: string,
+  body: (make: (cancellable?: boolean) => ScriptedBackend, tracking: boolean) => Promise<void>,
+): void {
+  for (const tracking of [false, true]) {
+    Deno.test(
+      `pipeline${tracking ? " (tracking backend)" : ""}: ${name}`,
+      () => body((cancellable = true) => new ScriptedBackend(cancellable, tracking), tracking),
+    );
+  }
+}
 
 /** Collect results while a script ends the transfers. */
 async function run(
@@ -77,8 +112,8 @@ async function run(
   }
 }
 
-Deno.test("pipeline: results come in submission order, whatever order transfers end in", async () => {
-  const backend = new ScriptedBackend();
+bothBackends("results come in submission order, whatever order transfers end in", async (make) => {
+  const backend = make();
   const running = run(pipelineReads(backend, [10, 10, 10, 10], { inFlight: 3, bound: 5000 }));
   await tick();
   assert.equal(backend.submitted.length, 3, "three in flight at once");
@@ -94,43 +129,49 @@ Deno.test("pipeline: results come in submission order, whatever order transfers 
   assert.equal(backend.closed, false, "closed once, nothing leaked");
 });
 
-Deno.test("pipeline: after a short transfer the rest is cancelled; what they got is still yielded", async () => {
-  const backend = new ScriptedBackend(false);
-  const running = run(pipelineReads(backend, [10, 10, 10, 10, 10], { inFlight: 3, bound: 5000 }));
-  await tick();
-  backend.submitted[0].end({ status: "ok", data: bytes(4) }); // short
-  await tick();
-  assert.ok(backend.submitted[1].cancelled && backend.submitted[2].cancelled);
-  backend.submitted[1].end({ status: "cancelled", data: bytes(6) });
-  backend.submitted[2].end({ status: "cancelled", data: bytes(0) });
-  const { results, error } = await running;
-  assert.equal(error, undefined);
-  assert.deepEqual(results.map((r) => r.data?.byteLength), [4, 6]);
-  assert.equal(backend.submitted.length, 3, "nothing submitted after the short one");
-});
+bothBackends(
+  "after a short transfer the rest is cancelled; what they got is still yielded",
+  async (make) => {
+    const backend = make(false);
+    const running = run(pipelineReads(backend, [10, 10, 10, 10, 10], { inFlight: 3, bound: 5000 }));
+    await tick();
+    backend.submitted[0].end({ status: "ok", data: bytes(4) }); // short
+    await tick();
+    assert.ok(backend.submitted[1].cancelled && backend.submitted[2].cancelled);
+    backend.submitted[1].end({ status: "cancelled", data: bytes(6) });
+    backend.submitted[2].end({ status: "cancelled", data: bytes(0) });
+    const { results, error } = await running;
+    assert.equal(error, undefined);
+    assert.deepEqual(results.map((r) => r.data?.byteLength), [4, 6]);
+    assert.equal(backend.submitted.length, 3, "nothing submitted after the short one");
+  },
+);
 
-Deno.test("pipeline: a failed transfer cancels the rest and is thrown once all have ended", async () => {
-  const backend = new ScriptedBackend(false);
-  const running = run(pipelineReads(backend, [10, 10, 10], { inFlight: 3, bound: 5000 }));
-  await tick();
-  backend.submitted[0].end({ status: "ok", data: bytes(10) });
-  backend.submitted[1].end({
-    status: "error",
-    error: new UsbError("NO_DEVICE", "gone"),
-    data: bytes(0),
-  });
-  await tick();
-  assert.ok(backend.submitted[2].cancelled);
-  assert.equal(backend.closed, undefined, "not closed while a transfer is still out");
-  backend.submitted[2].end({ status: "cancelled", data: bytes(10) });
-  const { results, error } = await running;
-  assert.equal(results.length, 1, "data after the failure is not handed out");
-  assert.ok(error instanceof UsbError && error.code === "NO_DEVICE");
-  assert.equal(backend.closed, false);
-});
+bothBackends(
+  "a failed transfer cancels the rest and is thrown once all have ended",
+  async (make) => {
+    const backend = make(false);
+    const running = run(pipelineReads(backend, [10, 10, 10], { inFlight: 3, bound: 5000 }));
+    await tick();
+    backend.submitted[0].end({ status: "ok", data: bytes(10) });
+    backend.submitted[1].end({
+      status: "error",
+      error: new UsbError("NO_DEVICE", "gone"),
+      data: bytes(0),
+    });
+    await tick();
+    assert.ok(backend.submitted[2].cancelled);
+    assert.equal(backend.closed, undefined, "not closed while a transfer is still out");
+    backend.submitted[2].end({ status: "cancelled", data: bytes(10) });
+    const { results, error } = await running;
+    assert.equal(results.length, 1, "data after the failure is not handed out");
+    assert.ok(error instanceof UsbError && error.code === "NO_DEVICE");
+    assert.equal(backend.closed, false);
+  },
+);
 
-Deno.test("pipeline: a stall ends the iteration after cancelling the rest", async () => {
-  const backend = new ScriptedBackend();
+bothBackends("a stall ends the iteration after cancelling the rest", async (make) => {
+  const backend = make();
   const running = run(pipelineReads(backend, [10, 10, 10], { inFlight: 3, bound: 5000 }));
   await tick();
   backend.submitted[0].end({ status: "stall", data: bytes(0) });
@@ -140,8 +181,8 @@ Deno.test("pipeline: a stall ends the iteration after cancelling the rest", asyn
   assert.ok(backend.submitted[1].cancelled && backend.submitted[2].cancelled);
 });
 
-Deno.test("pipeline: an abort yields what had arrived, then throws the reason", async () => {
-  const backend = new ScriptedBackend(false);
+bothBackends("an abort yields what had arrived, then throws the reason", async (make) => {
+  const backend = make(false);
   const stop = new AbortController();
   const running = run(
     pipelineReads(backend, [10, 10, 10, 10], { inFlight: 2, bound: 5000, signal: stop.signal }),
@@ -159,15 +200,19 @@ Deno.test("pipeline: an abort yields what had arrived, then throws the reason", 
   assert.equal(backend.closed, false);
 });
 
-Deno.test("pipeline: a transfer that never ends fails the read within its bound and is given up on", async () => {
-  const backend = new ScriptedBackend(false); // ignores cancellation
-  const start = performance.now();
-  const { error } = await run(pipelineReads(backend, [10], { inFlight: 1, bound: 100 }));
-  const ms = performance.now() - start;
-  assert.ok(error instanceof UsbError && error.code === "TIMEOUT", String(error));
-  assert.ok(ms < 2000, `${ms} ms`);
-  assert.equal(backend.closed, true, "told that a transfer was left behind");
-});
+bothBackends(
+  "a transfer that never ends fails the read within its bound and is given up on",
+  async (make, tracking) => {
+    const backend = make(false); // ignores cancellation
+    const start = performance.now();
+    const { error } = await run(pipelineReads(backend, [10], { inFlight: 1, bound: 100 }));
+    const ms = performance.now() - start;
+    assert.ok(error instanceof UsbError && error.code === "TIMEOUT", String(error));
+    assert.ok(ms < 2000, `${ms} ms`);
+    assert.equal(backend.closed, true, "told that a transfer was left behind");
+    assert.equal(backend.abandoned, tracking ? 1 : 0, "a tracking backend is told to give it up");
+  },
+);
 
 Deno.test("pipeline: the backend is closed only after every cancel call has returned", async () => {
   // libusb's cancel runs on a worker thread: the transfer may end (and the

@@ -696,14 +696,20 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       freeTransfer(transfer);
       resolve(outcome);
     };
-    const submitted = events.submit(transfer, id, onDone).then((r) => {
+    const refused = (r: number) => {
       if (r < 0) {
         freeTransfer(transfer);
         resolve({ status: "error", code: r, length: 0 });
       }
+    };
+    const r = events.submit(transfer, id, onDone);
+    if (typeof r === "number") refused(r);
+    const ended = typeof r === "number" ? promise : r.then((code) => {
+      refused(code);
+      return promise;
     });
     // The buffer stays referenced (and alive) until the transfer ended.
-    return this.#track(submitted.then(() => promise), buffer);
+    return this.#track(ended, buffer);
   }
 
   /** A control transfer's buffer: the setup packet, then room for `length` data bytes. */

@@ -46,7 +46,11 @@ import {
   LIBUSB_TRANSFER_STATUS,
   mayIssueIoctlsHere,
   readTransferResult,
+  rearmTransfer,
   TRANSFER_CALLBACK,
+  transferActualLength,
+  transferStatus,
+  transferUserData,
   transferView,
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
@@ -131,8 +135,10 @@ export class LibusbEventLoop {
   #lastActivity = 0;
   #wake: (() => void) | undefined;
   #closed = false;
-  /** The last worker-thread submission (the next one waits for it). */
-  #submitting: Promise<void> = Promise.resolve();
+  /** The last worker-thread submission (the next one waits for it while it runs). */
+  #submitting: Promise<number> = Promise.resolve(0);
+  /** Worker-thread submissions still running. */
+  #workerSubmits = 0;
 
   /**
    * Prepare the loop of a context; nothing runs until a transfer is submitted.
@@ -173,33 +179,41 @@ export class LibusbEventLoop {
    * @param transfer the filled transfer, its user data the id from {@link LibusbEventLoop.nextId}
    * @param id that id
    * @param onDone called with the transfer when libusb gives it back
-   * @param here submit on the calling thread where that is safe (see the
-   *   module notes): right for a lone transfer; a pipeline submits from a
-   *   worker thread, so that the main thread stays free for the completions
-   *   of the transfers already in flight
-   * @returns 0 (in flight), or libusb's error code (nothing in flight then)
+   * @returns 0 (in flight), or libusb's error code (nothing in flight then):
+   *   at once when the transfer was submitted on the calling thread (see the
+   *   module notes), as a promise when it went through a worker thread
    */
-  async submit(
+  submit(
     transfer: Deno.PointerObject,
     id: number,
     onDone: TransferHandler,
     here = true,
-  ): Promise<number> {
+  ): number | Promise<number> {
     if (this.#closed) return LIBUSB_ERROR_CODES.NO_DEVICE;
     // Registered before submitting: the callback can come before the submit call returns.
     this.#handlers.set(id, onDone);
     if (this.#handlers.size === 1) this.#callback.ref();
     const L = libusb();
-    let r: number;
-    if (here && mayIssueIoctlsHere()) r = L.libusb_submit_transfer_here(transfer);
-    else {
-      // Worker-thread submissions are chained, so that transfers reach the
-      // kernel in the order they were submitted here (parallel worker threads
-      // would race each other).
-      const submitted = this.#submitting.then(() => L.libusb_submit_transfer(transfer));
-      this.#submitting = submitted.then(() => undefined, () => undefined);
-      r = await submitted;
+    if (here && mayIssueIoctlsHere()) {
+      return this.#submitted(id, L.libusb_submit_transfer_here(transfer));
     }
+    // A worker-thread submission made while another is still running waits
+    // for it, so that transfers reach the kernel in the order they were
+    // submitted here (parallel worker threads would race each other).
+    const call = () => L.libusb_submit_transfer(transfer);
+    const submitted = this.#workerSubmits === 0 ? call() : this.#submitting.then(call, call);
+    this.#submitting = submitted;
+    this.#workerSubmits++;
+    return submitted.then((r) => {
+      this.#workerSubmits--;
+      return this.#submitted(id, r);
+    }, (error) => {
+      this.#workerSubmits--;
+      throw error;
+    });
+  }
+
+  #submitted(id: number, r: number): number {
     if (r < 0) {
       this.#forget(id);
       return r;
@@ -301,7 +315,7 @@ export class LibusbEventLoop {
   /** The transfer callback (main thread). */
   #completed(transfer: Deno.PointerValue): void {
     if (!transfer) return;
-    const { userData } = readTransferResult(transfer);
+    const userData = transferUserData(transfer);
     const onDone = this.#handlers.get(userData);
     if (!onDone) return;
     this.#lastActivity = performance.now();
@@ -331,12 +345,73 @@ export interface LibusbPipelineTarget {
   error(code: number, length: number, partial: number, data: Uint8Array): Error;
 }
 
-interface InFlight {
-  readonly id: number;
+/**
+ * One transfer of a {@link LibusbBulkInSubmitter}, kept for the whole read
+ * with everything a submission needs: its struct's view, its buffer, a
+ * user-data id and the handlers, all made once, so that a submission and
+ * its completion allocate no more than the promise the pipeline waits on.
+ */
+class Slot implements PendingTransfer {
   readonly transfer: Deno.PointerObject;
-  readonly buffer: Uint8Array;
-  readonly resolve: (end: TransferEnd) => void;
-  ended: boolean;
+  readonly view: DataView;
+  /** The transfer's own buffer (an ArrayBuffer outside the V8 heap: it does not move). */
+  buffer: Uint8Array;
+  /** Its user-data id, the same for every submission. */
+  readonly id: number;
+  /** Bytes asked for by the submission in flight. */
+  length = 0;
+  /** Whether the submission in flight has ended. */
+  ended = true;
+  done: Promise<TransferEnd> = Promise.resolve({ status: "cancelled", data: new Uint8Array(0) });
+  resolve: (end: TransferEnd) => void = () => {};
+  readonly #owner: LibusbBulkInSubmitter;
+  readonly #events: LibusbEventLoop;
+  /** libusb's callback for this slot (made once). */
+  readonly onDone: TransferHandler;
+  /** Gives the slot back once the pipeline no longer needs its data (made once). */
+  readonly release: () => void;
+  /** Whether the data of the last completion was given back. */
+  released = true;
+  /** Whether the transfer holds this slot's current length, buffer and ids. */
+  filled = false;
+  /** Given up on while in flight: libusb may still own it, so it is never reused or freed. */
+  lost = false;
+
+  constructor(
+    owner: LibusbBulkInSubmitter,
+    events: LibusbEventLoop,
+    transfer: Deno.PointerObject,
+    capacity: number,
+  ) {
+    this.#owner = owner;
+    this.#events = events;
+    this.transfer = transfer;
+    this.view = transferView(transfer);
+    this.buffer = new Uint8Array(new ArrayBuffer(capacity));
+    this.id = events.nextId();
+    this.onDone = (t) => owner.completed(this, t);
+    this.release = () => {
+      if (this.released) return;
+      this.released = true;
+      owner.reuse(this);
+    };
+  }
+
+  /** Ask libusb to end the submission in flight (NOT_FOUND: it already ended). */
+  async cancel(): Promise<void> {
+    if (this.ended) return;
+    await this.#events.cancel(this.transfer);
+  }
+
+  /** Settle the submission in flight without libusb (a transfer given up on). */
+  abandon(end: TransferEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.lost = true;
+    this.#events.abandon(this.id);
+    this.#owner.forget(this);
+    this.resolve(end);
+  }
 }
 
 /**
@@ -345,15 +420,12 @@ interface InFlight {
  */
 export class LibusbBulkInSubmitter implements TransferSubmitter {
   readonly #target: LibusbPipelineTarget;
-  /** Allocated transfers not in flight. */
-  readonly #idle: Deno.PointerObject[] = [];
-  /** Every transfer allocated (freed at close). */
-  readonly #all: Deno.PointerObject[] = [];
-  /** The data buffer of each transfer. */
-  readonly #buffers = new Map<Deno.PointerObject, Uint8Array>();
-  /** The struct view of each transfer (filled once per submission). */
-  readonly #views = new Map<Deno.PointerObject, DataView>();
-  readonly #flying = new Map<number, InFlight>();
+  /** Slots not in flight. */
+  readonly #idle: Slot[] = [];
+  /** Every slot (freed at close). */
+  readonly #all: Slot[] = [];
+  /** Slots whose submission is in flight. */
+  readonly #flying = new Set<Slot>();
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -381,60 +453,65 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
    * Submit one bulk IN transfer.
    *
    * @param length bytes to ask for
-   * @returns the transfer on its way
+   * @returns the transfer on its way: at once when it was submitted on this
+   *   thread, as a promise when it went through a worker thread
    * @throws {UsbError} NO_MEM when libusb cannot allocate a transfer; the
    *   device's error for a refused submission (NO_DEVICE when unplugged)
    */
-  async submit(length: number): Promise<PendingTransfer> {
+  submit(length: number): PendingTransfer | Promise<PendingTransfer> {
     if (this.#closed) {
       throw new UsbError("NO_DEVICE", "the pipelined read was closed (the device is closing)");
     }
     const events = this.#target.events;
-    let transfer = this.#idle.pop();
-    if (!transfer) {
-      transfer = allocTransfer();
-      this.#all.push(transfer);
-      this.#views.set(transfer, transferView(transfer));
+    let slot = this.#idle.pop();
+    if (!slot) {
+      slot = new Slot(this, events, allocTransfer(), length);
+      this.#all.push(slot);
     }
-    // Each transfer keeps its buffer (an ArrayBuffer of its own: outside the V8
-    // heap, it does not move) for the whole read; completed data is lent to the
-    // consumer in place (no copy) until the pipeline releases it.
+    // Each slot keeps its buffer for the whole read; completed data is lent
+    // to the consumer in place (no copy) until the pipeline releases it.
     // Long-lived buffers rather than one per submission: buffers alive across
     // garbage collections would be promoted and pile up until a full collection.
-    let own = this.#buffers.get(transfer);
-    if (!own || own.length < length) {
-      own = new Uint8Array(new ArrayBuffer(length));
-      this.#buffers.set(transfer, own);
+    if (slot.buffer.length < length) {
+      slot.buffer = new Uint8Array(new ArrayBuffer(length));
+      slot.filled = false;
     }
-    const buffer = own.subarray(0, length);
-    const id = events.nextId();
-    fillBulkTransfer(transfer, {
-      handle: this.#target.handle,
-      endpoint: this.#target.endpoint,
-      buffer,
-      timeout: this.#target.timeout,
-      callback: events.callback,
-      userData: id,
-    }, this.#views.get(transfer));
-    let resolve!: (end: TransferEnd) => void;
-    const done = new Promise<TransferEnd>((r) => resolve = r);
-    const entry: InFlight = { id, transfer, buffer, resolve, ended: false };
-    this.#flying.set(id, entry);
-    const r = await events.submit(transfer, id, (t) => this.#completed(entry, t), false);
-    if (r < 0) {
-      this.#flying.delete(id);
-      this.#idle.push(transfer);
-      this.#wakeIdle();
-      throw this.#target.error(r, length, 0, new Uint8Array(0));
+    if (slot.filled) {
+      rearmTransfer(slot.view, length, this.#target.timeout);
+    } else {
+      fillBulkTransfer(slot.transfer, {
+        handle: this.#target.handle,
+        endpoint: this.#target.endpoint,
+        buffer: slot.buffer.subarray(0, length),
+        timeout: this.#target.timeout,
+        callback: events.callback,
+        userData: slot.id,
+      }, slot.view);
+      slot.filled = true;
     }
-    return {
-      done,
-      cancel: async () => {
-        if (entry.ended) return;
-        // NOT_FOUND: it already completed; its callback is on the way.
-        await events.cancel(entry.transfer);
-      },
-    };
+    slot.length = length;
+    slot.ended = false;
+    slot.released = false;
+    const { promise, resolve } = Promise.withResolvers<TransferEnd>();
+    slot.done = promise;
+    slot.resolve = resolve;
+    this.#flying.add(slot);
+    // From a worker thread (see the module notes): through umockdev that
+    // keeps the main thread free while the emulator takes the submission,
+    // measured 9-10 MB/s against 6-7 when submitting here.
+    const r = events.submit(slot.transfer, slot.id, slot.onDone, false);
+    if (typeof r === "number") return this.#afterSubmit(slot, r);
+    return r.then((code) => this.#afterSubmit(slot, code));
+  }
+
+  #afterSubmit(slot: Slot, r: number): PendingTransfer {
+    if (r >= 0) return slot;
+    slot.ended = true;
+    this.#flying.delete(slot);
+    slot.released = true;
+    this.#idle.push(slot);
+    this.#wakeIdle();
+    throw this.#target.error(r, slot.length, 0, new Uint8Array(0));
   }
 
   /**
@@ -448,53 +525,62 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     if (this.#closed) return;
     this.#closed = true;
     if (leaked || this.#flying.size > 0) {
-      for (const entry of this.#flying.values()) this.#target.events.abandon(entry.id);
+      for (const slot of this.#flying) this.#target.events.abandon(slot.id);
       return;
     }
-    for (const transfer of this.#all) freeTransfer(transfer);
+    for (const slot of this.#all) if (!slot.lost) freeTransfer(slot.transfer);
     this.#all.length = 0;
     this.#idle.length = 0;
-    this.#buffers.clear();
-    this.#views.clear();
   }
 
-  /** A transfer ended (main thread). */
-  #completed(entry: InFlight, transfer: Deno.PointerObject | null): void {
-    if (!this.#flying.delete(entry.id)) return;
-    const length = entry.buffer.length;
+  /** A slot's data is no longer needed: it may serve another submission. */
+  reuse(slot: Slot): void {
+    if (slot.lost || !slot.ended) return; // given up on: libusb may still own it
+    this.#idle.push(slot);
+  }
+
+  /** A slot given up on: no longer counted in flight (and never reused). */
+  forget(slot: Slot): void {
+    slot.released = true;
+    this.#flying.delete(slot);
+    this.#wakeIdle();
+  }
+
+  /** A slot's transfer ended (main thread). */
+  completed(slot: Slot, transfer: Deno.PointerObject | null): void {
+    if (slot.ended || !this.#flying.delete(slot)) return;
+    slot.ended = true;
+    const length = slot.length;
     if (!transfer) {
-      this.#finish(entry, {
+      // The event loop failed: the transfer may still be libusb's; the slot is not reused.
+      slot.released = true;
+      slot.resolve({
         status: "error",
         error: this.#target.error(LIBUSB_ERROR_CODES.IO, length, 0, new Uint8Array(0)),
         data: new Uint8Array(0),
       });
+      this.#wakeIdle();
       return;
     }
-    const outcome = readTransferOutcome(transfer, length);
-    // No copy: the data stays in the transfer's buffer until the pipeline
+    const outcome = transferOutcome(
+      transferStatus(slot.view),
+      transferActualLength(slot.view),
+      length,
+    );
+    // No copy: the data stays in the slot's buffer until the pipeline
     // releases it (the consumer asked for the next result); only then does
-    // the transfer, with its buffer, serve another submission.
-    const data = entry.buffer.subarray(0, outcome.length);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.#idle.push(entry.transfer);
-    };
-    const end: TransferEnd = outcome.status === "error"
-      ? {
-        status: "error",
-        error: this.#target.error(outcome.code, length, outcome.length, data.slice()),
-        data,
-        release,
-      }
-      : { status: outcome.status, data, release };
-    this.#finish(entry, end);
-  }
-
-  #finish(entry: InFlight, end: TransferEnd): void {
-    entry.ended = true;
-    entry.resolve(end);
+    // the slot, with its buffer, serve another submission.
+    const data = slot.buffer.subarray(0, outcome.length);
+    slot.resolve(
+      outcome.status === "error"
+        ? {
+          status: "error",
+          error: this.#target.error(outcome.code, length, outcome.length, data.slice()),
+          data,
+          release: slot.release,
+        }
+        : { status: outcome.status, data, release: slot.release },
+    );
     this.#wakeIdle();
   }
 

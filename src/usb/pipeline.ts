@@ -57,6 +57,17 @@ export interface PendingTransfer {
    * Idempotent; harmless once the transfer has ended.
    */
   cancel(): Promise<void>;
+  /**
+   * Whether it has ended, for a backend that keeps track (with
+   * {@link PendingTransfer.abandon}): the pipeline then waits on `done`
+   * itself instead of a promise of its own per transfer.
+   */
+  readonly ended?: boolean;
+  /**
+   * Settle `done` at once with `end`: the transfer is given up on (it never
+   * ended within the bound), and the backend must leave its resources alone.
+   */
+  abandon?(end: TransferEnd): void;
 }
 
 /** What a backend provides to {@link pipelineReads}. */
@@ -68,7 +79,7 @@ export interface TransferSubmitter {
    * @returns the transfer on its way
    * @throws an error when it could not be submitted (nothing is then in flight for it)
    */
-  submit(length: number): Promise<PendingTransfer>;
+  submit(length: number): PendingTransfer | Promise<PendingTransfer>;
   /**
    * Release the backend's resources. Called once, after every submitted
    * transfer has ended, or with `leaked` set when some never ended within
@@ -96,16 +107,47 @@ export interface PipelineOptions {
   quiet?: boolean;
 }
 
-interface Entry {
+/** A transfer the pipeline submitted. */
+class Entry {
   readonly transfer: PendingTransfer;
   readonly length: number;
   readonly submittedAt: number;
   /** Set once stopped while this transfer was overdue. */
   overdueSince?: number;
-  ended: boolean;
+  /** Settles once the transfer ended or was given up on. */
   readonly done: Promise<TransferEnd>;
-  /** Settle `done` without the backend (a transfer given up on). */
-  force(end: TransferEnd): void;
+  /** For a backend that does not track `ended` and `abandon`: the pipeline's own promise. */
+  #settle?: (end: TransferEnd) => void;
+  #ended = false;
+
+  constructor(transfer: PendingTransfer, length: number) {
+    this.transfer = transfer;
+    this.length = length;
+    this.submittedAt = performance.now();
+    if (transfer.abandon && transfer.ended !== undefined) {
+      this.done = transfer.done;
+      return;
+    }
+    const { promise, resolve } = Promise.withResolvers<TransferEnd>();
+    this.done = promise;
+    this.#settle = resolve;
+    transfer.done.then((end) => {
+      this.#ended = true;
+      resolve(end);
+    });
+  }
+
+  get ended(): boolean {
+    return this.#settle ? this.#ended : this.transfer.ended === true;
+  }
+
+  /** Settle `done` without the backend's completion (a transfer given up on). */
+  force(end: TransferEnd): void {
+    if (this.#settle) {
+      this.#ended = true;
+      this.#settle(end);
+    } else this.transfer.abandon!(end);
+  }
 }
 
 /**
@@ -171,7 +213,6 @@ export async function* pipelineReads(
         void stop();
       } else if (now - entry.overdueSince > 1000) {
         leaked = true;
-        entry.ended = true;
         entry.force({ status: "error", error: failure!, data: new Uint8Array(0) });
       }
     }
@@ -196,34 +237,26 @@ export async function* pipelineReads(
         if (next.done) break;
         let transfer: PendingTransfer;
         try {
-          transfer = await submitter.submit(next.value);
+          const submitted = submitter.submit(next.value);
+          transfer = submitted instanceof Promise ? await submitted : submitted;
         } catch (error) {
           failure ??= error instanceof Error ? error : new Error(String(error));
           await stop();
           break;
         }
-        let force!: (end: TransferEnd) => void;
-        const entry: Entry = {
-          transfer,
-          length: next.value,
-          submittedAt: performance.now(),
-          ended: false,
-          done: new Promise<TransferEnd>((resolve) => {
-            force = resolve;
-            transfer.done.then((end) => {
-              entry.ended = true;
-              resolve(end);
-            });
-          }),
-          force: (end) => force(end),
-        };
-        queue.push(entry);
+        queue.push(new Entry(transfer, next.value));
         // Aborted while submitting: this one is cancelled too.
         if (stopped) await cancel(transfer);
       }
       const head = queue[0];
       if (!head) break;
-      const end = await waitFor(head);
+      let end: TransferEnd;
+      watchdog.ref();
+      try {
+        end = await head.done;
+      } finally {
+        watchdog.unref();
+      }
       queue.shift();
       // The data's memory goes back to the backend once the consumer resumes
       // (or at once when it is not handed out).
