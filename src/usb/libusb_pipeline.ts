@@ -59,7 +59,7 @@ import {
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
 import { LIBUSB_ERROR_CODES, UsbError } from "./errors.ts";
-import { watchOnce } from "./watchdog.ts";
+import { canWaitQuietly, watchOnce } from "./watchdog.ts";
 import type { PendingTransfer, TransferEnd, TransferSubmitter } from "./pipeline.ts";
 
 /** How long one `libusb_handle_events_timeout_completed` call may wait for an event. */
@@ -139,6 +139,10 @@ export class LibusbEventLoop {
   #loop: Promise<void> = Promise.resolve();
   #lastActivity = 0;
   #wake: (() => void) | undefined;
+  /** The idle pause's timed-wait cell, and its wake and end handlers (made once). */
+  #pauseCell: Int32Array | undefined;
+  #notify: (() => void) | undefined;
+  #pauseEnded: (() => void) | undefined;
   #closed = false;
   /** The last worker-thread submission (the next one waits for it while it runs). */
   #submitting: Promise<number> = Promise.resolve(0);
@@ -298,21 +302,37 @@ export class LibusbEventLoop {
   }
 
   /**
-   * A quiet timer (`watchdog.ts`): the loop runs only while a transfer is in
-   * flight, and the callback, ref'd meanwhile, keeps the process alive. A
-   * `setTimeout` here loaded Deno's Node timer code into every process that
-   * paused once, about 4 MiB of resident memory (a 2,000-file listing).
+   * V8's timed wait on a cell of the loop's own, woken early by a
+   * submission: the loop runs only while a transfer is in flight, when the
+   * ref'd callback keeps the process alive anyway. A `setTimeout` here
+   * loaded Deno's Node timer code into every process that paused once, about
+   * 4 MiB of resident memory (a 2,000-file listing, which pauses about a
+   * thousand times: one cell for all of them, not a buffer each).
    */
   #idlePause(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        timer.cancel();
+    if (!canWaitQuietly) {
+      return new Promise((resolve) => {
+        const done = () => {
+          timer.cancel();
+          this.#wake = undefined;
+          resolve();
+        };
+        const timer = watchOnce(IDLE_PAUSE_MS, done, true);
+        this.#wake = done;
+      });
+    }
+    const cell = this.#pauseCell ??= new Int32Array(new SharedArrayBuffer(4));
+    const wait = Atomics.waitAsync(cell, 0, 0, IDLE_PAUSE_MS);
+    if (!wait.async) return Promise.resolve();
+    this.#wake = this.#notify ??= () => {
+      this.#wake = undefined;
+      Atomics.notify(cell, 0);
+    };
+    return wait.value.then(
+      this.#pauseEnded ??= () => {
         this.#wake = undefined;
-        resolve();
-      };
-      const timer = watchOnce(IDLE_PAUSE_MS, done, true);
-      this.#wake = done;
-    });
+      },
+    );
   }
 
   /** Every handler is told that the event loop failed. */

@@ -24,7 +24,7 @@ export interface Watchdog {
 }
 
 /** Whether this runtime has `Atomics.waitAsync` (Deno and Chromium do, on the main thread). */
-const canWaitQuietly = typeof SharedArrayBuffer === "function" &&
+export const canWaitQuietly: boolean = typeof SharedArrayBuffer === "function" &&
   typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
 
 /**
