@@ -2,7 +2,7 @@
 // instead of rolling them over, and prints offsets as people read them.
 import assert from "node:assert/strict";
 import { VirtualCamera } from "../src/emulator/mod.ts";
-import { describeOffset } from "../src/cli/camera_commands.ts";
+import { clockOffset, describeOffset } from "../src/cli/camera_commands.ts";
 import { connectVirtual } from "../src/cli/connect.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -56,6 +56,9 @@ Deno.test("clock prints the offset as people read it", async () => {
     ] as const
   ) {
     await using vc = new VirtualCamera({ clockOffsetSeconds: offset });
+    // Read in the middle of the host's second: a reading on a second's very
+    // first millisecond is a tie (see clockOffset) and could say 21 s for 20.
+    await new Promise((r) => setTimeout(r, (1500 - Date.now() % 1000) % 1000));
     const run = await canon(vc, "clock");
     assert.equal(run.code, 0, run.err);
     assert.match(run.out, new RegExp(`\\(${text}`), `offset ${offset}: ${run.out}`);
@@ -63,4 +66,16 @@ Deno.test("clock prints the offset as people read it", async () => {
   }
   assert.equal(describeOffset(86400), "1 day ahead of this computer");
   assert.equal(describeOffset(-2 * 365.25 * 86400), "2 years behind this computer");
+});
+
+Deno.test("clock offset: a whole-second reading taken at any point of the host's second", () => {
+  const second = Date.UTC(2026, 11, 2, 18, 19, 22);
+  for (const into of [1, 250, 500, 750, 999]) {
+    const now = second + into; // the host's clock just after the reply
+    // The camera's reading, cut down to its second, 1 ms before that.
+    const read = (offset: number) => new Date(Math.floor((now - 1 + offset * 1000) / 1000) * 1000);
+    assert.equal(clockOffset(read(20), now), 20, `${into} ms into the second`);
+    assert.equal(clockOffset(read(-3600), now), -3600, `${into} ms into the second`);
+    assert.equal(clockOffset(read(0), now), 0, `${into} ms into the second`);
+  }
 });

@@ -225,9 +225,7 @@ export const clockCommand: CommandDef = {
       await cam.setTime(date);
     }
     const time = await cam.time();
-    // The camera's clock reads whole seconds: on average it is half a second
-    // further on than the reading says.
-    const offset = Math.round((time.getTime() - Date.now()) / 1000 + 0.5);
+    const offset = clockOffset(time, Date.now());
     if (context.json) {
       context.printJson({
         time: formatDate(time),
@@ -242,6 +240,22 @@ export const clockCommand: CommandDef = {
     context.print(`Camera time: ${formatDate(time)} (${describeOffset(offset)})`);
   },
 };
+
+/**
+ * How many seconds a camera's clock is ahead of the host's (negative:
+ * behind). The camera's clock reads whole seconds, cut down: on average it
+ * is half a second further on than its reading says. A reading that falls
+ * on a tie (a camera read at the very millisecond its second began, and the
+ * host's clock in that same millisecond) cannot tell k from k + 1.
+ *
+ * @param cameraTime the camera's reading
+ * @param hostNow the host's clock just after it, ms since 1970
+ * @returns whole seconds
+ */
+export function clockOffset(cameraTime: Date, hostNow: number): number {
+  // + 0: never -0 (Math.round of -0.3).
+  return Math.round((cameraTime.getTime() - hostNow) / 1000 + 0.5) + 0;
+}
 
 /**
  * A clock offset as people read it: "42 s", "3 min 5 s", "1 h", "2 h 15 min",
