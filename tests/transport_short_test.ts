@@ -105,12 +105,9 @@ Deno.test("a queued partial-packet transfer after a short one overflows (what th
   await cam.storage.info();
   const naive = [...chunkLengths(SIZE_20D, 0x10000, true)];
   assert.deepEqual(naive, [0x10000, 0x10000, 0x10000, 0xef8]);
-  // The queued plan holds back the partial-packet read.
-  assert.deepEqual([...queuedChunkLengths(SIZE_20D, 0x10000, true, 512)], [
-    0x10000,
-    0x10000,
-    0x10000,
-  ]);
+  // The queued plan gives the partial-packet read room for whole packets.
+  const queued = [...queuedChunkLengths(SIZE_20D, 0x10000, true, 512)];
+  assert.deepEqual(queued, [0x10000, 0x10000, 0x10000, 0x1000]);
   // Drive the raw device with the naive plan: the overflow is real.
   const results: UsbInResult[] = [];
   await cam.session.exclusive(async () => {
@@ -127,6 +124,32 @@ Deno.test("a queued partial-packet transfer after a short one overflows (what th
     results.some((r) => r.status === "babble"),
     `statuses: ${results.map((r) => `${r.status}:${r.data?.byteLength}`)}`,
   );
+});
+
+Deno.test("the queued plan's whole-packet tail takes the 20D's early ends without overflow", async () => {
+  const bytes = pattern(SIZE_20D, 10);
+  const vc = cameraWith({ [PATH]: bytes });
+  await using cam = await Camera.connect(vc);
+  await cam.storage.info();
+  const queued = [...queuedChunkLengths(SIZE_20D, 0x10000, true, 512)];
+  const results: UsbInResult[] = [];
+  await cam.session.exclusive(async () => {
+    const payload = encodeGetFile("A:\\DCIM\\100CANON\\IMG_0100.JPG", false, 0x10000, true);
+    await cam.device.controlTransferOut(
+      { requestType: "vendor", recipient: "device", request: 0x04, value: 0x10, index: 0 },
+      encodeCommand(COMMANDS.getFile, 0x7778, payload, true),
+    );
+    inResultBytes(await cam.device.transferIn(1, 0x40));
+    for await (const r of vc.readBulkChunks(1, queued, { inFlight: 8 })) results.push(r);
+  });
+  // The first transfer ends early (0x10000 of the 20D's blocks, then 0x10C0):
+  // the pipeline stops there, every byte so far in order, none overflowed.
+  assert.ok(results.every((r) => r.status === "ok"), `${results.map((r) => r.status)}`);
+  const got = results.map((r) => inResultBytes(r));
+  const joined = new Uint8Array(got.reduce((n, b) => n + b.length, 0));
+  got.reduce((at, b) => (joined.set(b, at), at + b.length), 0);
+  assert.deepEqual(joined, bytes.subarray(0, joined.length));
+  assert.ok(joined.length < SIZE_20D);
 });
 
 Deno.test("tier 2: pipelined downloads from the 20D stay byte-identical across early-ended transfers", async () => {

@@ -49,14 +49,18 @@ export function* chunkLengths(
 
 /**
  * The read sizes of `total` data bytes that may be queued ahead, several
- * transfers in flight: the plan of {@link chunkLengths} up to (not
- * including) its first size that is not a whole number of packets. Only the
- * reply's real end may be asked for with room for less than a packet: when
- * the camera ends a transfer early (the EOS 20D does, Protocol.xml), every
- * queued transfer after it receives bytes meant for the one before, and a
- * partial-packet transfer would then receive a full packet and overflow.
- * What is left after these is read one transfer at a time, re-planned from
- * what really arrived.
+ * transfers in flight: the plan of {@link chunkLengths}, with its last size,
+ * the one that is not a whole number of packets, given room for a whole
+ * number (35 bytes asked for as 64). No transfer may be queued with room
+ * for less than a packet: when the camera ends a transfer early (the EOS
+ * 20D does, Protocol.xml), every queued transfer after it receives bytes
+ * meant for the one before, and a partial-packet transfer would then
+ * receive a full packet and overflow. With room for whole packets it takes
+ * what comes, and the camera's last, short packet ends it where the plan's
+ * exact size would have: the wire carries the same packets. What is left
+ * after an early end is read one transfer at a time, re-planned from what
+ * really arrived. A tail that rounded up would exceed the camera's transfer
+ * length is left out (read after these, one transfer at a time).
  *
  * @param total data bytes to read
  * @param transferLength the largest read the camera allows
@@ -72,7 +76,11 @@ export function* queuedChunkLengths(
 ): Generator<number, void, undefined> {
   const packet = packetSize > 0 ? packetSize : 64;
   for (const length of chunkLengths(total, transferLength, newProtocol)) {
-    if (length % packet !== 0) return;
+    if (length % packet !== 0) {
+      const whole = length + packet - (length % packet);
+      if (whole <= transferLength) yield whole;
+      return;
+    }
     yield length;
   }
 }

@@ -982,13 +982,13 @@ export class Session {
       while (received < total) {
         options.signal?.throwIfAborted();
         const remaining = total - received;
-        // Several transfers in flight, of whole packets only; a short read
+        const want = nextChunkLength(remaining, this.transferLength, this.newProtocol);
+        // Several transfers in flight, each room for whole packets (the
+        // reply's partial-packet tail too: queuedChunkLengths); a short read
         // ends them and the loop plans again from what really arrived (the
-        // 20D ends transfers early). A partial-packet read only at the end,
-        // and alone: one transfer goes the plain way below, which reaches
-        // the next command sooner (a thumbnail's 35-byte tail, a 4-byte
-        // drive name: 3-4 ms less each through umockdev).
-        const queued = canPipeline(this.device)
+        // 20D ends transfers early). What one transfer holds goes the plain
+        // way below, without the pipeline's setup (a 4-byte drive name).
+        const queued = want < remaining && canPipeline(this.device)
           ? queuedChunkLengths(
             remaining,
             this.transferLength,
@@ -1017,7 +1017,6 @@ export class Session {
             `${label}: the camera stopped sending after ${received} of ${total} bytes`,
           );
         }
-        const want = nextChunkLength(remaining, this.transferLength, this.newProtocol);
         const chunk = await this.bulkRead(want, timeout);
         if (chunk.length === 0) {
           throw new ProtocolError(

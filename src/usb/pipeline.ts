@@ -81,6 +81,13 @@ export interface TransferSubmitter {
    */
   submit(length: number): PendingTransfer | Promise<PendingTransfer>;
   /**
+   * Told once, when every transfer of the read has been submitted: the
+   * consumer now waits on the transfers in flight alone, the last of them
+   * the read's end (a backend may then see their completions sooner, at
+   * some cost, as it does for a lone transfer).
+   */
+  planEnded?(): void;
+  /**
    * Release the backend's resources. Called once, after every submitted
    * transfer has ended, or with `leaked` set when some never ended within
    * the bound (their resources must then be left alone).
@@ -168,6 +175,7 @@ export async function* pipelineReads(
   const queue: Entry[] = [];
   const plan = lengths[Symbol.iterator]();
   let stopped = false;
+  let planEnded = false;
   let failure: Error | undefined;
   let leaked = false;
 
@@ -234,7 +242,11 @@ export async function* pipelineReads(
     for (;;) {
       while (!stopped && queue.length < inFlight) {
         const next = plan.next();
-        if (next.done) break;
+        if (next.done) {
+          if (!planEnded) submitter.planEnded?.();
+          planEnded = true;
+          break;
+        }
         let transfer: PendingTransfer;
         try {
           const submitted = submitter.submit(next.value);
