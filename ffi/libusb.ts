@@ -731,6 +731,14 @@ export const LIBUSB_TRANSFER_STATUS = {
   OVERFLOW: 6,
 } as const;
 
+/**
+ * The `status` a transfer is submitted with, which libusb never writes: it
+ * sets the real one (0..6) just before the completion callback would run.
+ * canon-remote submits transfers without a callback (libusb allows a null
+ * one) and sees them end by this field changing ({@link transferEnded}).
+ */
+export const TRANSFER_STATUS_PENDING = -1;
+
 /** `enum libusb_transfer_type`: the types canon-remote submits. */
 export const LIBUSB_TRANSFER_TYPE = { CONTROL: 0, BULK: 2, INTERRUPT: 3 } as const;
 
@@ -762,12 +770,6 @@ export function mayIssueIoctlsHere(): boolean {
   return !ioctlsAnsweredInProcess;
 }
 
-/** The signature of `libusb_transfer_cb_fn`: `void (*)(struct libusb_transfer *transfer)`. */
-export const TRANSFER_CALLBACK = {
-  parameters: ["pointer"],
-  result: "void",
-} as const satisfies Deno.UnsafeCallbackDefinition;
-
 // struct libusb_transfer on 64-bit targets (LP64: x86_64 and aarch64 Linux and
 // macOS; LLP64 Windows gives the same offsets, every field being int-sized or a
 // pointer), checked against libusb.h 1.0.26 with offsetof():
@@ -797,12 +799,16 @@ export interface BulkTransferFields {
   handle: Deno.PointerObject;
   /** Endpoint address, direction bit included (0x81). */
   endpoint: number;
-  /** The data buffer; it must stay alive (and unmoved) until the callback ran. */
+  /** The data buffer; it must stay alive (and unmoved) until the transfer ended. */
   buffer: Uint8Array;
   /** Timeout in ms (0 = none; canon-remote never passes 0). */
   timeout: number;
-  /** The completion callback (`Deno.UnsafeCallback.pointer`). */
-  callback: Deno.PointerObject;
+  /**
+   * The completion callback (`Deno.UnsafeCallback.pointer`), or null for
+   * none: the transfer's end is then seen in its status
+   * ({@link transferEnded}).
+   */
+  callback: Deno.PointerObject | null;
   /** Passed back in the transfer's `user_data` (a small integer). */
   userData: number;
   /** `enum libusb_transfer_type` ({@link LIBUSB_TRANSFER_TYPE}); default bulk. */
@@ -856,7 +862,7 @@ export function fillBulkTransfer(
   view.setUint8(TRANSFER.endpoint, fields.endpoint);
   view.setUint8(TRANSFER.type, fields.type ?? LIBUSB_TRANSFER_TYPE_BULK);
   view.setUint32(TRANSFER.timeout, fields.timeout, true);
-  view.setInt32(TRANSFER.status, 0, true);
+  view.setInt32(TRANSFER.status, TRANSFER_STATUS_PENDING, true);
   view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);
   view.setInt32(TRANSFER.actualLength, 0, true);
   setWord(view, TRANSFER.callback, Deno.UnsafePointer.value(fields.callback));
@@ -876,7 +882,7 @@ export function fillBulkTransfer(
  */
 export function rearmTransfer(view: DataView, length: number, timeout: number): void {
   view.setUint32(TRANSFER.timeout, timeout, true);
-  view.setInt32(TRANSFER.status, 0, true);
+  view.setInt32(TRANSFER.status, TRANSFER_STATUS_PENDING, true);
   view.setInt32(TRANSFER.length, length, true);
   view.setInt32(TRANSFER.actualLength, 0, true);
 }
@@ -892,6 +898,18 @@ export function transferStatus(view: DataView): number {
 }
 
 /**
+ * Whether a transfer filled by {@link fillBulkTransfer} (or
+ * {@link rearmTransfer}) has ended: libusb has written its status. Read it
+ * only between event-handling calls (libusb writes it from inside one).
+ *
+ * @param view the transfer's {@link transferView}
+ * @returns true once it ended, however
+ */
+export function transferEnded(view: DataView): boolean {
+  return view.getInt32(TRANSFER.status, true) !== TRANSFER_STATUS_PENDING;
+}
+
+/**
  * A finished transfer's `actual_length`, read through its view.
  *
  * @param view the transfer's {@link transferView}
@@ -901,19 +919,7 @@ export function transferActualLength(view: DataView): number {
   return view.getInt32(TRANSFER.actualLength, true);
 }
 
-/**
- * The `user_data` of a transfer the callback received, without reading the
- * rest of the struct.
- *
- * @param transfer the `struct libusb_transfer *`
- * @returns the user data given to {@link fillBulkTransfer}
- */
-export function transferUserData(transfer: Deno.PointerObject): number {
-  const view = new Deno.UnsafePointerView(transfer);
-  return view.getUint32(TRANSFER.userData) + view.getUint32(TRANSFER.userData + 4) * TWO_32;
-}
-
-/** How a transfer ended, as its struct says after the callback. */
+/** How a transfer ended, as its struct says once it ended. */
 export interface TransferResult {
   /** `enum libusb_transfer_status` ({@link LIBUSB_TRANSFER_STATUS}). */
   status: number;
