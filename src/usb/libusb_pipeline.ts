@@ -39,28 +39,27 @@
  * On a kernel device node each event-handling call sleeps in poll() until
  * something completes. Through umockdev 0.17.16 it does too, in a client
  * process of its own (no round of `canon info`, a download or a thumbnail
- * run ended with nothing done); an umockdev node may also be always ready
- * (a plain file), and there a round that completed nothing (and saw no
- * submission) is followed by a pause of 1 ms, cut short by the next submission, so that
- * the loop does not spin ioctls at the emulator while a reply is on its
- * way. A lone transfer in flight is the exception, and so are the last
- * transfers of a pipelined read once all of it is submitted (the reader
- * waits on them; {@link LibusbEventLoop.urgent}): for {@link SPIN_MS}
- * after the last completion or submission the loop goes round without
- * pausing, as a synchronous libusb call (gphoto2's) does the whole time.
- * (The 1 ms pause is about 2.1 ms in fact: V8's timed wait.) A G3
- * thumbnail (its 4352 bytes and 35-byte tail queued together) takes 25.2
- * ms from command to command through umockdev, G3 timing and bus model on;
- * 28.3 with the pauses, and 28.0 with the tail read alone afterwards.
- * Without that, every reply to a lone read reached JS 2-4 ms after the
- * emulator had sent it (the pause, its timer and a worker hop), which
- * bounded exchanges that wait on each reply: a thumbnail is a header read
- * after the camera's 17 ms delay, a 4352-byte read and a 35-byte tail, and
- * took 37-39 ms against gphoto2's 27.5; it takes 28 with the spin
- * (bench/import_trace.ts --thumbs). With several transfers queued (a
- * download) the queue hides the pause, and spinning there was measured to
- * cost client and emulator CPU for no throughput, so those rounds still
- * pause.
+ * run ended with nothing done). Where the node is always ready instead (a
+ * plain file), a round that completed nothing and saw no submission is
+ * followed by a pause of 1 ms (about 2.1 ms in fact: V8's timed wait), cut
+ * short by the next submission, so that the loop does not spin ioctls at
+ * the emulator while a reply is on its way. With several transfers queued
+ * (a download) the queue hides the pause; spinning there was measured to
+ * cost client and emulator CPU for no throughput.
+ *
+ * Exchanges that wait on each reply do not pause: while a lone transfer is
+ * in flight, or the last transfers of a pipelined read once all of it is
+ * submitted (the reader waits on them; {@link LibusbEventLoop.urgent}), the
+ * loop goes round without pausing for {@link SPIN_MS} after the last
+ * completion or submission, as a synchronous libusb call (gphoto2's) does
+ * the whole time. Pausing there, every reply to a lone read reached JS 2-4
+ * ms after the emulator had sent it (the pause, its timer and a worker hop):
+ * a G3 thumbnail (a header read after the camera's 17 ms delay, a 4352-byte
+ * read and a 35-byte tail) took 37-39 ms from command to command against
+ * gphoto2's 27.5 (bench/import_trace.ts --thumbs, umockdev, G3 timing and
+ * bus model on). It took 28.3 with the lone reads spinning, 28.0 with the
+ * tail then read alone after the rest, and 25.2 with the tail queued with
+ * the rest and the loop spinning once both are in flight.
  *
  * @module
  */
