@@ -734,8 +734,9 @@ export const LIBUSB_TRANSFER_STATUS = {
 /**
  * The `status` a transfer is submitted with, which libusb never writes: it
  * sets the real one (0..6) just before the completion callback would run.
- * canon-remote submits transfers without a callback (libusb allows a null
- * one) and sees them end by this field changing ({@link transferEnded}).
+ * canon-remote submits the transfers of pipelined reads without a callback
+ * (libusb allows a null one) and sees them end by this field changing
+ * ({@link transferEnded}).
  */
 export const TRANSFER_STATUS_PENDING = -1;
 
@@ -769,6 +770,12 @@ export function markIoctlsAnsweredInProcess(): void {
 export function mayIssueIoctlsHere(): boolean {
   return !ioctlsAnsweredInProcess;
 }
+
+/** The signature of `libusb_transfer_cb_fn`: `void (*)(struct libusb_transfer *transfer)`. */
+export const TRANSFER_CALLBACK = {
+  parameters: ["pointer"],
+  result: "void",
+} as const satisfies Deno.UnsafeCallbackDefinition;
 
 // struct libusb_transfer on 64-bit targets (LP64: x86_64 and aarch64 Linux and
 // macOS; LLP64 Windows gives the same offsets, every field being int-sized or a
@@ -917,6 +924,18 @@ export function transferEnded(view: DataView): boolean {
  */
 export function transferActualLength(view: DataView): number {
   return view.getInt32(TRANSFER.actualLength, true);
+}
+
+/**
+ * The `user_data` of a transfer the callback received, without reading the
+ * rest of the struct.
+ *
+ * @param transfer the `struct libusb_transfer *`
+ * @returns the user data given to {@link fillBulkTransfer}
+ */
+export function transferUserData(transfer: Deno.PointerObject): number {
+  const view = new Deno.UnsafePointerView(transfer);
+  return view.getUint32(TRANSFER.userData) + view.getUint32(TRANSFER.userData + 4) * TWO_32;
 }
 
 /** How a transfer ended, as its struct says once it ended. */

@@ -682,7 +682,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       endpoint,
       buffer,
       timeout,
-      callback: null,
+      callback: events.callback,
       userData: id,
       type,
     }, view);
@@ -704,7 +704,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
         resolve({ status: "error", code: r, length: 0 });
       }
     };
-    const r = events.submit({ transfer, view, id, onDone });
+    const r = events.submit({ transfer, view, id, onDone, withCallback: true });
     let ended: Promise<LibusbTransferOutcome>;
     if (typeof r === "number") {
       refused(r);

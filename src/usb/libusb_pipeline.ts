@@ -14,27 +14,35 @@
  * umockdev testbed), every submission and cancel is a `nonblocking` call
  * instead, made in order.
  *
- * Transfers are submitted without a completion callback (libusb allows a
- * null one) and with a status libusb never writes
- * (`TRANSFER_STATUS_PENDING`). Events are handled off the main thread by
+ * Events are handled off the main thread by
  * `libusb_handle_events_timeout_completed` calls (`nonblocking`), one after
  * the other for as long as any transfer of the context is in flight, and
- * not at all otherwise; after each, the loop reads the status of every
- * transfer in flight and runs the handlers of those that ended. So a
- * completion costs no thread hop of its own: the round that reaped it
- * returns to the main thread anyway. A `threadSafe` callback that is never
- * called is ref'd while anything is in flight: it keeps the process alive
- * through the pauses (a timed wait does not); with nothing in flight,
- * nothing does.
+ * not at all otherwise. The transfers of a pipelined read are submitted
+ * without a completion callback (libusb allows a null one) and with a
+ * status libusb never writes (`TRANSFER_STATUS_PENDING`): after each round
+ * the loop reads the status of each in flight and runs the handlers of
+ * those that ended, so their completions cost no thread hop of their own.
+ * A lone transfer (a control transfer, a single read or write) has a
+ * `threadSafe` completion callback instead, which libusb calls in the
+ * middle of the round: the next exchange starts while the round ends.
+ * Measured side by side: polled lone transfers made 64 KiB reads one at a
+ * time 0.68x node-usb's speed and the 8-byte control round trip 0.76x (the
+ * bench:compare of this change), against 0.93-0.97x and 0.84-0.99x with the
+ * callback. A `threadSafe` callback that is never called is ref'd while
+ * anything is in flight: it keeps the process alive through the pauses (a
+ * timed wait does not); with nothing in flight, nothing does.
  *
- * Measured side by side (an A/B of whole downloads, 32 MiB through
- * umockdev 0.17.16 and libusb 1.0.26, bus model off, five runs): client CPU
- * per MiB 0.046 s with a `threadSafe` completion callback and the pipelined
+ * Downloads, measured side by side (an A/B of whole downloads, 32 MiB
+ * through umockdev 0.17.16 and libusb 1.0.26, bus model off, five runs):
+ * client CPU per MiB 0.046 s with completions by callback and the pipelined
  * reads submitted from a worker thread, 0.039 with completions polled, 0.034
  * with those submitted here as well, against gphoto2's 0.033; throughput
  * the same, and a G3 thumbnail 26.4 ms from command to command either way.
  * (The worker thread for those submissions had measured 9-10 MB/s against
  * 6-7 while completions were callbacks, which needed the main thread free.)
+ * The price is on the USB layer's own bench, 64 KiB reads from a device
+ * that answers at once: 8 in flight move 0.85-0.89x node-usb's speed,
+ * against 0.97x submitted from a worker thread.
  *
  * On a kernel device node each event-handling call sleeps in poll() until
  * something completes. Through umockdev 0.17.16 it does too, in a client
@@ -70,9 +78,11 @@ import {
   mayIssueIoctlsHere,
   readTransferResult,
   rearmTransfer,
+  TRANSFER_CALLBACK,
   transferActualLength,
   transferEnded,
   transferStatus,
+  transferUserData,
   transferView,
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
@@ -157,6 +167,11 @@ export interface WatchedTransfer {
   readonly id: number;
   /** Called (main thread) once it ended. */
   readonly onDone: TransferHandler;
+  /**
+   * Filled with {@link LibusbEventLoop.callback}: its end is reported by
+   * that callback, not read from its status after the round.
+   */
+  readonly withCallback?: boolean;
 }
 
 /**
@@ -171,6 +186,8 @@ export class LibusbEventLoop {
    * transfer is in flight, pauses included (a timed wait does not).
    */
   readonly #keepAlive: Deno.UnsafeCallback<typeof KEEP_ALIVE>;
+  /** The completion callback of lone transfers (unref'd: the keep-alive handle does that). */
+  readonly #callback: Deno.UnsafeCallback<typeof TRANSFER_CALLBACK>;
   /** The transfers in flight, by id. */
   readonly #watched = new Map<number, WatchedTransfer>();
   /** The ids of those whose completion someone waits on at once ({@link LibusbEventLoop.urgent}). */
@@ -200,6 +217,19 @@ export class LibusbEventLoop {
     this.#context = context;
     this.#keepAlive = Deno.UnsafeCallback.threadSafe(KEEP_ALIVE, () => {});
     this.#keepAlive.unref();
+    this.#callback = Deno.UnsafeCallback.threadSafe(
+      TRANSFER_CALLBACK,
+      (transfer) => this.#completed(transfer),
+    );
+    this.#callback.unref();
+  }
+
+  /**
+   * The completion callback for a lone transfer (`Deno.UnsafeCallback.pointer`;
+   * submit it with `withCallback`): see the module notes.
+   */
+  get callback(): Deno.PointerObject {
+    return this.#callback.pointer;
   }
 
   /** Transfers in flight. */
@@ -308,6 +338,7 @@ export class LibusbEventLoop {
     this.#wake?.();
     await this.#loop;
     this.#keepAlive.close();
+    this.#callback.close();
   }
 
   #forget(id: number): void {
@@ -356,7 +387,7 @@ export class LibusbEventLoop {
   #reap(): void {
     let ended = false;
     for (const watched of this.#watched.values()) {
-      if (!transferEnded(watched.view)) continue;
+      if (watched.withCallback || !transferEnded(watched.view)) continue;
       ended = true;
       this.#forget(watched.id);
       watched.onDone(watched.transfer);
@@ -397,6 +428,17 @@ export class LibusbEventLoop {
         this.#wake = undefined;
       },
     );
+  }
+
+  /** The completion callback of a lone transfer (main thread). */
+  #completed(transfer: Deno.PointerValue): void {
+    if (!transfer) return;
+    const id = transferUserData(transfer);
+    const watched = this.#watched.get(id);
+    if (!watched) return;
+    this.#lastActivity = performance.now();
+    this.#forget(id);
+    watched.onDone(transfer);
   }
 
   /** Every handler is told that the event loop failed. */
