@@ -23,7 +23,6 @@ import {
   fillBulkTransfer,
   LIBUSB_TRANSFER_TYPE,
   pointerFromBox,
-  transferView,
 } from "../../ffi/libusb.ts";
 import { libusb } from "./libusb_library.ts";
 import {
@@ -676,7 +675,6 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     const events = this.#lease!.events;
     const transfer = allocTransfer();
     const id = events.nextId();
-    const view = transferView(transfer);
     fillBulkTransfer(transfer, {
       handle,
       endpoint,
@@ -685,7 +683,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       callback: events.callback,
       userData: id,
       type,
-    }, view);
+    });
     const { promise, resolve } = Promise.withResolvers<LibusbTransferOutcome>();
     const header = type === LIBUSB_TRANSFER_TYPE.CONTROL ? CONTROL_SETUP_SIZE : 0;
     const onDone = (done: Deno.PointerObject | null) => {
@@ -704,7 +702,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
         resolve({ status: "error", code: r, length: 0 });
       }
     };
-    const r = events.submit({ transfer, view, id, onDone, withCallback: true });
+    const r = events.submit({ transfer, id, onDone });
     let ended: Promise<LibusbTransferOutcome>;
     if (typeof r === "number") {
       refused(r);

@@ -159,19 +159,18 @@ export type TransferHandler = (transfer: Deno.PointerObject | null) => void;
 
 /** A transfer the event loop watches: what it needs to see it end and say so. */
 export interface WatchedTransfer {
-  /** The filled `struct libusb_transfer *` (no callback: `fillBulkTransfer` with null). */
+  /** The filled `struct libusb_transfer *`, its user data the id. */
   readonly transfer: Deno.PointerObject;
-  /** Its {@link transferView}, where the loop reads whether it ended. */
-  readonly view: DataView;
+  /**
+   * Its {@link transferView} when it was filled without a callback: the loop
+   * reads there whether it ended. Without one, it was filled with
+   * {@link LibusbEventLoop.callback}, which reports its end.
+   */
+  readonly view?: DataView;
   /** Its id from {@link LibusbEventLoop.nextId}. */
   readonly id: number;
   /** Called (main thread) once it ended. */
   readonly onDone: TransferHandler;
-  /**
-   * Filled with {@link LibusbEventLoop.callback}: its end is reported by
-   * that callback, not read from its status after the round.
-   */
-  readonly withCallback?: boolean;
 }
 
 /**
@@ -226,7 +225,7 @@ export class LibusbEventLoop {
 
   /**
    * The completion callback for a lone transfer (`Deno.UnsafeCallback.pointer`;
-   * submit it with `withCallback`): see the module notes.
+   * submit it without a view): see the module notes.
    */
   get callback(): Deno.PointerObject {
     return this.#callback.pointer;
@@ -249,7 +248,7 @@ export class LibusbEventLoop {
   /**
    * Submit a filled transfer; its `onDone` runs (main thread) once it ended.
    *
-   * @param watched the transfer, filled without a callback, its view, id and handler
+   * @param watched the transfer, its id, handler and (filled without a callback) view
    * @returns 0 (in flight), or libusb's error code (nothing in flight then):
    *   at once when the transfer was submitted on the calling thread, as a
    *   promise when it went through a worker thread
@@ -328,7 +327,7 @@ export class LibusbEventLoop {
 
   /**
    * End the loop (once nothing is in flight, or everything was abandoned)
-   * and close the keep-alive handle. Call before `libusb_exit`.
+   * and close its callback and keep-alive handle. Call before `libusb_exit`.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -356,7 +355,9 @@ export class LibusbEventLoop {
         while (this.#watched.size > 0) {
           const before = this.#lastActivity;
           const r = await L.libusb_handle_events_timeout_completed(this.#context, tv, null);
-          this.#check(r);
+          if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
+            this.#failAll(); // the event loop itself failed (should not happen)
+          }
           this.#reap();
           const idle = this.#lastActivity === before;
           const spin = (this.#watched.size === 1 || this.#urgent.size > 0) &&
@@ -373,21 +374,15 @@ export class LibusbEventLoop {
     this.#loop = loop();
   }
 
-  #check(r: number): void {
-    if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
-      this.#failAll(); // the event loop itself failed (should not happen)
-    }
-  }
-
   /**
-   * Every transfer that ended during the event-handling call that just
-   * returned: libusb wrote its status (no callback crossed threads for it).
+   * Every transfer without a callback that ended during the event-handling
+   * call that just returned: libusb wrote its status.
    * A handler may submit another transfer; that one is still pending here.
    */
   #reap(): void {
     let ended = false;
     for (const watched of this.#watched.values()) {
-      if (watched.withCallback || !transferEnded(watched.view)) continue;
+      if (!watched.view || !transferEnded(watched.view)) continue;
       ended = true;
       this.#forget(watched.id);
       watched.onDone(watched.transfer);
