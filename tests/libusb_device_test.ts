@@ -167,8 +167,12 @@ class TestCamera implements UsbFunction {
     for (const l of [...this.#listeners]) l();
   }
 
+  /** How many string descriptors (the language list too) were asked for. */
+  stringRequests = 0;
+
   #descriptor(setup: SetupPacket): Uint8Array | "stall" {
     const kind = setup.wValue >> 8, index = setup.wValue & 0xff;
+    if (kind === 3) this.stringRequests++;
     let d: Uint8Array | undefined;
     if (kind === 1) d = DEVICE;
     else if (kind === 2) d = CONFIGURATION;
@@ -276,6 +280,22 @@ test("open reads the product and manufacturer strings and the configuration", as
       await dev.close();
     }
     assert.equal(dev.opened, false);
+  });
+});
+
+test("readStrings: false opens without asking for a string descriptor", async () => {
+  await withCamera(async (camera) => {
+    await using dev = await openUsbDevice({ bus: 1, address: 5 }, { readStrings: false });
+    await dev.open();
+    assert.equal(dev.opened, true);
+    assert.equal(dev.productName, undefined);
+    assert.equal(dev.manufacturerName, undefined);
+    assert.equal(camera.stringRequests, 0);
+    // The default still reads them: the language list, then both strings.
+    await using named = await openUsbDevice({ bus: 1, address: 5 });
+    await named.open();
+    assert.equal(named.productName, "Canon Digital Camera");
+    assert.equal(camera.stringRequests, 3);
   });
 });
 

@@ -154,7 +154,11 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
       },
     );
   }
-  return await openUsbDevice({ bus: chosen.bus, address: chosen.address });
+  // Nothing above the USB layer shows the string descriptors: not reading them
+  // saves two control round trips at every connect.
+  return await openUsbDevice({ bus: chosen.bus, address: chosen.address }, {
+    readStrings: false,
+  });
 }
 
 /**

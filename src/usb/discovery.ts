@@ -11,7 +11,7 @@ import {
   type UsbDeviceInfo,
   withDeviceList,
 } from "./libusb_context.ts";
-import { LibusbDevice } from "./libusb_device.ts";
+import { LibusbDevice, type LibusbDeviceOptions } from "./libusb_device.ts";
 import { UsbError } from "./errors.ts";
 import type { UsbConfigurationInfo } from "./device.ts";
 
@@ -85,12 +85,18 @@ export async function listUsbDevices(filter?: UsbDeviceFilter): Promise<UsbDevic
  * ```
  *
  * @param where a bus position, or vendor and product IDs (the first such device)
+ * @param options `readStrings: false`: its `open()` does not read the product,
+ *   manufacturer and serial strings (two control round trips saved; the
+ *   names stay undefined)
  * @returns the device, not yet opened
  * @throws {UsbError} code `NOT_FOUND` when no device matches; the message lists what is attached
  * @throws {LibusbNotFoundError} libusb-1.0 is not installed
  * @throws {FfiPermissionError} `--allow-ffi` is missing
  */
-export async function openUsbDevice(where: UsbDeviceSelector): Promise<LibusbDevice> {
+export async function openUsbDevice(
+  where: UsbDeviceSelector,
+  options: LibusbDeviceOptions = {},
+): Promise<LibusbDevice> {
   const byPosition = "bus" in where;
   const wanted = (info: UsbDeviceInfo): boolean =>
     byPosition
@@ -108,7 +114,7 @@ export async function openUsbDevice(where: UsbDeviceSelector): Promise<LibusbDev
   } finally {
     await lease.release();
   }
-  if (found) return new LibusbDevice(found.info, found.configuration);
+  if (found) return new LibusbDevice(found.info, found.configuration, options);
   const what = byPosition
     ? `at bus ${where.bus} address ${where.address}`
     : `with ID ${hex4(where.vendorId)}:${hex4(where.productId)}`;

@@ -154,6 +154,16 @@ function describeControl(setup: UsbControlSetup, direction: UsbDirection, length
     `${hex2(setup.request)}, value ${hex2(setup.value)}, index ${setup.index}, ${bytes(length)})`;
 }
 
+/** How a {@link LibusbDevice} opens. */
+export interface LibusbDeviceOptions {
+  /**
+   * Whether `open()` reads the product, manufacturer and serial strings
+   * (default true). They cost two control round trips, which a program that
+   * never shows them (the camera layer) saves.
+   */
+  readonly readStrings?: boolean;
+}
+
 /**
  * A USB device driven through libusb-1.0. Get one from `openUsbDevice()`
  * (discovery.ts), then `open()` it; `await using` closes it.
@@ -193,6 +203,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   /** Calls running on FFI worker threads, with the buffers they use (kept alive until done). */
   #inFlight = new Map<Promise<unknown>, readonly ArrayBufferView[]>();
   #opening: Promise<void> | null = null;
+  readonly #readsStrings: boolean;
   #closing: Promise<void> | null = null;
   /** Pipelined reads running: stopped (and waited for) by close(). */
   #pipelines = new Set<
@@ -204,8 +215,14 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
    *
    * @param info where and what the device is
    * @param configuration its configuration, when known before opening
+   * @param options how it opens
    */
-  constructor(info: UsbDeviceInfo, configuration: UsbConfigurationInfo | null = null) {
+  constructor(
+    info: UsbDeviceInfo,
+    configuration: UsbConfigurationInfo | null = null,
+    options: LibusbDeviceOptions = {},
+  ) {
+    this.#readsStrings = options.readStrings ?? true;
     this.info = { ...info };
     this.bus = info.bus;
     this.address = info.address;
@@ -214,7 +231,10 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
     this.#configuration = configuration;
   }
 
-  /** iProduct string, read at `open()` (undefined if the device has none or it failed). */
+  /**
+   * iProduct string, read at `open()` (undefined if the device has none, it
+   * failed, or the device was made with `readStrings: false`).
+   */
   get productName(): string | undefined {
     return this.#productName;
   }
@@ -255,7 +275,8 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
   /**
    * Open the device (already open: nothing happens). Enables automatic
    * kernel-driver detaching where libusb supports it, and reads the product,
-   * manufacturer and serial strings (failures there are ignored).
+   * manufacturer and serial strings unless made with `readStrings: false`
+   * (failures there are ignored).
    *
    * @throws {UsbError} `NOT_FOUND` when the device is gone or its address was reused;
    *   `ACCESS` with the udev-rule hint; `NO_DEVICE` when it was unplugged
@@ -313,7 +334,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       this.#lease = lease;
       const [product, manufacturer, serial] = await this.#readStrings(
         handle,
-        found.strings ?? [0, 0, 0],
+        this.#readsStrings ? found.strings ?? [0, 0, 0] : [0, 0, 0],
       );
       this.#productName = product;
       this.#manufacturerName = manufacturer;

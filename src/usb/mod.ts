@@ -30,7 +30,7 @@ export type {
 } from "./device.ts";
 export { CanonError, LibusbNotFoundError, UsbError } from "./errors.ts";
 export type { CanonErrorOptions, UsbErrorCode, UsbErrorOptions } from "./errors.ts";
-export { LibusbDevice, UsbTimeoutError } from "./libusb_device.ts";
+export { LibusbDevice, type LibusbDeviceOptions, UsbTimeoutError } from "./libusb_device.ts";
 export { listUsbDevices, openUsbDevice } from "./discovery.ts";
 export type { UsbDeviceFilter, UsbDeviceInfo, UsbDeviceSelector, UsbSpeed } from "./discovery.ts";
 export { hotplugSupported, UsbHotplugWatch } from "./hotplug.ts";
