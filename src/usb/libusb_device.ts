@@ -305,7 +305,9 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
           return;
         }
         const d = hit.descriptor;
-        found.strings = [d.productIndex, d.manufacturerIndex, d.serialNumberIndex];
+        if (this.#readsStrings) {
+          found.strings = [d.productIndex, d.manufacturerIndex, d.serialNumberIndex];
+        }
         found.device = L.libusb_ref_device(hit.device) ?? undefined;
       });
       const device = found.device;
@@ -334,7 +336,7 @@ export class LibusbDevice implements UsbDevice, AsyncDisposable {
       this.#lease = lease;
       const [product, manufacturer, serial] = await this.#readStrings(
         handle,
-        this.#readsStrings ? found.strings ?? [0, 0, 0] : [0, 0, 0],
+        found.strings ?? [0, 0, 0],
       );
       this.#productName = product;
       this.#manufacturerName = manufacturer;
