@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withCamera } from "./_cli_features.ts";
+import { opensCameraAtOnce } from "../src/cli/main.ts";
 
 async function filesIn(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -69,4 +70,33 @@ Deno.test("options: after --, an argument that starts with a dash is a path", as
     assert.equal(run.code, 1, run.err);
     assert.match(run.err, /^canon ls: no file or directory \/-R on the camera's card$/m);
   });
+});
+
+Deno.test("libusb starts ahead of the command's modules only for a command that opens a real camera", () => {
+  for (
+    const line of [["info"], ["--port", "usb:001,005", "ls", "-R"], [
+      "--camera",
+      "G3",
+      "get",
+      "--all",
+    ]]
+  ) {
+    assert.equal(opensCameraAtOnce(line), true, line.join(" "));
+  }
+  for (
+    const line of [
+      ["--emulate", "info"],
+      ["--emulate-usb", "G2", "info"],
+      ["--emulate=G3", "ls"],
+      ["info", "--help"],
+      ["-h"],
+      ["help", "info"],
+      ["watch"],
+      ["decode", "x.pcapng"],
+      ["--version"],
+      [],
+    ]
+  ) {
+    assert.equal(opensCameraAtOnce(line), false, line.join(" "));
+  }
 });

@@ -13,7 +13,7 @@ import type {
 } from "../src/emulator/engine/usb_function.ts";
 import { listUsbDevices, openUsbDevice } from "../src/usb/discovery.ts";
 import { type LibusbDevice, UsbTimeoutError } from "../src/usb/libusb_device.ts";
-import { libusbContextUsers } from "../src/usb/libusb_context.ts";
+import { libusbContextUsers, startLibusbEarly } from "../src/usb/libusb_context.ts";
 import { UsbError } from "../src/usb/errors.ts";
 import { inResultBytes } from "../src/usb/device.ts";
 
@@ -433,4 +433,25 @@ test("a second testbed in the same process is enumerated fresh", async () => {
       testbed.close();
     }
   }
+});
+
+Deno.test("startLibusbEarly: the next open takes over the early context, and it ends with the device", async () => {
+  await withCamera(async (camera) => {
+    startLibusbEarly();
+    // The head start holds the context once libusb_init has run.
+    for (let i = 0; i < 200 && libusbContextUsers() === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(libusbContextUsers(), 1);
+    startLibusbEarly(); // a context is alive: nothing more is started
+    const dev = await openCamera();
+    // The device's own hold replaced the head start's: one holder left.
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(libusbContextUsers(), 1);
+    // A transfer through the taken-over context reaches the device.
+    const r = await dev.controlTransferIn({ ...VENDOR, request: 0x10 }, 4);
+    assert.deepEqual(inResultBytes(r), Uint8Array.of(0xa0, 0xa1, 0xa2, 0xa3));
+    assert.equal(camera.stringRequests, 3);
+    await dev.close();
+  });
 });

@@ -69,32 +69,6 @@ export interface Connection {
 }
 
 /**
- * Parse `--port`: `usb:BUS,ADDRESS` as gphoto2 writes it (also `BUS,ADDRESS`,
- * `BUS:ADDRESS`, `BUS.ADDRESS`).
- *
- * @param text the option's value
- * @returns bus and address
- * @throws {UsageError} for anything else
- */
-export function parsePort(text: string): { bus: number; address: number } {
-  const match = /^(?:usb:)?(\d{1,3})[,:.](\d{1,3})$/.exec(text.trim());
-  if (!match) {
-    throw new UsageError(
-      `--port wants usb:BUS,ADDRESS (e.g. usb:001,005), not ${JSON.stringify(text)}`,
-    );
-  }
-  const bus = Number(match[1]);
-  const address = Number(match[2]);
-  // USB addresses are 1..127; Linux numbers buses from 1.
-  if (bus < 1 || bus > 255 || address < 1 || address > 127) {
-    throw new UsageError(
-      `--port: bus ${bus}, address ${address} cannot be (a bus is 1 to 255, an address 1 to 127)`,
-    );
-  }
-  return { bus, address };
-}
-
-/**
  * Parse `--camera`: a USB product id (`306e`, `0x306e`, `04a9:306e`) or a model name.
  *
  * @param text the option's value

@@ -19,16 +19,10 @@ import {
   type GlobalOptions,
   guardedIo,
 } from "./command.ts";
-import {
-  type CameraSelection,
-  connectCamera,
-  type Connection,
-  emulatedModels,
-  parsePort,
-  virtualModel,
-} from "./connect.ts";
+import type { CameraSelection, Connection } from "./connect.ts";
 import { errorMessage, EXIT, exitCodeOf, OutputClosedError, UsageError } from "./exit.ts";
-import { MAX_TIMEOUT_MS, parseCount } from "./numbers.ts";
+import { MAX_TIMEOUT_MS, parseCount, parsePort } from "./numbers.ts";
+import { startLibusbEarly } from "../usb/libusb_context.ts";
 import { handleSignals } from "./signals.ts";
 import { PendingFile } from "../camera/pending_file.ts";
 
@@ -40,6 +34,9 @@ const camera = () => import("./camera_commands.ts");
 const capture = () => import("./capture_commands.ts");
 const storage = () => import("./storage_commands.ts");
 const tools = () => import("./tool_commands.ts");
+// How a command reaches its camera (which loads the camera and protocol
+// layers), loaded once the command line is read.
+const connecting = () => import("./connect.ts");
 
 /** Every sub-command by name, in the order `canon --help` lists them, with its loader. */
 const COMMANDS: Readonly<Record<string, () => Promise<CommandDef>>> = {
@@ -129,7 +126,7 @@ type ModelCheck = ((text: string) => boolean) | undefined;
 /** How `--emulate MODEL` tells a model from a command: loads the model table only for --emulate. */
 async function modelCheck(args: readonly string[]): Promise<ModelCheck> {
   if (!args.some((a) => a === "--emulate" || a === "--emulate-usb")) return undefined;
-  const { emulatedModel } = await emulatedModels();
+  const { emulatedModel } = await (await connecting()).emulatedModels();
   return (text) => {
     try {
       emulatedModel(text);
@@ -385,7 +382,9 @@ export async function main(
   try {
     if (name !== undefined && name !== "help" && !command) {
       const before = args[args.indexOf(name) - 1];
-      if (before === "--emulate" || before === "--emulate-usb") await virtualModel(name); // says which exist
+      if (before === "--emulate" || before === "--emulate-usb") {
+        await (await connecting()).virtualModel(name); // says which exist
+      }
       throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     }
     if (name === "help") {
@@ -433,7 +432,12 @@ export async function main(
     json = global.json;
     if (global.debug) logBefore = setLogLevel("debug");
     else if (global.trace) logBefore = setLogLevel("info");
-    context = new CommandContext(io, global, options.connect ?? connectCamera, options.signal);
+    context = new CommandContext(
+      io,
+      global,
+      options.connect ?? (async (selection) => (await connecting()).connectCamera(selection)),
+      options.signal,
+    );
     const code = await untilInterrupted(
       command.run(context, {
         values: parsed.values,
@@ -524,10 +528,46 @@ function signalNumber(signal: Deno.Signal): number {
   return numbers[signal] ?? 0;
 }
 
+/** The commands that open a camera (or list them) as soon as they start. */
+const OPEN_AT_ONCE: ReadonlySet<string> = new Set([
+  "cameras",
+  "info",
+  "ls",
+  "get",
+  "thumbs",
+  "rm",
+  "put",
+  "mkdir",
+  "rmdir",
+  "protect",
+  "owner",
+  "clock",
+  "capture",
+  "settings",
+  "preview",
+]);
+
+/**
+ * Whether this command line goes to a real camera through libusb as soon as
+ * it starts: then libusb is started before the command's modules load
+ * (`startLibusbEarly`). Not for the virtual cameras (`--emulate-usb` puts
+ * its device on the bus after start-up), nor for help, nor for `watch`,
+ * which waits for cameras to come.
+ */
+export function opensCameraAtOnce(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === "--") break;
+    if (/^--(emulate|emulate-usb|card|help|version)(=|$)|^-h$/.test(arg)) return false;
+  }
+  const { name } = splitCommandLine(args, undefined);
+  return name !== undefined && OPEN_AT_ONCE.has(name);
+}
+
 if (import.meta.main) {
   const args = withoutLeadingDashes(Deno.args);
   const wantsUsb = args.some((a) => a === "--emulate-usb" || a.startsWith("--emulate-usb="));
   if (wantsUsb && !preloaded()) Deno.exit(await restartPreloaded(args));
+  if (opensCameraAtOnce(args)) startLibusbEarly();
   const signals = handleSignals();
   const code = await main(args, { signal: signals.signal });
   signals[Symbol.dispose]();

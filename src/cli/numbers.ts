@@ -1,6 +1,6 @@
 /**
  * The numbers the `canon` command takes on its command line, checked: whole
- * decimal numbers in a stated range, so that a typo or an absurd value is a
+ * decimal numbers in a stated range (and `--port`'s bus and address), so that a typo or an absurd value is a
  * usage error and never a silently clamped timer.
  *
  * @module
@@ -53,4 +53,30 @@ export function parseCount(text: string, option: string, range: CountRange): num
     throw new UsageError(`${wanted}, not ${text.trim()}`, range.command);
   }
   return value;
+}
+
+/**
+ * Parse `--port`: `usb:BUS,ADDRESS` as gphoto2 writes it (also `BUS,ADDRESS`,
+ * `BUS:ADDRESS`, `BUS.ADDRESS`).
+ *
+ * @param text the option's value
+ * @returns bus and address
+ * @throws {UsageError} for anything else
+ */
+export function parsePort(text: string): { bus: number; address: number } {
+  const match = /^(?:usb:)?(\d{1,3})[,:.](\d{1,3})$/.exec(text.trim());
+  if (!match) {
+    throw new UsageError(
+      `--port wants usb:BUS,ADDRESS (e.g. usb:001,005), not ${JSON.stringify(text)}`,
+    );
+  }
+  const bus = Number(match[1]);
+  const address = Number(match[2]);
+  // USB addresses are 1..127; Linux numbers buses from 1.
+  if (bus < 1 || bus > 255 || address < 1 || address > 127) {
+    throw new UsageError(
+      `--port: bus ${bus}, address ${address} cannot be (a bus is 1 to 255, an address 1 to 127)`,
+    );
+  }
+  return { bus, address };
 }

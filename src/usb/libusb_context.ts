@@ -88,9 +88,14 @@ function debugLevel(): number | undefined {
 async function createContext(): Promise<LiveContext> {
   const L = libusb();
   const box = new BigUint64Array(1);
-  const r = await L.libusb_init(box);
+  const initialising = L.libusb_init(box);
+  // libusb_init scans for devices on a worker thread; meanwhile this thread
+  // makes the event loop's callbacks.
+  const events = new LibusbEventLoop();
+  const r = await initialising;
   const ctx = pointerFromBox(box);
   if (r < 0 || !ctx) {
+    await events.close();
     throw new UsbError(usbErrorCodeOf(r), "libusb_init failed: libusb could not start", {
       // libusb reads its own LIBUSB_DEBUG during init, before CANON_LIBUSB_DEBUG can apply.
       hint: "Run with LIBUSB_DEBUG=4 in the environment to see libusb's reason.",
@@ -104,7 +109,8 @@ async function createContext(): Promise<LiveContext> {
       L.libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL, level);
     }
   }
-  return { context: ctx, events: new LibusbEventLoop(ctx) };
+  events.attach(ctx);
+  return { context: ctx, events };
 }
 
 /**
@@ -116,6 +122,42 @@ async function createContext(): Promise<LiveContext> {
  * @throws {UsbError} libusb_init failed
  */
 export async function acquireLibusbContext(): Promise<LibusbContextLease> {
+  const lease = await acquire();
+  // The first hold taken after a head start replaces the head start's own.
+  const early = headStart;
+  headStart = undefined;
+  early?.then((held) => held.release(), () => undefined);
+  return lease;
+}
+
+/** The hold of {@link startLibusbEarly}, until the first real one is taken. */
+let headStart: Promise<LibusbContextLease> | undefined;
+
+/**
+ * Load libusb and start its context now, ahead of the first
+ * {@link acquireLibusbContext} (which then takes it over): `libusb_init`
+ * scans for devices on a worker thread while this thread goes on loading
+ * the rest of the program. For a command line that will open a camera at
+ * once. Does nothing unless FFI access is already granted (it never asks for
+ * it), or when a context is alive or starting; a failure to load or start is
+ * left for the real acquisition to report. The context lives until that
+ * acquisition's holder lets go, so a device plugged in before then is seen
+ * only through hotplug: not for a program that waits for a camera to appear.
+ */
+export function startLibusbEarly(): void {
+  if (headStart || current || starting || exiting) return;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return;
+  } catch {
+    return;
+  }
+  headStart = acquire();
+  headStart.catch(() => {
+    headStart = undefined;
+  });
+}
+
+async function acquire(): Promise<LibusbContextLease> {
   // A context on its way out is never handed out again.
   while (exiting) await exiting;
   let live = current;

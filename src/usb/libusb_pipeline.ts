@@ -179,7 +179,7 @@ export interface WatchedTransfer {
  * context's owner (`libusb_context.ts`).
  */
 export class LibusbEventLoop {
-  readonly #context: Deno.PointerObject;
+  #context: Deno.PointerObject | undefined;
   /**
    * Never called: a ref'd handle that keeps the process alive while a
    * transfer is in flight, pauses included (a timed wait does not).
@@ -208,12 +208,12 @@ export class LibusbEventLoop {
   #workerSubmits = 0;
 
   /**
-   * Prepare the loop of a context; nothing runs until a transfer is submitted.
-   *
-   * @param context the `libusb_context *`
+   * Make the loop's callbacks; {@link LibusbEventLoop.attach} gives it its
+   * context. Made while `libusb_init` runs on a worker thread (making the
+   * first callback of a process takes about 0.7 ms). Nothing runs until a
+   * transfer is submitted.
    */
-  constructor(context: Deno.PointerObject) {
-    this.#context = context;
+  constructor() {
     this.#keepAlive = Deno.UnsafeCallback.threadSafe(KEEP_ALIVE, () => {});
     this.#keepAlive.unref();
     this.#callback = Deno.UnsafeCallback.threadSafe(
@@ -221,6 +221,16 @@ export class LibusbEventLoop {
       (transfer) => this.#completed(transfer),
     );
     this.#callback.unref();
+  }
+
+  /**
+   * Give the loop the context whose events it handles, once, before the
+   * first transfer.
+   *
+   * @param context the `libusb_context *`
+   */
+  attach(context: Deno.PointerObject): void {
+    this.#context = context;
   }
 
   /**
@@ -347,6 +357,8 @@ export class LibusbEventLoop {
 
   #pump(): void {
     if (this.#running) return;
+    const context = this.#context;
+    if (!context) throw new Error("LibusbEventLoop: a transfer was submitted before attach()");
     this.#running = true;
     const L = libusb();
     const tv = new BigInt64Array([0n, EVENT_WAIT_US]);
@@ -354,7 +366,7 @@ export class LibusbEventLoop {
       try {
         while (this.#watched.size > 0) {
           const before = this.#lastActivity;
-          const r = await L.libusb_handle_events_timeout_completed(this.#context, tv, null);
+          const r = await L.libusb_handle_events_timeout_completed(context, tv, null);
           if (r < 0 && r !== LIBUSB_ERROR_CODES.INTERRUPTED && r !== LIBUSB_ERROR_CODES.TIMEOUT) {
             this.#failAll(); // the event loop itself failed (should not happen)
           }
