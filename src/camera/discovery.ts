@@ -4,7 +4,8 @@
  * @module
  */
 
-import { listUsbDevices, openUsbDevice, type UsbDeviceInfo } from "../usb/discovery.ts";
+import { listUsbDevices, type UsbDeviceInfo } from "../usb/discovery.ts";
+import { LibusbDevice } from "../usb/libusb_device.ts";
 import { acquireLibusbContext } from "../usb/libusb_context.ts";
 import type { UsbDevice } from "../usb/device.ts";
 import { hex } from "../protocol/commands.ts";
@@ -110,7 +111,8 @@ export interface CameraChoice {
  * @returns the device, ready to open
  */
 export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDevice> {
-  const cameras = await listCameras();
+  const devices = await listUsbDevices({ vendorId: CANON_VENDOR_ID });
+  const cameras = devices.map(cameraInfo);
   let wantedId = choice.productId;
   if (choice.model !== undefined && wantedId === undefined) {
     const model = typeof choice.model === "string"
@@ -154,11 +156,11 @@ export async function findCameraDevice(choice: CameraChoice = {}): Promise<UsbDe
       },
     );
   }
+  // The device as this listing saw it: opening it looks it up once more (by
+  // bus and address, checking its ids), so no second listing is made here.
   // Nothing above the USB layer shows the string descriptors: not reading them
   // saves two control round trips at every connect.
-  return await openUsbDevice({ bus: chosen.bus, address: chosen.address }, {
-    readStrings: false,
-  });
+  return new LibusbDevice(devices[cameras.indexOf(chosen)], null, { readStrings: false });
 }
 
 /**
