@@ -92,7 +92,10 @@ Deno.test("libusb starts ahead of the command's modules only for a command that 
       ["-h"],
       ["help", "info"],
       ["watch"],
+      ["web"],
+      ["udev-rules"],
       ["decode", "x.pcapng"],
+      ["no-such-command"],
       ["--version"],
       [],
     ]

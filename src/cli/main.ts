@@ -528,24 +528,11 @@ function signalNumber(signal: Deno.Signal): number {
   return numbers[signal] ?? 0;
 }
 
-/** The commands that open a camera (or list them) as soon as they start. */
-const OPEN_AT_ONCE: ReadonlySet<string> = new Set([
-  "cameras",
-  "info",
-  "ls",
-  "get",
-  "thumbs",
-  "rm",
-  "put",
-  "mkdir",
-  "rmdir",
-  "protect",
-  "owner",
-  "clock",
-  "capture",
-  "settings",
-  "preview",
-]);
+/**
+ * The commands that do not open a camera as soon as they start: `watch`
+ * waits for cameras to come, the others need none.
+ */
+const NO_CAMERA_AT_ONCE: ReadonlySet<string> = new Set(["watch", "web", "decode", "udev-rules"]);
 
 /**
  * Whether this command line goes to a real camera through libusb as soon as
@@ -560,7 +547,7 @@ export function opensCameraAtOnce(args: readonly string[]): boolean {
     if (/^--(emulate|emulate-usb|card|help|version)(=|$)|^-h$/.test(arg)) return false;
   }
   const { name } = splitCommandLine(args, undefined);
-  return name !== undefined && OPEN_AT_ONCE.has(name);
+  return name !== undefined && isCommand(name) && !NO_CAMERA_AT_ONCE.has(name);
 }
 
 if (import.meta.main) {
