@@ -435,7 +435,7 @@ test("a second testbed in the same process is enumerated fresh", async () => {
   }
 });
 
-Deno.test("startLibusbEarly: the next open takes over the early context, and it ends with the device", async () => {
+test("startLibusbEarly: the next open takes over the early context, and it ends with the device", async () => {
   await withCamera(async (camera) => {
     startLibusbEarly();
     // The head start holds the context once libusb_init has run.

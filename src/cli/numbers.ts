@@ -1,7 +1,8 @@
 /**
  * The numbers the `canon` command takes on its command line, checked: whole
- * decimal numbers in a stated range (and `--port`'s bus and address), so that a typo or an absurd value is a
- * usage error and never a silently clamped timer.
+ * decimal numbers in a stated range, and `--port`'s bus and address, so that
+ * a typo or an absurd value is a usage error and never a silently clamped
+ * timer or a wrong device.
  *
  * @module
  */
