@@ -286,6 +286,27 @@ Deno.test({
   }
 });
 
+Deno.test({
+  name:
+    "canon info and ls through libusb as a process of its own (libusb started ahead of the command)",
+  ignore: noUmockdev,
+  fn: async () => {
+    using testbed = UmockdevTestbed.open();
+    await using vc = new VirtualCamera();
+    testbed.attach(vc.usbFunction);
+    // This process answers for the camera: give it time on a loaded machine.
+    const env = { ...testbed.env(), NO_COLOR: "1" };
+    const info = await canon(["--timeout", "20000", "info"], env);
+    assert.equal(info.code, 0, info.err);
+    assert.match(info.out, /^Model:\s+Canon PowerShot G3$/m);
+    assert.match(info.out, /^Port:\s+usb:001,\d{3}$/m);
+    const port = /^Port:\s+(usb:\S+)$/m.exec(info.out)![1];
+    const ls = await canon(["--port", port, "--timeout", "20000", "ls", "/DCIM/100CANON"], env);
+    assert.equal(ls.code, 0, ls.err);
+    assert.match(ls.out, /IMG_0001\.JPG/);
+  },
+});
+
 Deno.test("udev-rules prints the rules for every model; cameras --all lists the models", async () => {
   const rules = await canon(["udev-rules"]);
   assert.equal(rules.code, 0);
