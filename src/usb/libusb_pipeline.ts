@@ -8,11 +8,37 @@
  * filled field by field ({@link fillBulkTransfer}: libusb's fill functions
  * are C inline functions), and submitted with `libusb_submit_transfer`.
  * Submitting and cancelling only queue or discard an URB in the kernel, so
- * every transfer, the pipelined reads' included, is submitted on the
- * calling thread, which saves a worker-thread round trip per transfer.
- * While this process itself answers the device's ioctls (an in-process
- * umockdev testbed), every submission and cancel is a `nonblocking` call
- * instead, made in order.
+ * the small transfers of a pipelined read (a full-speed camera's 0x1400
+ * bytes, 200 per MiB) are submitted on the calling thread, which saves a
+ * worker-thread round trip per transfer. Every other transfer is submitted
+ * from a worker thread (a `nonblocking` call):
+ * - a lone transfer is most often the next step of a dialogue, submitted
+ *   from the completion callback of the one before while libusb's event
+ *   thread waits for that callback to return (a `threadSafe` callback holds
+ *   its caller until the JS it called, microtasks included, has run).
+ *   Submitted there, the submission's ioctl ran before the event thread
+ *   could end its round (its last reap, to EAGAIN) and poll again; from a
+ *   worker thread the two run side by side;
+ * - a pipelined read's transfers of 32 KiB or more: each submission on the
+ *   calling thread held it for an ioctl while the data of the transfers
+ *   before waited to be handed out. The hop's CPU (about 30 us) is small
+ *   against so many bytes; against 0x1400 bytes it cost a download 20 %
+ *   more client CPU per MiB.
+ * Under umockdev each ioctl is a round trip to another process (about
+ * 0.4 ms in bench:compare's setup). Measured side by side with
+ * `bench/tree_ab.ts` (seven rounds, three runs), submitted here against
+ * from a worker thread: 64 KiB reads one at a time 0.98-1.03x node-usb's
+ * speed against 1.05-1.08x, 8 in flight 0.95-0.97x against 1.00-1.07x, the
+ * 8-byte control round trip 1.04-1.11x as fast as node-usb's against
+ * 1.18-1.22x; `canon info` and a download's CPU per MiB the same. On a
+ * kernel device node a submission is a syscall of microseconds, and the
+ * hop costs about what it saves, against transfers of a millisecond or
+ * more on a full-speed bus.
+ *
+ * Submissions stay in order: while a worker-thread submission is still
+ * running, every later one waits for it. While this process itself answers
+ * the device's ioctls (an in-process umockdev testbed), every submission
+ * and cancel is a `nonblocking` call, made in order.
  *
  * Events are handled off the main thread by
  * `libusb_handle_events_timeout_completed` calls (`nonblocking`), one after
@@ -96,6 +122,13 @@ const KEEP_ALIVE = {
   result: "void",
 } as const satisfies Deno.UnsafeCallbackDefinition;
 
+/**
+ * A pipelined read's transfers of this many bytes or more are submitted from
+ * a worker thread (see the module notes): the hop's CPU, about 30 us, is then
+ * at most 1 ms per MiB.
+ */
+const HAND_OFF_BYTES = 32 * 1024;
+
 /** How long one `libusb_handle_events_timeout_completed` call may wait for an event. */
 const EVENT_WAIT_US = 50_000n;
 
@@ -167,6 +200,8 @@ export interface WatchedTransfer {
    * {@link LibusbEventLoop.callback}, which reports its end.
    */
   readonly view?: DataView;
+  /** Bytes asked for: what decides where a pipelined read's transfer is submitted. */
+  readonly length?: number;
   /** Its id from {@link LibusbEventLoop.nextId}. */
   readonly id: number;
   /** Called (main thread) once it ended. */
@@ -270,7 +305,11 @@ export class LibusbEventLoop {
     if (this.#watched.size === 1) this.#keepAlive.ref();
     const L = libusb();
     const transfer = watched.transfer;
-    if (mayIssueIoctlsHere()) {
+    // A pipelined read's small transfer (it has a view) goes in on this
+    // thread, unless a worker-thread submission is still running: it would
+    // overtake it.
+    const here = watched.view !== undefined && (watched.length ?? 0) < HAND_OFF_BYTES;
+    if (here && this.#workerSubmits === 0 && mayIssueIoctlsHere()) {
       return this.#submitted(id, L.libusb_submit_transfer_here(transfer));
     }
     // A worker-thread submission made while another is still running waits
