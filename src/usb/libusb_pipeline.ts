@@ -26,13 +26,18 @@
  *   more client CPU per MiB.
  * Under umockdev each ioctl is a round trip to another process (about
  * 0.4 ms in bench:compare's setup). Measured side by side with
- * `bench/tree_ab.ts` (seven rounds, three runs), submitted here against
- * from a worker thread: 64 KiB reads one at a time 0.98-1.03x node-usb's
- * speed against 1.05-1.08x, 8 in flight 0.95-0.97x against 1.00-1.07x, the
- * 8-byte control round trip 1.04-1.11x as fast as node-usb's against
- * 1.18-1.22x; `canon info` and a download's CPU per MiB the same. On a
- * kernel device node a submission is a syscall of microseconds, and the
- * hop costs about what it saves, against transfers of a millisecond or
+ * `bench/tree_ab.ts --job=usb` (four runs of 5-9 rounds), everything
+ * submitted here against this: 64 KiB reads one at a time 0.95-1.03x
+ * node-usb's speed against 1.02-1.08x, 8 in flight 0.91-0.97x against
+ * 0.98-1.07x, the 8-byte control round trip 1.03-1.11x as fast as
+ * node-usb's against 1.12-1.22x; with `bench:compare --only=usb`, runs
+ * alternating, 8 in flight 0.94-0.97x with the pipelined transfers on the
+ * calling thread against 1.01-1.09x handed off. `canon info` and a
+ * download's CPU per MiB stay the same (`--job=info`, `--job=download`).
+ * All of these move with the machine's load: in the full bench:compare of
+ * this change, in a slow phase, the three measured 0.92x, 0.90x and 1.15x.
+ * On a kernel device node a submission is a syscall of microseconds, and
+ * the hop costs about what it saves, against transfers of a millisecond or
  * more on a full-speed bus.
  *
  * Submissions stay in order: while a worker-thread submission is still
