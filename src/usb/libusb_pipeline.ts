@@ -30,12 +30,13 @@
  * submitted here against this: 64 KiB reads one at a time 0.95-1.03x
  * node-usb's speed against 1.02-1.08x, 8 in flight 0.91-0.97x against
  * 0.98-1.07x, the 8-byte control round trip 1.03-1.11x as fast as
- * node-usb's against 1.12-1.22x; with `bench:compare --only=usb`, runs
- * alternating, 8 in flight 0.94-0.97x with the pipelined transfers on the
- * calling thread against 1.01-1.09x handed off. `canon info` and a
- * download's CPU per MiB stay the same (`--job=info`, `--job=download`).
- * All of these move with the machine's load: in the full bench:compare of
- * this change, in a slow phase, the three measured 0.92x, 0.90x and 1.15x.
+ * node-usb's against 1.12-1.21x. With `bench:compare --only=usb`, 8 in
+ * flight measured 0.92-1.09x handed off (four runs) and 0.94-0.97x with the
+ * pipelined transfers on the calling thread (two runs, alternating with two
+ * of those). `canon info` and a download's CPU per MiB stay the same
+ * (`--job=info`, `--job=download`). All of these move with the machine's
+ * load: in the two full bench:compare runs of this change the three
+ * measured 0.92x, 0.90x, 1.15x (a slow phase) and 1.03x, 0.97x, 1.21x.
  * On a kernel device node a submission is a syscall of microseconds, and
  * the hop costs about what it saves, against transfers of a millisecond or
  * more on a full-speed bus.
