@@ -1,17 +1,22 @@
 // Tier 3: LibusbDevice in a process of its own, the way a user runs it. The
 // test process owns the umockdev testbed and the virtual camera; the client
 // is a fresh `deno run` that reaches them through the real libusb. There no
-// ioctl is answered in the client's own process, so it submits and cancels
-// transfers on its main thread (the `_here` symbols), which the in-process
-// tier-3 tests never do. The client ends without Deno.exit(): if anything
-// (the event loop, a callback) were left keeping it alive, it would hang.
+// ioctl is answered in the client's own process, so it submits a pipelined
+// read's small transfers and cancels on its main thread (the `_here`
+// symbols) and the other transfers from a worker thread, a mix the
+// in-process tier-3 tests (everything from a worker thread) never see. The
+// client ends without Deno.exit(): if anything (the event loop, a callback)
+// were left keeping it alive, it would hang.
 import assert from "node:assert/strict";
 import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
+import { PatternFunction } from "../bench/pattern_device.ts";
 import { skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 const CAMERA = new URL("../src/camera/camera.ts", import.meta.url).href;
+const DISCOVERY = new URL("../src/usb/discovery.ts", import.meta.url).href;
+const PATTERN = new URL("../bench/pattern_device.ts", import.meta.url).href;
 
 // Identify, list, download a file (pipelined reads), read an interrupt-free
 // status, a zero-length and a stalled control request, then close and return.
@@ -32,7 +37,8 @@ console.log(JSON.stringify({ model: id.modelName, path: first.path, listed: firs
 `;
 
 Deno.test({
-  name: "a client process submits on its main thread, downloads intact and exits by itself",
+  name:
+    "a client process, submitting from its main thread and a worker thread, downloads intact and exits by itself",
   ignore,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -68,6 +74,72 @@ Deno.test({
       assert.equal(result.stall, "stall");
     } finally {
       await vc[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// A lone read (submitted from a worker thread) left pending, then at once a
+// pipelined read of small transfers (submitted on the main thread) and one of
+// 64 KiB transfers (worker thread again), all on one endpoint: the bytes must
+// come in the order the reads were asked for. A pipelined submission that
+// overtook the lone one would give the lone read the stream's later bytes.
+const ORDER_CLIENT = `
+import { openUsbDevice } from "${DISCOVERY}";
+import { checkPattern } from "${PATTERN}";
+const dev = await openUsbDevice({ vendorId: 0x1234, productId: 0x5678 });
+await dev.open();
+await dev.claimInterface(0);
+const wrong = [];
+let offset = 0;
+const check = (what, bytes) => {
+  if (checkPattern(bytes, offset) !== -1) wrong.push(what + " at stream offset " + offset);
+  offset += bytes.length;
+};
+for (const size of [0x1400, 0x10000]) {
+  for (let round = 0; round < 20; round++) {
+    const lone = dev.transferIn(1, 0x1000);
+    const chunks = [];
+    for await (const r of dev.readBulkChunks(1, [size, size, size], { inFlight: 3 })) {
+      chunks.push(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength).slice());
+    }
+    const first = await lone;
+    check("lone read before " + size + "-byte transfers", new Uint8Array(first.data.buffer, first.data.byteOffset, first.data.byteLength));
+    for (const c of chunks) check(size + "-byte pipelined transfer", c);
+  }
+}
+await dev.close();
+console.log(JSON.stringify({ offset, wrong }));
+`;
+
+Deno.test({
+  name:
+    "a client process keeps one endpoint's transfers in order across main-thread and worker-thread submissions",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
+    try {
+      using testbed = UmockdevTestbed.open();
+      testbed.attach(new PatternFunction());
+      const script = `${dir}/order.ts`;
+      await Deno.writeTextFile(script, ORDER_CLIENT);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", script],
+        env: testbed.env(),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const out = await child.output();
+      clearTimeout(killer);
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `client failed or was killed: ${err}`);
+      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.deepEqual(result.wrong, []);
+      assert.equal(result.offset, 20 * (0x1000 + 3 * 0x1400) + 20 * (0x1000 + 3 * 0x10000));
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
