@@ -32,10 +32,11 @@ if (trees.length === 0 || !["usb", "download", "info"].includes(job)) {
   Deno.exit(2);
 }
 
-/** One figure: its name, whether more is better, and how to read it off a run. */
+/** One figure: its name, whether more is better, its decimals, and how to read it off a run. */
 interface Figure<R> {
   name: string;
   higherIsBetter: boolean;
+  digits: number;
   of: (run: R) => number;
 }
 
@@ -58,9 +59,7 @@ async function compare<R>(
       const ratio = f.higherIsBetter
         ? pick(name, f) / pick(other, f)
         : pick(other, f) / pick(name, f);
-      return `${f.name} ${pick(name, f).toFixed(f.name.includes("CPU") ? 4 : 1)} (${
-        ratio.toFixed(2)
-      }x)`;
+      return `${f.name} ${pick(name, f).toFixed(f.digits)} (${ratio.toFixed(2)}x)`;
     });
     console.log(`${name}: ${cells.join(", ")}`);
   }
@@ -82,9 +81,9 @@ if (job === "usb") {
   const node = `${HERE}bench/node/usb_layer.cjs`;
   contestants.set("node-usb", () => parse(runMeasured("node", [node, ...args], { env })));
   await compare(contestants, [
-    { name: "64 KiB reads MB/s", higherIsBetter: true, of: (r) => r.bulkMBps },
-    { name: "8 in flight MB/s", higherIsBetter: true, of: (r) => r.bulkPipelinedMBps },
-    { name: "control us", higherIsBetter: false, of: (r) => r.controlUs },
+    { name: "64 KiB reads MB/s", higherIsBetter: true, digits: 1, of: (r) => r.bulkMBps },
+    { name: "8 in flight MB/s", higherIsBetter: true, digits: 1, of: (r) => r.bulkPipelinedMBps },
+    { name: "control us", higherIsBetter: false, digits: 1, of: (r) => r.controlUs },
   ]);
 } else if (job === "download") {
   const FILE = "/DCIM/100CANON/MVI_0001.AVI";
@@ -112,8 +111,8 @@ if (job === "usb") {
         }),
     );
     await compare(contestants, [
-      { name: "client CPU s/MiB", higherIsBetter: false, of: (r) => r.cpu / mib },
-      { name: "MB/s", higherIsBetter: true, of: (r) => (mib * MIB) / 1e3 / r.ms },
+      { name: "client CPU s/MiB", higherIsBetter: false, digits: 4, of: (r) => r.cpu / mib },
+      { name: "MB/s", higherIsBetter: true, digits: 1, of: (r) => (mib * MIB) / 1e3 / r.ms },
     ]);
     await Deno.remove(dir, { recursive: true });
   } finally {
@@ -142,7 +141,7 @@ if (job === "usb") {
       "gphoto2",
       () => runMeasured("gphoto2", ["--summary"], { env: { ...env, LANG: "C" } }),
     );
-    await compare(contestants, [{ name: "ms", higherIsBetter: false, of: (r) => r.ms }]);
+    await compare(contestants, [{ name: "ms", higherIsBetter: false, digits: 1, of: (r) => r.ms }]);
   } finally {
     await Deno.remove(dir, { recursive: true });
     await camera[Symbol.asyncDispose]();
