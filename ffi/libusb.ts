@@ -732,10 +732,11 @@ export const LIBUSB_TRANSFER_STATUS = {
 } as const;
 
 /**
- * The `status` a transfer is submitted with, which libusb never writes: it
- * sets the real one (0..6) just before the completion callback would run.
- * canon-remote submits the transfers of pipelined reads without a callback
- * (libusb allows a null one) and sees them end by this field changing
+ * The `status` and `actual_length` a transfer is submitted with, which
+ * libusb never writes: it sets the real ones (a status 0..6, a length 0 or
+ * more) just before the completion callback would run. canon-remote
+ * submits the transfers of pipelined reads without a callback (libusb
+ * allows a null one) and sees them end by both fields changing
  * ({@link transferEnded}).
  */
 export const TRANSFER_STATUS_PENDING = -1;
@@ -871,7 +872,7 @@ export function fillBulkTransfer(
   view.setUint32(TRANSFER.timeout, fields.timeout, true);
   view.setInt32(TRANSFER.status, TRANSFER_STATUS_PENDING, true);
   view.setInt32(TRANSFER.length, fields.buffer.byteLength, true);
-  view.setInt32(TRANSFER.actualLength, 0, true);
+  view.setInt32(TRANSFER.actualLength, TRANSFER_STATUS_PENDING, true);
   setWord(view, TRANSFER.callback, Deno.UnsafePointer.value(fields.callback));
   setWord(view, TRANSFER.userData, fields.userData);
   setWord(view, TRANSFER.buffer, Deno.UnsafePointer.value(buffer));
@@ -891,7 +892,7 @@ export function rearmTransfer(view: DataView, length: number, timeout: number): 
   view.setUint32(TRANSFER.timeout, timeout, true);
   view.setInt32(TRANSFER.status, TRANSFER_STATUS_PENDING, true);
   view.setInt32(TRANSFER.length, length, true);
-  view.setInt32(TRANSFER.actualLength, 0, true);
+  view.setInt32(TRANSFER.actualLength, TRANSFER_STATUS_PENDING, true);
 }
 
 /**
@@ -906,14 +907,19 @@ export function transferStatus(view: DataView): number {
 
 /**
  * Whether a transfer filled by {@link fillBulkTransfer} (or
- * {@link rearmTransfer}) has ended: libusb has written its status. Read it
- * only between event-handling calls (libusb writes it from inside one).
+ * {@link rearmTransfer}) has ended: libusb has written both its status and
+ * its `actual_length`, which the fill set to a value libusb never writes.
+ * libusb writes the two one after the other (status first), after the data
+ * and with nothing of the transfer read afterwards but its callback, so
+ * this may be read while another thread handles events: once it is true,
+ * libusb is done with the transfer.
  *
  * @param view the transfer's {@link transferView}
  * @returns true once it ended, however
  */
 export function transferEnded(view: DataView): boolean {
-  return view.getInt32(TRANSFER.status, true) !== TRANSFER_STATUS_PENDING;
+  return view.getInt32(TRANSFER.status, true) !== TRANSFER_STATUS_PENDING &&
+    view.getInt32(TRANSFER.actualLength, true) !== TRANSFER_STATUS_PENDING;
 }
 
 /**

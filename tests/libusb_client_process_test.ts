@@ -17,6 +17,7 @@ const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0")
 const CAMERA = new URL("../src/camera/camera.ts", import.meta.url).href;
 const DISCOVERY = new URL("../src/usb/discovery.ts", import.meta.url).href;
 const PATTERN = new URL("../bench/pattern_device.ts", import.meta.url).href;
+const PIPELINE = new URL("../src/usb/libusb_pipeline.ts", import.meta.url).href;
 
 // Identify, list, download a file (pipelined reads), read an interrupt-free
 // status, a zero-length and a stalled control request, then close and return.
@@ -139,6 +140,79 @@ Deno.test({
       const result = JSON.parse(new TextDecoder().decode(out.stdout));
       assert.deepEqual(result.wrong, []);
       assert.equal(result.offset, 20 * (0x1000 + 3 * 0x1400) + 20 * (0x1000 + 3 * 0x10000));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// A long pipelined read of 64 KiB transfers (submitted from a worker thread)
+// from a device that answers at once, the last transfer short. The end of each transfer is seen, and its data handed on, as soon as a
+// worker-thread submission returns, while libusb's event-handling call is
+// still reaping; the transfers that hands on keep that call going. Every
+// byte must still come in order with the right lengths (libusb writes a
+// transfer's status, then its length: one read between the two would give a
+// wrong length), and every transfer must be freed once the read is over.
+const ROUNDS_CLIENT = `
+import { openUsbDevice } from "${DISCOVERY}";
+import { checkPattern } from "${PATTERN}";
+import { libusbEventRounds, libusbTransfersInUse } from "${PIPELINE}";
+const dev = await openUsbDevice({ vendorId: 0x1234, productId: 0x5678 });
+await dev.open();
+await dev.claimInterface(0);
+const reads = 256;
+const before = libusbEventRounds();
+let offset = 0;
+let short = 0;
+const wrong = [];
+for await (const r of dev.readBulkChunks(1, Array(reads).fill(0x10000), { inFlight: 8 })) {
+  const bytes = new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+  if (bytes.length < 0x10000) short++;
+  const at = checkPattern(bytes, offset);
+  if (at !== -1) wrong.push("stream offset " + (offset + at));
+  offset += bytes.length;
+}
+const after = libusbEventRounds();
+const transfers = libusbTransfersInUse();
+await dev.close();
+console.log(JSON.stringify({ offset, short, wrong, transfers,
+  calls: after.calls - before.calls, endedMidCall: after.endedMidCall - before.endedMidCall }));
+`;
+
+Deno.test({
+  name:
+    "a client process hands on a pipelined read's 64 KiB transfers while libusb still handles events, every byte in order",
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
+    try {
+      using testbed = UmockdevTestbed.open();
+      // The last transfer ends short (a short transfer ends a read).
+      testbed.attach(new PatternFunction({ shortAt: [255 * 0x10000 + 100] }));
+      const script = `${dir}/rounds.ts`;
+      await Deno.writeTextFile(script, ROUNDS_CLIENT);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", script],
+        env: testbed.env(),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const out = await child.output();
+      clearTimeout(killer);
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `client failed or was killed: ${err}`);
+      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.deepEqual(result.wrong, []);
+      assert.equal(result.short, 1);
+      assert.equal(result.offset, 255 * 0x10000 + 100);
+      assert.equal(result.transfers, 0, "every transfer was freed when the read ended");
+      assert.ok(
+        result.endedMidCall > 0,
+        `no transfer was handed on while an event-handling call ran (${result.calls} calls)`,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
