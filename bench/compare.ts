@@ -299,7 +299,9 @@ async function usbLayer(): Promise<void> {
   const args = [String(CONFIG.usb), String(trips)];
   const ours: UsbFigures[] = [];
   const theirs: UsbFigures[] = [];
-  const rounds = quick ? 1 : 5;
+  // Nine rounds, alternating: on this 2-core VM single runs of either side
+  // vary by 10 % and more, and five left the median a few percent adrift.
+  const rounds = quick ? 1 : 9;
   for (let i = 0; i < rounds; i++) {
     const o = await runMeasured(
       DENO,
@@ -330,6 +332,8 @@ async function usbLayer(): Promise<void> {
       }
       : "node or node-usb not available",
     rounds,
+    /** Every round's figures, in run order. */
+    each: { ours, nodeUsb: theirs },
   };
   results.usbLayer = figures;
   const o = figures.ours;
