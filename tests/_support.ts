@@ -156,3 +156,46 @@ export function tier3Test(definition: Tier3Definition): void {
     },
   });
 }
+
+/** What a client script run by {@link runClient} printed, and how it ended. */
+export interface ClientRun {
+  /** Its exit code (SIGKILL's when it was killed). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a script as a fresh `deno run --allow-all` process with a testbed's
+ * environment, the way a user runs one: written to a temporary file (removed
+ * after), killed if it has not ended within `timeoutMs`.
+ *
+ * @param source the script's text
+ * @param env the environment to add (a testbed's `env()`)
+ * @param options its file name's extension, and the time it may take
+ * @returns its exit code and output
+ */
+export async function runClient(
+  source: string,
+  env: Record<string, string>,
+  options: { extension?: "ts" | "js"; timeoutMs?: number } = {},
+): Promise<ClientRun> {
+  const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
+  try {
+    const script = `${dir}/client.${options.extension ?? "ts"}`;
+    await Deno.writeTextFile(script, source);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", script],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    const out = await child.output();
+    clearTimeout(killer);
+    const text = new TextDecoder();
+    return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { VirtualCamera } from "../src/emulator/host/virtual_camera.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { PatternFunction } from "../bench/pattern_device.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { runClient, skipWithout, underUmockdev } from "./_support.ts";
 
 const ignore = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
 const CAMERA = new URL("../src/camera/camera.ts", import.meta.url).href;
@@ -45,26 +45,14 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const vc = new VirtualCamera();
-    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
     try {
       using testbed = UmockdevTestbed.open();
       testbed.attach(vc.usbFunction);
-      const script = `${dir}/client.ts`;
-      await Deno.writeTextFile(script, CLIENT);
       const started = performance.now();
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", script],
-        env: testbed.env(),
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const out = await child.output();
-      clearTimeout(killer);
+      const out = await runClient(CLIENT, testbed.env());
       const seconds = (performance.now() - started) / 1000;
-      const err = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, `client failed or was killed after ${seconds} s: ${err}`);
-      const result = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.equal(out.code, 0, `client failed or was killed after ${seconds} s: ${out.stderr}`);
+      const result = JSON.parse(out.stdout);
       assert.equal(result.model, "Canon PowerShot G3");
       assert.ok(result.size > 1000 && result.size === result.listed, JSON.stringify(result));
       const path = result.path.split("/").filter(Boolean);
@@ -75,7 +63,6 @@ Deno.test({
       assert.equal(result.stall, "stall");
     } finally {
       await vc[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });
@@ -120,39 +107,24 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
-    try {
-      using testbed = UmockdevTestbed.open();
-      testbed.attach(new PatternFunction());
-      const script = `${dir}/order.ts`;
-      await Deno.writeTextFile(script, ORDER_CLIENT);
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", script],
-        env: testbed.env(),
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const out = await child.output();
-      clearTimeout(killer);
-      const err = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, `client failed or was killed: ${err}`);
-      const result = JSON.parse(new TextDecoder().decode(out.stdout));
-      assert.deepEqual(result.wrong, []);
-      assert.equal(result.offset, 20 * (0x1000 + 3 * 0x1400) + 20 * (0x1000 + 3 * 0x10000));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    using testbed = UmockdevTestbed.open();
+    testbed.attach(new PatternFunction());
+    const out = await runClient(ORDER_CLIENT, testbed.env());
+    assert.equal(out.code, 0, `client failed or was killed: ${out.stderr}`);
+    const result = JSON.parse(out.stdout);
+    assert.deepEqual(result.wrong, []);
+    assert.equal(result.offset, 20 * (0x1000 + 3 * 0x1400) + 20 * (0x1000 + 3 * 0x10000));
   },
 });
 
 // A long pipelined read of 64 KiB transfers (submitted from a worker thread)
-// from a device that answers at once, the last transfer short. The end of each transfer is seen, and its data handed on, as soon as a
-// worker-thread submission returns, while libusb's event-handling call is
-// still reaping; the transfers that hands on keep that call going. Every
-// byte must still come in order with the right lengths (libusb writes a
-// transfer's status, then its length: one read between the two would give a
-// wrong length), and every transfer must be freed once the read is over.
+// from a device that answers at once, the last transfer short. The end of
+// each transfer is seen, and its data handed on, as soon as a worker-thread
+// submission returns, while libusb's event-handling call is still reaping;
+// the transfers that hands on keep that call going. Every byte must still
+// come in order with the right lengths (libusb writes a transfer's status,
+// then its length: one read between the two would give a wrong length), and
+// every transfer must be freed once the read is over.
 const ROUNDS_CLIENT = `
 import { openUsbDevice } from "${DISCOVERY}";
 import { checkPattern } from "${PATTERN}";
@@ -186,35 +158,19 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "canon-client-" });
-    try {
-      using testbed = UmockdevTestbed.open();
-      // The last transfer ends short (a short transfer ends a read).
-      testbed.attach(new PatternFunction({ shortAt: [255 * 0x10000 + 100] }));
-      const script = `${dir}/rounds.ts`;
-      await Deno.writeTextFile(script, ROUNDS_CLIENT);
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", script],
-        env: testbed.env(),
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      const out = await child.output();
-      clearTimeout(killer);
-      const err = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, `client failed or was killed: ${err}`);
-      const result = JSON.parse(new TextDecoder().decode(out.stdout));
-      assert.deepEqual(result.wrong, []);
-      assert.equal(result.short, 1);
-      assert.equal(result.offset, 255 * 0x10000 + 100);
-      assert.equal(result.transfers, 0, "every transfer was freed when the read ended");
-      assert.ok(
-        result.endedMidCall > 0,
-        `no transfer was handed on while an event-handling call ran (${result.calls} calls)`,
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    using testbed = UmockdevTestbed.open();
+    // The last transfer ends short (a short transfer ends a read).
+    testbed.attach(new PatternFunction({ shortAt: [255 * 0x10000 + 100] }));
+    const out = await runClient(ROUNDS_CLIENT, testbed.env(), { timeoutMs: 60_000 });
+    assert.equal(out.code, 0, `client failed or was killed: ${out.stderr}`);
+    const result = JSON.parse(out.stdout);
+    assert.deepEqual(result.wrong, []);
+    assert.equal(result.short, 1);
+    assert.equal(result.offset, 255 * 0x10000 + 100);
+    assert.equal(result.transfers, 0, "every transfer was freed when the read ended");
+    assert.ok(
+      result.endedMidCall > 0,
+      `no transfer was handed on while an event-handling call ran (${result.calls} calls)`,
+    );
   },
 });

@@ -12,7 +12,7 @@ import { Camera, CameraTimeoutError } from "../mod.ts";
 import { VirtualCamera } from "../src/emulator/mod.ts";
 import { UmockdevTestbed } from "../src/emulator/umockdev/testbed.ts";
 import { watchEvery, watchOnce } from "../src/usb/watchdog.ts";
-import { skipWithout, underUmockdev } from "./_support.ts";
+import { runClient, skipWithout, underUmockdev } from "./_support.ts";
 import { WebUsbLikeDevice } from "./_webusb_like.ts";
 
 const ignore3 = skipWithout(underUmockdev, "LD_PRELOAD=libumockdev-preload.so.0");
@@ -37,29 +37,13 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const vc = new VirtualCamera();
-    const dir = await Deno.makeTempDir({ prefix: "canon-timers-" });
-    try {
-      using testbed = UmockdevTestbed.open();
-      testbed.attach(vc.usbFunction);
-      const script = `${dir}/client.js`;
-      await Deno.writeTextFile(script, CLIENT);
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-all", script],
-        env: testbed.env(),
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      const out = await child.output();
-      clearTimeout(killer);
-      const stdout = new TextDecoder().decode(out.stdout);
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      assert.match(stdout, /Model:\s+Canon PowerShot G3/);
-      assert.match(stdout, /Power:\s+AC adapter/);
-      assert.match(stdout, /TIMERS 0 CODE 0/, stdout);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    using testbed = UmockdevTestbed.open();
+    testbed.attach(vc.usbFunction);
+    const out = await runClient(CLIENT, testbed.env(), { extension: "js" });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /Model:\s+Canon PowerShot G3/);
+    assert.match(out.stdout, /Power:\s+AC adapter/);
+    assert.match(out.stdout, /TIMERS 0 CODE 0/, out.stdout);
   },
 });
 
