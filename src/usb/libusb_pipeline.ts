@@ -51,9 +51,10 @@
  * the other for as long as any transfer of the context is in flight, and
  * not at all otherwise. The transfers of a pipelined read are submitted
  * without a completion callback (libusb allows a null one) and with a
- * status and length libusb never writes (`TRANSFER_STATUS_PENDING`): after each round
- * the loop reads the status of each in flight and runs the handlers of
- * those that ended, so their completions cost no thread hop of their own.
+ * status and length libusb never writes (`TRANSFER_STATUS_PENDING`):
+ * after each round the loop reads the status of each in flight and runs
+ * the handlers of those that ended, so their completions cost no thread
+ * hop of their own.
  * The statuses are read at other times too: each time a worker-thread
  * submission returns while an event-handling call still runs. libusb's
  * call reaps until the kernel has nothing more for it, so with every
@@ -176,7 +177,10 @@ const IDLE_PAUSE_MS = 1;
 /** libusb transfers allocated and not yet freed, process-wide (this realm). For leak checks. */
 let transfersAllocated = 0;
 
-/** Event-handling calls made, and pipelined transfers handed out while one was still running (this realm). */
+/**
+ * Event-handling calls made, and pipelined transfers handed out while one
+ * was still running (this realm).
+ */
 const rounds = { calls: 0, endedMidCall: 0 };
 
 /**
@@ -778,9 +782,9 @@ export class LibusbBulkInSubmitter implements TransferSubmitter {
 
   /**
    * Free every transfer, once no event-handling call is running
-   * ({@link LibusbEventLoop.betweenCalls}). Only once nothing is in flight; with `leaked`,
-   * transfers libusb may still own are left allocated (and abandoned by the
-   * event loop), since freeing them could crash the process.
+   * ({@link LibusbEventLoop.betweenCalls}). Only once nothing is in flight;
+   * with `leaked`, transfers libusb may still own are left allocated (and
+   * abandoned by the event loop), since freeing them could crash the process.
    *
    * @param leaked some transfer never ended
    */
